@@ -1,0 +1,21 @@
+package io.te4j.api.spi;
+
+/**
+ * Found by {@link java.util.ServiceLoader}: list the implementation in {@code
+ * META-INF/services/io.te4j.api.spi.MetadataStoreProvider}. The engine picks the provider whose
+ * {@link #scheme()} matches the metadata connection string: {@code p2p} for {@code P2PHANDSHAKE},
+ * {@code etcd} for {@code etcd://...} and bare {@code host:port}, {@code zk}, {@code http}.
+ */
+public interface MetadataStoreProvider extends Availability {
+  /** The URI scheme this provider serves. */
+  String scheme();
+
+  /**
+   * Connects to the store.
+   *
+   * @param location the connection string without its {@code scheme://} prefix (for {@code http},
+   *     the whole URL)
+   * @throws io.te4j.api.TransferException METADATA when the store cannot be reached
+   */
+  MetadataStore create(String location, MetadataStoreContext context);
+}

@@ -1,0 +1,55 @@
+package io.te4j.api.spi;
+
+import io.te4j.api.BufferDescriptor;
+import io.te4j.api.SegmentDescriptor;
+
+/**
+ * Moves bytes between local registered memory and target segments of one kind.
+ *
+ * <p>Threading: {@link #start}, {@link #describe} and {@link #unregistered} are called by the
+ * engine under its registration lock; {@link #submit} is called from any application thread at
+ * once and must not block on the network; the transport's own threads call back {@link
+ * TransferSlice#complete()} and {@link TransferSlice#fail}.
+ */
+public interface Transport extends AutoCloseable {
+  /** The protocol name, as in descriptors: {@code tcp}, {@code rdma}, ... */
+  String name();
+
+  /**
+   * Opens listeners and adds this transport's fields (data port, devices) to the engine's local
+   * descriptor.
+   */
+  void start(SegmentDescriptor.Builder localDescriptor) throws java.io.IOException;
+
+  /**
+   * Memory was registered: return the buffer entry peers will see, with any transport keys added
+   * (RDMA adds rkeys/lkeys). The default returns {@code base} unchanged.
+   */
+  default BufferDescriptor describe(MemoryRegion region, BufferDescriptor base) {
+    return base;
+  }
+
+  /** Memory is about to be unregistered; no slice naming it is in flight. */
+  default void unregistered(MemoryRegion region) {}
+
+  /** True when this transport can move data to that segment (it published our protocol's fields). */
+  boolean canReach(SegmentDescriptor target);
+
+  /**
+   * Queues one slice. Never blocks on the network and never throws for an expected condition: a
+   * failure is reported through {@link TransferSlice#fail}.
+   */
+  void submit(TransferSlice slice);
+
+  /** The largest slice this transport wants; the engine splits larger requests. */
+  default long maxSliceBytes() {
+    return Long.MAX_VALUE;
+  }
+
+  /** A peer's descriptor changed or it went away: drop what is cached for it. */
+  default void forget(String segmentName) {}
+
+  /** Fails what is in flight promptly, closes sockets and threads. Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,30 @@
+package io.te4j.api.spi;
+
+import java.util.Set;
+
+/**
+ * Found by {@link java.util.ServiceLoader}: list the implementation in {@code
+ * META-INF/services/io.te4j.api.spi.TransportProvider}. The engine picks providers by {@link
+ * #name()} (or an alias) from its configuration.
+ */
+public interface TransportProvider extends Availability {
+  /** The protocol name this provider's transport speaks, e.g. {@code tcp}. */
+  String name();
+
+  /** Other names that select this provider (the CUDA transport answers to {@code nvlink}). */
+  default Set<String> aliases() {
+    return Set.of();
+  }
+
+  /** When several providers claim one name, the highest rank wins. */
+  default int rank() {
+    return 0;
+  }
+
+  /**
+   * Creates a transport for one engine. Called only when {@link #isAvailable()}.
+   *
+   * @throws io.te4j.api.TransferException when set-up fails
+   */
+  Transport create(TransportContext context);
+}
