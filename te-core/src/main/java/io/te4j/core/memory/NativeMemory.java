@@ -1,0 +1,191 @@
+package io.te4j.core.memory;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+import io.te4j.api.ErrorCode;
+import io.te4j.api.TransferException;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/**
+ * Raw memory access through JNA: anonymous mappings, direct-buffer views over any address, and byte
+ * copies. Addresses are plain {@code long}s (64-bit platforms only).
+ *
+ * <p>Nothing here checks that an address is registered or even mapped: a wrong address crashes the
+ * JVM. Callers check ranges against a {@link MemoryRegistryImpl} first. All methods are safe to
+ * call from any thread.
+ */
+public final class NativeMemory {
+  private static final int PROT_READ = 0x1;
+  private static final int PROT_WRITE = 0x2;
+  private static final int MAP_PRIVATE = 0x02;
+  private static final int MAP_ANONYMOUS = Platform.isMac() ? 0x1000 : 0x20;
+  private static final int MAP_NORESERVE = Platform.isMac() ? 0x40 : 0x4000;
+  private static final long MAP_FAILED = -1L;
+
+  private NativeMemory() {}
+
+  /**
+   * Maps {@code length} bytes of private anonymous read-write memory (zero-filled, page-aligned).
+   *
+   * @throws TransferException MEMORY when the kernel refuses, with the errno text
+   */
+  public static long mapAnonymous(long length) {
+    return mapAnonymous(length, false);
+  }
+
+  /**
+   * Like {@link #mapAnonymous(long)}; with {@code noReserve} the kernel reserves no swap for the
+   * mapping ({@code MAP_NORESERVE}), so a large, sparsely touched mapping costs nothing up front.
+   */
+  public static long mapAnonymous(long length, boolean noReserve) {
+    if (length <= 0) {
+      throw new TransferException(ErrorCode.INVALID_ARGUMENT, "mmap length must be > 0: " + length);
+    }
+    if (!Platform.isLinux() && !Platform.isMac()) {
+      throw new TransferException(ErrorCode.MEMORY, "anonymous mappings need Linux or macOS");
+    }
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | (noReserve ? MAP_NORESERVE : 0);
+    long address;
+    try {
+      address = LibC.mmap(0L, length, PROT_READ | PROT_WRITE, flags, -1, 0L);
+    } catch (LastErrorException e) {
+      throw new TransferException(
+          ErrorCode.MEMORY, "mmap of " + length + " bytes failed: " + errnoText(e), e);
+    }
+    if (address == MAP_FAILED || address == 0) {
+      throw new TransferException(ErrorCode.MEMORY, "mmap of " + length + " bytes failed");
+    }
+    return address;
+  }
+
+  /**
+   * Unmaps what {@link #mapAnonymous} returned.
+   *
+   * @throws TransferException MEMORY when munmap fails (bad address or length)
+   */
+  public static void unmap(long address, long length) {
+    try {
+      LibC.munmap(address, length);
+    } catch (LastErrorException e) {
+      throw new TransferException(
+          ErrorCode.MEMORY,
+          "munmap(0x" + Long.toHexString(address) + ", " + length + ") failed: " + errnoText(e),
+          e);
+    }
+  }
+
+  /**
+   * A direct buffer over {@code [address, address + length)}, position 0, capacity {@code length}.
+   * Creating it touches no memory. The buffer does not keep the memory alive.
+   */
+  public static ByteBuffer view(long address, int length) {
+    if (length < 0) {
+      throw new IllegalArgumentException("negative length " + length);
+    }
+    return new Pointer(address).getByteBuffer(0, length);
+  }
+
+  /**
+   * The address of a direct buffer's first byte (its index 0, whatever its position).
+   *
+   * @throws IllegalArgumentException for a heap buffer
+   */
+  public static long addressOf(ByteBuffer direct) {
+    Objects.requireNonNull(direct, "direct");
+    if (!direct.isDirect()) {
+      throw new IllegalArgumentException("not a direct ByteBuffer");
+    }
+    Pointer p = Native.getDirectBufferPointer(direct);
+    if (p == null) {
+      throw new IllegalArgumentException("ByteBuffer has no native address");
+    }
+    return Pointer.nativeValue(p);
+  }
+
+  /** Copies {@code src[offset, offset + length)} to native memory at {@code address}. */
+  public static void write(long address, byte[] src, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, src.length);
+    if (length > 0) {
+      checkAddress(address);
+      new Pointer(address).write(0, src, offset, length);
+    }
+  }
+
+  /** Copies {@code length} bytes at {@code address} into {@code dst[offset, offset + length)}. */
+  public static void read(long address, byte[] dst, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, dst.length);
+    if (length > 0) {
+      checkAddress(address);
+      new Pointer(address).read(0, dst, offset, length);
+    }
+  }
+
+  /** Sets {@code length} bytes at {@code address} to {@code value}. */
+  public static void fill(long address, long length, byte value) {
+    checkLength(length);
+    if (length > 0) {
+      checkAddress(address);
+      LibC.memset(address, value, length);
+    }
+  }
+
+  /** Copies {@code length} bytes from {@code src} to {@code dst}; the ranges may overlap. */
+  public static void copy(long dst, long src, long length) {
+    checkLength(length);
+    if (length > 0) {
+      checkAddress(dst);
+      checkAddress(src);
+      LibC.memmove(dst, src, length);
+    }
+  }
+
+  private static void checkAddress(long address) {
+    if (address == 0) {
+      throw new IllegalArgumentException("null address");
+    }
+  }
+
+  private static void checkLength(long length) {
+    if (length < 0) {
+      throw new IllegalArgumentException("negative length " + length);
+    }
+  }
+
+  private static String errnoText(LastErrorException e) {
+    int errno = e.getErrorCode();
+    String text;
+    try {
+      text = LibC.strerror(errno);
+    } catch (RuntimeException | LinkageError ignored) {
+      text = null;
+    }
+    return (text == null ? "errno" : text) + " (errno " + errno + ")";
+  }
+
+  /** libc, direct-mapped: one JNI call per function, no reflection (size_t and off_t as long). */
+  private static final class LibC {
+    static {
+      if (Native.POINTER_SIZE != 8) {
+        throw new UnsupportedOperationException("te4j needs a 64-bit JVM");
+      }
+      Native.register(LibC.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+    }
+
+    private LibC() {}
+
+    static native long mmap(long addr, long length, int prot, int flags, int fd, long offset)
+        throws LastErrorException;
+
+    static native int munmap(long addr, long length) throws LastErrorException;
+
+    static native long memset(long dst, int value, long length);
+
+    static native long memmove(long dst, long src, long length);
+
+    static native String strerror(int errno);
+  }
+}
