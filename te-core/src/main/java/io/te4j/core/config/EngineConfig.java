@@ -1,0 +1,300 @@
+package io.te4j.core.config;
+
+import io.te4j.api.ErrorCode;
+import io.te4j.api.HostPort;
+import io.te4j.api.TransferException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The engine's configuration, concluded once: defaults filled in, values read from settings
+ * (system properties and {@code MC_*} environment variables), cross-field rules checked. A
+ * malformed value fails here, naming the variable, never later and never silently.
+ */
+public final class EngineConfig {
+  /** Transfer deadline in seconds; default 30. */
+  public static final String MC_TRANSFER_TIMEOUT = "MC_TRANSFER_TIMEOUT";
+  /** Metadata connection string when the caller gives none. */
+  public static final String MC_METADATA_SERVER = "MC_METADATA_SERVER";
+  /** Bind the RPC port named in local_hostname instead of picking a free one. */
+  public static final String MC_LEGACY_RPC_PORT_BINDING = "MC_LEGACY_RPC_PORT_BINDING";
+  /** Address listening sockets bind to. */
+  public static final String MC_TCP_BIND_ADDRESS = "MC_TCP_BIND_ADDRESS";
+  /** File whose topology JSON replaces discovery. */
+  public static final String MC_CUSTOM_TOPO_JSON = "MC_CUSTOM_TOPO_JSON";
+  /** Log transfer metrics periodically. */
+  public static final String MC_TE_METRIC = "MC_TE_METRIC";
+  /** Seconds between metric reports; default 5. */
+  public static final String MC_TE_METRIC_INTERVAL_SECONDS = "MC_TE_METRIC_INTERVAL_SECONDS";
+  /** Lowest listening port; default 15000. */
+  public static final String MC_MIN_RPC_PORT = "MC_MIN_RPC_PORT";
+  /** Highest listening port; default 17000. */
+  public static final String MC_MAX_RPC_PORT = "MC_MAX_RPC_PORT";
+  /** Cluster id inserted in metadata keys. */
+  public static final String MC_METADATA_CLUSTER_ID = "MC_METADATA_CLUSTER_ID";
+  /** Largest handshake frame in bytes; default 1 MiB. */
+  public static final String MC_HANDSHAKE_MAX_LENGTH = "MC_HANDSHAKE_MAX_LENGTH";
+
+  /** The metadata string that selects peer-to-peer handshakes instead of a store. */
+  public static final String P2P_HANDSHAKE = "P2PHANDSHAKE";
+
+  private final String localHostname;
+  private final String metadataServer;
+  private final String protocol;
+  private final String deviceNames;
+  private final Duration transferTimeout;
+  private final boolean legacyRpcPortBinding;
+  private final String bindAddress;
+  private final String customTopologyPath;
+  private final boolean metricsEnabled;
+  private final Duration metricsInterval;
+  private final int minPort;
+  private final int maxPort;
+  private final String clusterId;
+  private final int handshakeMaxLength;
+  private final Settings settings;
+
+  private EngineConfig(Builder b, Settings s) {
+    this.settings = s;
+    this.localHostname = require(b.localHostname, "local_hostname");
+    this.metadataServer = b.metadataServer != null ? b.metadataServer
+        : orDefault(s.get(MC_METADATA_SERVER), P2P_HANDSHAKE);
+    this.protocol = (b.protocol == null || b.protocol.isBlank() ? "tcp" : b.protocol.trim())
+        .toLowerCase(Locale.ROOT);
+    this.deviceNames = b.deviceNames == null ? "" : b.deviceNames.trim();
+    this.transferTimeout = b.transferTimeout != null ? b.transferTimeout
+        : Duration.ofMillis(Math.round(1000 * positiveDouble(s, MC_TRANSFER_TIMEOUT, 30)));
+    this.legacyRpcPortBinding = bool(s, MC_LEGACY_RPC_PORT_BINDING, false);
+    this.bindAddress = s.get(MC_TCP_BIND_ADDRESS);
+    this.customTopologyPath = s.get(MC_CUSTOM_TOPO_JSON);
+    this.metricsEnabled = bool(s, MC_TE_METRIC, false);
+    this.metricsInterval = Duration.ofSeconds(intIn(s, MC_TE_METRIC_INTERVAL_SECONDS, 5, 1, 86400));
+    this.minPort = intIn(s, MC_MIN_RPC_PORT, 15000, 1, 65535);
+    this.maxPort = intIn(s, MC_MAX_RPC_PORT, 17000, 1, 65535);
+    if (minPort > maxPort) {
+      throw invalid(MC_MIN_RPC_PORT, minPort + " is above " + MC_MAX_RPC_PORT + "=" + maxPort);
+    }
+    this.clusterId = s.get(MC_METADATA_CLUSTER_ID);
+    this.handshakeMaxLength = intIn(s, MC_HANDSHAKE_MAX_LENGTH, 1 << 20, 64, 1 << 30);
+    if (metadataServer.isBlank()) {
+      throw invalid("metadata_server", "empty");
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** {@code host[:port]} this engine was started with. */
+  public String localHostname() {
+    return localHostname;
+  }
+
+  /** The host part of {@link #localHostname()}. */
+  public String localHost() {
+    HostPort hp = HostPort.tryParse(localHostname);
+    return hp == null ? localHostname : hp.host();
+  }
+
+  /** The port part of {@link #localHostname()}, or 0 when it names none. */
+  public int localHostnamePort() {
+    HostPort hp = HostPort.tryParse(localHostname);
+    return hp == null ? 0 : hp.port();
+  }
+
+  /** The metadata connection string: {@code P2PHANDSHAKE}, {@code etcd://...}, ... */
+  public String metadataServer() {
+    return metadataServer;
+  }
+
+  /** True in peer-to-peer handshake mode (no metadata store). */
+  public boolean isP2p() {
+    return P2P_HANDSHAKE.equalsIgnoreCase(metadataServer);
+  }
+
+  /** Lower-cased protocol name: {@code tcp}, {@code rdma}, ..., or {@code auto}. */
+  public String protocol() {
+    return protocol;
+  }
+
+  /** Comma-separated device filter; empty for all devices. */
+  public String deviceNames() {
+    return deviceNames;
+  }
+
+  public Duration transferTimeout() {
+    return transferTimeout;
+  }
+
+  public boolean legacyRpcPortBinding() {
+    return legacyRpcPortBinding;
+  }
+
+  /** Null for all interfaces. */
+  public String bindAddress() {
+    return bindAddress;
+  }
+
+  /** Null when topology is discovered. */
+  public String customTopologyPath() {
+    return customTopologyPath;
+  }
+
+  public boolean metricsEnabled() {
+    return metricsEnabled;
+  }
+
+  public Duration metricsInterval() {
+    return metricsInterval;
+  }
+
+  public int minPort() {
+    return minPort;
+  }
+
+  public int maxPort() {
+    return maxPort;
+  }
+
+  /** Null when none. */
+  public String clusterId() {
+    return clusterId;
+  }
+
+  public int handshakeMaxLength() {
+    return handshakeMaxLength;
+  }
+
+  /** Every other setting, for transports and stores. */
+  public Settings settings() {
+    return settings;
+  }
+
+  private static String require(String v, String what) {
+    if (v == null || v.isBlank()) {
+      throw invalid(what, "must be given");
+    }
+    return v.trim();
+  }
+
+  private static String orDefault(String v, String d) {
+    return v == null ? d : v;
+  }
+
+  static TransferException invalid(String name, String why) {
+    return new TransferException(ErrorCode.INVALID_CONFIGURATION, name + ": " + why);
+  }
+
+  private static double positiveDouble(Settings s, String name, double dflt) {
+    String v = s.get(name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      double d = Double.parseDouble(v);
+      if (!(d > 0) || Double.isInfinite(d)) {
+        throw invalid(name, "must be a positive number of seconds, was '" + v + "'");
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw invalid(name, "must be a positive number of seconds, was '" + v + "'");
+    }
+  }
+
+  private static int intIn(Settings s, String name, int dflt, int min, int max) {
+    String v = s.get(name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      int i = Integer.parseInt(v);
+      if (i < min || i > max) {
+        throw invalid(name, "must be in [" + min + ", " + max + "], was " + i);
+      }
+      return i;
+    } catch (NumberFormatException e) {
+      throw invalid(name, "must be an integer, was '" + v + "'");
+    }
+  }
+
+  private static boolean bool(Settings s, String name, boolean dflt) {
+    String v = s.get(name);
+    if (v == null) {
+      return dflt;
+    }
+    switch (v.toLowerCase(Locale.ROOT)) {
+      case "1": case "true": case "yes": case "on":
+        return true;
+      case "0": case "false": case "no": case "off":
+        return false;
+      default:
+        throw invalid(name, "must be 1/true/yes/on or 0/false/no/off, was '" + v + "'");
+    }
+  }
+
+  /** Collects the caller's choices; {@link #build()} concludes them. */
+  public static final class Builder {
+    private String localHostname;
+    private String metadataServer;
+    private String protocol;
+    private String deviceNames;
+    private Duration transferTimeout;
+    private final Map<String, String> explicit = new LinkedHashMap<>();
+    private boolean isolated;
+
+    private Builder() {}
+
+    /** {@code host[:port]} peers use to reach this engine (required). */
+    public Builder localHostname(String v) {
+      this.localHostname = v;
+      return this;
+    }
+
+    /** Metadata connection string; default MC_METADATA_SERVER, else P2PHANDSHAKE. */
+    public Builder metadataServer(String v) {
+      this.metadataServer = v;
+      return this;
+    }
+
+    /** {@code tcp} (default), {@code rdma}, {@code cxl}, {@code nvmeof}, {@code cuda}, {@code auto}. */
+    public Builder protocol(String v) {
+      this.protocol = v;
+      return this;
+    }
+
+    /** Comma-separated device filter. */
+    public Builder deviceNames(String v) {
+      this.deviceNames = v;
+      return this;
+    }
+
+    /** Overrides MC_TRANSFER_TIMEOUT. */
+    public Builder transferTimeout(Duration v) {
+      if (v == null || v.isZero() || v.isNegative()) {
+        throw invalid("transferTimeout", "must be positive");
+      }
+      this.transferTimeout = v;
+      return this;
+    }
+
+    /** Sets any named setting ({@code MC_*}, {@code te4j.*}); wins over properties and environment. */
+    public Builder setting(String name, String value) {
+      explicit.put(name, value);
+      return this;
+    }
+
+    /** Ignore system properties and environment variables (tests). */
+    public Builder isolated() {
+      this.isolated = true;
+      return this;
+    }
+
+    /** Concludes the configuration; throws INVALID_CONFIGURATION naming a bad value. */
+    public EngineConfig build() {
+      Settings s = isolated ? Settings.isolated(explicit) : Settings.withSystem(explicit);
+      return new EngineConfig(this, s);
+    }
+  }
+}

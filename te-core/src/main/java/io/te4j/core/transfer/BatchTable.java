@@ -1,0 +1,161 @@
+package io.te4j.core.transfer;
+
+import io.te4j.api.AddressRanges;
+import io.te4j.api.ErrorCode;
+import io.te4j.api.SegmentDescriptor;
+import io.te4j.api.TransferException;
+import io.te4j.api.TransferRequest;
+import io.te4j.api.TransferState;
+import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.api.spi.Transport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The engine's batches, addressed by id. Ids are handles into this table, never pointers: an
+ * unknown or freed id is simply absent, so a stale id yields {@link ErrorCode#INVALID_BATCH_ID}.
+ * Also cuts requests into slices and hands them to a transport.
+ */
+public final class BatchTable {
+  private final ConcurrentHashMap<Long, Batch> batches = new ConcurrentHashMap<>();
+  private final AtomicLong nextId = new AtomicLong(1);
+  private final TransferMetrics metrics = new TransferMetrics();
+
+  public TransferMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Checks every request against local registered memory, then creates a batch and submits its
+   * slices. Nothing is sent when any request is invalid.
+   *
+   * @throws TransferException ADDRESS_NOT_REGISTERED when a local range is not wholly inside one
+   *     registered region, INVALID_ARGUMENT for an empty list or an overflowing target range
+   */
+  public Batch submit(
+      String targetName,
+      SegmentDescriptor target,
+      Transport transport,
+      List<TransferRequest> requests,
+      MemoryRegistry memory,
+      long timeoutNanos,
+      Batch.SliceFailureListener failureListener) {
+    if (requests.isEmpty()) {
+      throw new TransferException(ErrorCode.INVALID_ARGUMENT, "no requests");
+    }
+    long sliceMax = Math.max(1, transport.maxSliceBytes());
+    MemoryRegion[] regions = new MemoryRegion[requests.size()];
+    int sliceCount = 0;
+    long totalBytes = 0;
+    for (int i = 0; i < regions.length; i++) {
+      TransferRequest r = requests.get(i);
+      if (r.length() == 0) {
+        continue; // completes locally, no round trip
+      }
+      if (!AddressRanges.fits(r.targetOffset(), r.length())) {
+        throw new TransferException(ErrorCode.INVALID_ARGUMENT,
+            "target range overflows: offset " + Long.toUnsignedString(r.targetOffset())
+                + " length " + r.length());
+      }
+      MemoryRegion region = memory.find(r.localAddress(), r.length());
+      if (region == null) {
+        throw new TransferException(ErrorCode.ADDRESS_NOT_REGISTERED,
+            "local range 0x" + Long.toHexString(r.localAddress()) + "+" + r.length()
+                + " is not inside one registered region");
+      }
+      regions[i] = region;
+      sliceCount += countSlices(region, r.localAddress(), r.length(), sliceMax);
+      totalBytes += r.length();
+    }
+
+    long id = nextId.getAndIncrement();
+    Batch batch = new Batch(id, targetName, System.nanoTime() + timeoutNanos, failureListener);
+    batches.put(id, batch);
+    metrics.batchSubmitted();
+    List<Slice> slices = new ArrayList<>(sliceCount);
+    for (int i = 0; i < regions.length; i++) {
+      if (regions[i] == null) {
+        continue;
+      }
+      TransferRequest r = requests.get(i);
+      cut(batch, r, regions[i], target, sliceMax, slices);
+    }
+    batch.expectSlices(slices.size(), totalBytes);
+    for (Slice s : slices) {
+      transport.submit(s);
+    }
+    return batch;
+  }
+
+  /** The batch with this id, or null when it is unknown or was freed. */
+  public Batch get(long id) {
+    return batches.get(id);
+  }
+
+  /**
+   * Forgets a finished batch.
+   *
+   * @throws TransferException INVALID_BATCH_ID when unknown, BATCH_BUSY when still running
+   */
+  public void free(long id) {
+    Batch b = batches.get(id);
+    if (b == null) {
+      throw new TransferException(ErrorCode.INVALID_BATCH_ID, "unknown batch id " + id);
+    }
+    if (!b.state().isTerminal()) {
+      throw new TransferException(ErrorCode.BATCH_BUSY, "batch " + id + " is still running");
+    }
+    batches.remove(id, b);
+  }
+
+  /** Forgets a batch whatever its state (used after the caller has seen its final state). */
+  public void remove(long id) {
+    batches.remove(id);
+  }
+
+  /** Ends every running batch (engine close). */
+  public void abortAll(TransferState state, ErrorCode code, String message) {
+    for (Batch b : batches.values()) {
+      b.abort(state, code, message);
+    }
+  }
+
+  /** Number of batches in the table. */
+  public int size() {
+    return batches.size();
+  }
+
+  private static int countSlices(MemoryRegion region, long address, long length, long sliceMax) {
+    int n = 0;
+    long offset = address - region.address();
+    long end = offset + length;
+    while (offset < end) {
+      offset += pieceLength(offset, end, sliceMax);
+      n++;
+    }
+    return n;
+  }
+
+  /** A piece never crosses a chunk of the local region, so a transport sees one buffer per slice. */
+  private static long pieceLength(long regionOffset, long regionEnd, long sliceMax) {
+    long chunkEnd = ((regionOffset >>> MemoryRegion.CHUNK_SHIFT) + 1) << MemoryRegion.CHUNK_SHIFT;
+    return Math.min(Math.min(regionEnd, chunkEnd) - regionOffset, sliceMax);
+  }
+
+  private void cut(Batch batch, TransferRequest r, MemoryRegion region, SegmentDescriptor target,
+      long sliceMax, List<Slice> out) {
+    long offset = r.localAddress() - region.address();
+    long end = offset + r.length();
+    long targetOffset = r.targetOffset();
+    while (offset < end) {
+      long len = pieceLength(offset, end, sliceMax);
+      out.add(new Slice(batch, r.opcode(), region.address() + offset, region, targetOffset, len,
+          target, metrics));
+      offset += len;
+      targetOffset += len;
+    }
+  }
+}

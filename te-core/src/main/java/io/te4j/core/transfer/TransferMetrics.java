@@ -1,0 +1,40 @@
+package io.te4j.core.transfer;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of what the engine moved; cheap enough for the hot path (striped adders). */
+public final class TransferMetrics {
+  private final LongAdder bytes = new LongAdder();
+  private final LongAdder slices = new LongAdder();
+  private final LongAdder failedSlices = new LongAdder();
+  private final LongAdder batches = new LongAdder();
+
+  void sliceCompleted(long length) {
+    bytes.add(length);
+    slices.increment();
+  }
+
+  void sliceFailed() {
+    failedSlices.increment();
+  }
+
+  void batchSubmitted() {
+    batches.increment();
+  }
+
+  public long bytes() {
+    return bytes.sum();
+  }
+
+  public long completedSlices() {
+    return slices.sum();
+  }
+
+  public long failedSlices() {
+    return failedSlices.sum();
+  }
+
+  public long batches() {
+    return batches.sum();
+  }
+}
