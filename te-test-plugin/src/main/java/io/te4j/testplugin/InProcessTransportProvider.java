@@ -1,0 +1,29 @@
+package io.te4j.testplugin;
+
+import io.te4j.api.spi.Availability;
+import io.te4j.api.spi.Transport;
+import io.te4j.api.spi.TransportContext;
+import io.te4j.api.spi.TransportProvider;
+
+/** Provides {@link InProcessTransport} under the name {@code inproc}. */
+public final class InProcessTransportProvider implements TransportProvider {
+  @Override
+  public String name() {
+    return InProcessTransport.NAME;
+  }
+
+  @Override
+  public boolean isAvailable() {
+    return unavailabilityCause() == null;
+  }
+
+  @Override
+  public Throwable unavailabilityCause() {
+    return Availability.killSwitch("transport", InProcessTransport.NAME);
+  }
+
+  @Override
+  public Transport create(TransportContext context) {
+    return new InProcessTransport(context);
+  }
+}
