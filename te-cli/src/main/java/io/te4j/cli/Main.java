@@ -1,0 +1,85 @@
+package io.te4j.cli;
+
+import io.te4j.api.TransferException;
+import io.te4j.core.TransferEngine;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.Set;
+
+/**
+ * The {@code te} command: {@code te bench}, {@code te probe <peer>}, {@code te topology}. Exit
+ * codes: 0 success, 1 failure, 2 bad command line.
+ */
+public final class Main {
+  private static final String USAGE = String.join("\n",
+      "usage: te <command> [options]",
+      "  bench     [--mode target|initiator] [--operation read|write] [--protocol tcp]",
+      "            [--metadata-server P2PHANDSHAKE] [--local-server-name 127.0.0.1]",
+      "            [--segment-id host:port] [--block-size 1M] [--batch-size 4] [--threads 2]",
+      "            [--duration 10] [--buffer-size 256M] [--baseline socket,iperf3|none] [--json]",
+      "            no --mode: target in a child JVM, initiator here, on loopback",
+      "  probe     <peer host:port> [--metadata-server P2PHANDSHAKE]",
+      "  topology  [--device-name mlx5_0,mlx5_1]");
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs a command; returns the exit code. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
+      out.println(USAGE);
+      return args.length == 0 ? 2 : 0;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    try {
+      switch (args[0]) {
+        case "bench":
+          return new BenchCommand(Options.parse(rest, BenchCommand.OPTIONS, BenchCommand.FLAGS),
+              out, err).run();
+        case "probe":
+          return probe(Options.parse(rest, Set.of("metadata-server", "local-server-name"),
+              Set.of()), out);
+        case "topology":
+          Options t = Options.parse(rest, Set.of("device-name"), Set.of());
+          out.println(new TransferEngine().getLocalTopology(t.get("device-name", null)));
+          return 0;
+        default:
+          throw new Options.UsageException("unknown command '" + args[0] + "'");
+      }
+    } catch (Options.UsageException e) {
+      err.println("te: " + e.getMessage());
+      err.println(USAGE);
+      return 2;
+    } catch (TransferException e) {
+      err.println("te: " + e.getMessage());
+      return 1;
+    } catch (Exception e) {
+      err.println("te: " + e);
+      return 1;
+    }
+  }
+
+  private static int probe(Options o, PrintStream out) {
+    if (o.positional().size() != 1) {
+      throw new Options.UsageException("probe takes one peer, host:port");
+    }
+    String peer = o.positional().get(0);
+    try (TransferEngine engine = new TransferEngine()) {
+      int rc = engine.initialize(o.get("local-server-name", "127.0.0.1"),
+          o.get("metadata-server", "P2PHANDSHAKE"), "tcp", "");
+      if (rc != 0) {
+        out.println("engine failed to start: " + rc);
+        return 1;
+      }
+      long t0 = System.nanoTime();
+      int result = engine.sendProbe(peer);
+      long us = (System.nanoTime() - t0) / 1000;
+      out.println(result == 0 ? peer + " reachable (" + us + " us)"
+          : peer + " unreachable (" + result + ")");
+      return result == 0 ? 0 : 1;
+    }
+  }
+}
