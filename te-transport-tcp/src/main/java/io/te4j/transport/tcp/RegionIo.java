@@ -1,0 +1,116 @@
+package io.te4j.transport.tcp;
+
+import io.te4j.api.spi.MemoryRegion;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Blocking socket I/O straight into and out of registered memory, chunk by chunk (a range may
+ * cross a 1 GiB chunk boundary). No staging copies; allocation only on failure.
+ */
+final class RegionIo {
+  private RegionIo() {}
+
+  /** Reads until {@code dst} is full. */
+  static void readFully(SocketChannel channel, ByteBuffer dst) throws IOException {
+    while (dst.hasRemaining()) {
+      if (channel.read(dst) < 0) {
+        throw new EOFException("connection closed by peer");
+      }
+    }
+  }
+
+  /**
+   * Reads a header-sized message; false on a clean EOF before its first byte.
+   *
+   * @throws EOFException on an EOF after the first byte
+   */
+  static boolean readMessageOrEof(SocketChannel channel, ByteBuffer dst) throws IOException {
+    while (dst.hasRemaining()) {
+      if (channel.read(dst) < 0) {
+        if (dst.position() == 0) {
+          return false;
+        }
+        throw new EOFException("connection closed in the middle of a header");
+      }
+    }
+    return true;
+  }
+
+  /** Writes all of {@code src}. */
+  static void writeFully(SocketChannel channel, ByteBuffer src) throws IOException {
+    while (src.hasRemaining()) {
+      channel.write(src);
+    }
+  }
+
+  /** Reads {@code length} bytes from the socket into {@code [address, address + length)}. */
+  static void readIntoRegion(
+      SocketChannel channel, ChunkViews views, MemoryRegion region, long address, long length)
+      throws IOException {
+    long offset = address - region.address();
+    while (length > 0) {
+      ByteBuffer view = position(views, region, offset, length);
+      int n = view.remaining();
+      readFully(channel, view);
+      offset += n;
+      length -= n;
+    }
+  }
+
+  /**
+   * Writes {@code prefix} (may be null) and then the bytes {@code [address, address + length)},
+   * the prefix and the first chunk piece in one gathering write.
+   *
+   * @param pair a reusable two-element array
+   */
+  static void writeFromRegion(
+      SocketChannel channel,
+      ChunkViews views,
+      MemoryRegion region,
+      long address,
+      long length,
+      ByteBuffer prefix,
+      ByteBuffer[] pair)
+      throws IOException {
+    long offset = address - region.address();
+    boolean first = true;
+    while (length > 0) {
+      ByteBuffer view = position(views, region, offset, length);
+      int n = view.remaining();
+      if (first && prefix != null) {
+        pair[0] = prefix;
+        pair[1] = view;
+        while (view.hasRemaining()) {
+          channel.write(pair);
+        }
+      } else {
+        writeFully(channel, view);
+      }
+      first = false;
+      offset += n;
+      length -= n;
+    }
+    if (first && prefix != null) {
+      writeFully(channel, prefix);
+    }
+  }
+
+  /** Sets a view over the bytes at {@code offset} of the region, up to the end of its chunk. */
+  private static ByteBuffer position(
+      ChunkViews views, MemoryRegion region, long offset, long length) throws IOException {
+    int index = (int) (offset >>> MemoryRegion.CHUNK_SHIFT);
+    int inChunk = (int) (offset & (MemoryRegion.CHUNK_SIZE - 1));
+    ByteBuffer view = views.view(region, index);
+    int n = (int) Math.min(length, (long) view.capacity() - inChunk);
+    if (n <= 0) {
+      throw new IOException(
+          "chunk " + index + " of region 0x" + Long.toHexString(region.address())
+              + " is shorter than the region");
+    }
+    view.limit(inChunk + n).position(inChunk);
+    return view;
+  }
+}

@@ -1,0 +1,385 @@
+package io.te4j.transport.tcp;
+
+import io.te4j.api.AddressRanges;
+import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.MemoryRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The target side of the TCP data protocol: a listening socket, one acceptor thread, and one
+ * blocking worker thread per accepted connection that serves requests one after another (WIRE.md
+ * section 4).
+ *
+ * <p>Every request is checked before memory is touched: the range must lie wholly inside one
+ * registered, remote-accessible region (unsigned, overflow-safe). A rejected request is answered
+ * with status 1 (v2) and the connection is closed.
+ */
+final class TcpTarget {
+  private static final Logger LOG = LoggerFactory.getLogger(TcpTarget.class);
+  private static final RateLimitedLog REJECTIONS = new RateLimitedLog(LOG, 5);
+  /** After a v2 rejection, how long we read and drop what the initiator already sent (no RST). */
+  private static final int REJECT_DRAIN_MILLIS = 500;
+  /** Connections served at once; more are closed at accept. */
+  private static final int MAX_CONNECTIONS = 4096;
+
+  private final MemoryRegistry memory;
+  private final ThreadFactory workerThreads;
+  private final ThreadFactory acceptorThreads;
+  private final int socketBufferBytes;
+  private final AtomicInteger memoryGeneration;
+  private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
+  private ServerSocketChannel server;
+  private Thread acceptor;
+  private volatile boolean closed;
+  private int port;
+
+  TcpTarget(
+      MemoryRegistry memory,
+      ThreadFactory acceptorThreads,
+      ThreadFactory workerThreads,
+      int socketBufferBytes,
+      AtomicInteger memoryGeneration) {
+    this.memory = memory;
+    this.acceptorThreads = acceptorThreads;
+    this.workerThreads = workerThreads;
+    this.socketBufferBytes = socketBufferBytes;
+    this.memoryGeneration = memoryGeneration;
+  }
+
+  /**
+   * Binds a free port in {@code [minPort, maxPort]}, starting at a random one and walking up
+   * (wrapping), and starts the acceptor. A range of {@code [0, 0]} takes an ephemeral port.
+   *
+   * @param bindAddress host or IP to bind, or null for the wildcard address
+   * @return the bound port
+   */
+  int start(String bindAddress, int minPort, int maxPort) throws IOException {
+    if (minPort < 0 || maxPort > 65535 || minPort > maxPort) {
+      throw new IOException("bad port range [" + minPort + ", " + maxPort + "]");
+    }
+    int span = maxPort - minPort + 1;
+    int first = ThreadLocalRandom.current().nextInt(span);
+    IOException last = null;
+    for (int i = 0; i < span; i++) {
+      int candidate = minPort + (first + i) % span;
+      InetSocketAddress address =
+          bindAddress == null || bindAddress.isEmpty()
+              ? new InetSocketAddress(candidate)
+              : new InetSocketAddress(bindAddress, candidate);
+      if (address.isUnresolved()) {
+        throw new IOException("cannot resolve bind address " + bindAddress);
+      }
+      ServerSocketChannel channel = ServerSocketChannel.open();
+      try {
+        channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        // Set before bind so accepted sockets inherit it and the window scale is negotiated.
+        channel.setOption(StandardSocketOptions.SO_RCVBUF, socketBufferBytes);
+        channel.bind(address, 256);
+      } catch (BindException e) {
+        closeQuietly(channel);
+        last = e;
+        continue;
+      } catch (IOException | RuntimeException e) {
+        closeQuietly(channel);
+        throw e;
+      }
+      server = channel;
+      port = ((InetSocketAddress) channel.getLocalAddress()).getPort();
+      acceptor = acceptorThreads.newThread(this::acceptLoop);
+      acceptor.setDaemon(true);
+      acceptor.start();
+      return port;
+    }
+    throw new IOException(
+        "no free TCP data port in [" + minPort + ", " + maxPort + "]"
+            + (bindAddress == null ? "" : " on " + bindAddress),
+        last);
+  }
+
+  int port() {
+    return port;
+  }
+
+  /** Connections being served now. */
+  int connectionCount() {
+    return workers.size();
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      SocketChannel channel;
+      try {
+        channel = server.accept();
+      } catch (ClosedChannelException e) {
+        return; // close() closed the listener
+      } catch (IOException e) {
+        if (closed) {
+          return;
+        }
+        REJECTIONS.warn("tcp target: accept failed: {}", e.toString());
+        pauseAfterAcceptFailure();
+        continue;
+      }
+      if (closed || workers.size() >= MAX_CONNECTIONS) {
+        if (!closed) {
+          REJECTIONS.warn("tcp target: {} connections open, refusing another", MAX_CONNECTIONS);
+        }
+        closeQuietly(channel);
+        continue;
+      }
+      try {
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        channel.setOption(StandardSocketOptions.SO_SNDBUF, socketBufferBytes);
+        channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+        Worker worker = new Worker(channel);
+        Thread thread = workerThreads.newThread(worker);
+        thread.setDaemon(true);
+        worker.thread = thread;
+        workers.add(worker);
+        if (closed) { // close() may have walked the set before the add
+          workers.remove(worker);
+          closeQuietly(channel);
+          return;
+        }
+        thread.start();
+      } catch (IOException | RuntimeException | Error e) {
+        REJECTIONS.warn("tcp target: cannot serve a connection: {}", e.toString());
+        closeQuietly(channel);
+      }
+    }
+  }
+
+  /** Backs off after EMFILE and the like instead of spinning on the error. */
+  private static void pauseAfterAcceptFailure() {
+    try {
+      Thread.sleep(20);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Stops accepting and closes every connection; does not wait. */
+  void shutdown() {
+    closed = true;
+    if (server != null) {
+      closeQuietly(server);
+    }
+    if (acceptor != null) {
+      acceptor.interrupt();
+    }
+    for (Worker w : workers) {
+      closeQuietly(w.channel);
+    }
+  }
+
+  /** Waits for the acceptor and the workers until {@code deadlineNanos}. */
+  void awaitStopped(long deadlineNanos) {
+    if (acceptor != null) {
+      join(acceptor, deadlineNanos);
+    }
+    for (Worker w : workers) {
+      closeQuietly(w.channel); // accepted after shutdown() walked the set
+      Thread t = w.thread;
+      if (t != null) {
+        join(t, deadlineNanos);
+      }
+    }
+  }
+
+  static void join(Thread thread, long deadlineNanos) {
+    if (thread == Thread.currentThread()) {
+      return;
+    }
+    long remainingMillis = (deadlineNanos - System.nanoTime()) / 1_000_000L;
+    try {
+      thread.join(Math.max(1, remainingMillis));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (thread.isAlive()) {
+      LOG.warn("tcp transport: thread {} did not stop in time", thread.getName());
+    }
+  }
+
+  static void closeQuietly(java.io.Closeable c) {
+    try {
+      c.close();
+    } catch (IOException ignored) {
+      // nothing left to do with a socket we are dropping
+    }
+  }
+
+  /**
+   * Serves one connection on one thread: header, check, bytes, (v2) status, repeat. All buffers
+   * are allocated once per connection.
+   */
+  private final class Worker implements Runnable {
+    final SocketChannel channel;
+    final ByteBuffer header = TcpWire.newHeaderBuffer();
+    final ByteBuffer status = TcpWire.newStatusBuffer();
+    final ByteBuffer[] pair = new ByteBuffer[2];
+    final ChunkViews views = new ChunkViews(memoryGeneration);
+    volatile Thread thread;
+
+    Worker(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void run() {
+      try {
+        serve();
+      } catch (IOException e) {
+        if (!closed) {
+          LOG.debug("tcp target: connection from {} ended: {}", remote(), e.toString());
+        }
+      } catch (RuntimeException | Error e) {
+        LOG.error("tcp target: connection from {} failed", remote(), e);
+      } finally {
+        closeQuietly(channel);
+        views.clear();
+        workers.remove(this);
+      }
+    }
+
+    private void serve() throws IOException {
+      while (!closed) {
+        header.clear();
+        if (!RegionIo.readMessageOrEof(channel, header)) {
+          return;
+        }
+        long size = TcpWire.headerSize(header);
+        long address = TcpWire.headerAddress(header);
+        int opcodeByte = TcpWire.headerOpcode(header);
+        boolean v2 = (opcodeByte & TcpWire.V2_FLAG) != 0;
+        int op = opcodeByte & ~TcpWire.V2_FLAG;
+        boolean write;
+        if (v2) {
+          if (op != TcpWire.OP_READ && op != TcpWire.OP_WRITE) {
+            reject(true, opcodeByte, address, size, "unknown opcode");
+            return;
+          }
+          write = op == TcpWire.OP_WRITE;
+        } else {
+          write = op == TcpWire.OP_WRITE; // v1: anything but WRITE is a READ (WIRE.md 4)
+        }
+        if (size == 0) {
+          if (v2) {
+            sendStatus(TcpWire.STATUS_OK);
+          }
+          continue;
+        }
+        MemoryRegion region = memory.find(address, size);
+        String why = check(region, address, size);
+        if (why != null) {
+          reject(v2, opcodeByte, address, size, why);
+          return;
+        }
+        if (write) {
+          RegionIo.readIntoRegion(channel, views, region, address, size);
+          if (v2) {
+            sendStatus(TcpWire.STATUS_OK);
+          }
+        } else if (v2) {
+          TcpWire.encodeStatus(status, TcpWire.STATUS_OK);
+          RegionIo.writeFromRegion(channel, views, region, address, size, status, pair);
+        } else {
+          RegionIo.writeFromRegion(channel, views, region, address, size, null, pair);
+        }
+      }
+    }
+
+    /** Null when the range may be served, else why not (allocation-free either way). */
+    private String check(MemoryRegion region, long address, long size) {
+      // Checked again here: the registry is another module's code and this is the last gate.
+      if (region == null
+          || !AddressRanges.contains(region.address(), region.length(), address, size)) {
+        return AddressRanges.fits(address, size)
+            ? "not inside one registered region"
+            : "range wraps past 2^64";
+      }
+      if (!region.remoteAccessible()) {
+        return "region is not remote-accessible";
+      }
+      return null;
+    }
+
+    private void sendStatus(int code) throws IOException {
+      TcpWire.encodeStatus(status, code);
+      RegionIo.writeFully(channel, status);
+    }
+
+    /** Answers status 1 (v2), lets the initiator read it, and closes; memory is never touched. */
+    private void reject(boolean v2, int opcodeByte, long address, long size, String why) {
+      REJECTIONS.warn(
+          "tcp target: rejected request from {}: opcode 0x{}, {} bytes at 0x{}: {}",
+          remote(),
+          Integer.toHexString(opcodeByte),
+          Long.toUnsignedString(size),
+          Long.toHexString(address),
+          why);
+      if (!v2) {
+        closeQuietly(channel);
+        return;
+      }
+      try {
+        sendStatus(TcpWire.STATUS_REJECTED);
+        channel.shutdownOutput();
+        drainInput();
+      } catch (IOException e) {
+        LOG.debug("tcp target: could not deliver a rejection: {}", e.toString());
+      } finally {
+        closeQuietly(channel);
+      }
+    }
+
+    /**
+     * Reads and drops what the initiator had already sent (a payload, pipelined headers) until it
+     * closes, for a bounded time: closing with unread bytes would send an RST, which may overtake
+     * the status frame at the initiator.
+     */
+    private void drainInput() throws IOException {
+      long end = System.nanoTime() + REJECT_DRAIN_MILLIS * 1_000_000L;
+      byte[] scratch = new byte[64 * 1024]; // rejections only; never on the data path
+      InputStream in = channel.socket().getInputStream();
+      while (!closed) {
+        long left = (end - System.nanoTime()) / 1_000_000L;
+        if (left <= 0) {
+          return;
+        }
+        channel.socket().setSoTimeout((int) Math.max(1, left));
+        try {
+          if (in.read(scratch) < 0) {
+            return;
+          }
+        } catch (SocketTimeoutException e) {
+          return;
+        }
+      }
+    }
+
+    private String remote() {
+      try {
+        return String.valueOf(channel.getRemoteAddress());
+      } catch (IOException e) {
+        return "?";
+      }
+    }
+  }
+}

@@ -1,0 +1,463 @@
+package io.te4j.transport.tcp;
+
+import io.te4j.api.ErrorCode;
+import io.te4j.api.HostPort;
+import io.te4j.api.SegmentDescriptor;
+import io.te4j.api.TransferState;
+import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.Transport;
+import io.te4j.api.spi.TransportContext;
+import io.te4j.api.spi.TransferSlice;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The TCP data transport, wire-compatible with the reference engine (WIRE.md section 4, protocol
+ * v1 and v2).
+ *
+ * <p><b>Target side</b> ({@link #start}): a data port in {@code [minPort, maxPort]}, an acceptor
+ * thread and one blocking worker thread per connection. Each request is checked against the
+ * engine's registered memory (one region, remote-accessible, overflow-safe) before a byte moves;
+ * bytes go straight between the socket and the region's chunk buffers.
+ *
+ * <p><b>Initiator side</b> ({@link #submit}): per peer ({@code host}, data port, protocol version)
+ * {@value #LANES_SETTING} persistent connections ("lanes"), slices spread over them round-robin.
+ * Each lane has a bounded queue, a sender thread and a receiver thread, and pipelines up to
+ * {@value #IN_FLIGHT_DEPTH} requests. One watchdog thread enforces slice deadlines.
+ *
+ * <p>Threads: {@link #start}, {@link #unregistered} and {@link #forget} are called by the engine;
+ * {@link #submit} from any application thread, never blocking on the network and allocation-free
+ * once a peer's lanes exist; slices are completed or failed on the lanes' receiver threads (and on
+ * the sender, watchdog or submitting thread for failures that happen there).
+ *
+ * <p>Settings (system property, else environment variable, through {@link
+ * TransportContext#setting}): {@value #LANES_SETTING} (default {@value #DEFAULT_LANES}), {@value
+ * #SLICE_BYTES_SETTING} (default 1 MiB), {@value #QUEUE_DEPTH_SETTING} (default {@value
+ * #DEFAULT_QUEUE_DEPTH}). A malformed value is an {@link IllegalArgumentException} naming it.
+ */
+public final class TcpTransport implements Transport {
+  /** Connections per peer. */
+  public static final String LANES_SETTING = "te4j.tcp.lanes";
+  /** The largest slice the engine should hand us, in bytes. */
+  public static final String SLICE_BYTES_SETTING = "te4j.tcp.sliceBytes";
+  /** Slices that may wait per lane before submit fails with TOO_MANY_REQUESTS. */
+  public static final String QUEUE_DEPTH_SETTING = "te4j.tcp.queueDepth";
+
+  public static final int DEFAULT_LANES = 2;
+  public static final long DEFAULT_SLICE_BYTES = 1L << 20;
+  public static final int DEFAULT_QUEUE_DEPTH = 1024;
+  /** Requests pipelined per lane. */
+  public static final int IN_FLIGHT_DEPTH = 64;
+
+  static final int MAX_LANES = 64;
+  static final int MAX_QUEUE_DEPTH = 1 << 20;
+  static final int SOCKET_BUFFER_BYTES = 4 << 20;
+  private static final long WATCHDOG_PERIOD_MILLIS = 25;
+  private static final long CLOSE_WAIT_NANOS = 2_000_000_000L;
+
+  private static final Logger LOG = LoggerFactory.getLogger(TcpTransport.class);
+
+  private final TransportContext context;
+  private final int lanesPerPeer;
+  private final long sliceBytes;
+  private final int queueDepth;
+  /** Bumped when memory is unregistered, so threads drop their cached chunk views. */
+  private final AtomicInteger memoryGeneration = new AtomicInteger();
+
+  /** Segment name -> its peer; read lock-free on every submit. */
+  private final ConcurrentHashMap<String, Route> routes = new ConcurrentHashMap<>();
+  private final Object peersLock = new Object();
+  private final Map<PeerKey, Peer> peers = new HashMap<>(); // guarded by peersLock
+  /** Every lane whose threads may still run, including lanes of forgotten peers. */
+  private final Set<TcpLane> lanes = ConcurrentHashMap.newKeySet();
+  private Thread watchdog; // guarded by peersLock
+  private volatile TcpTarget target;
+  private volatile boolean closed;
+
+  /**
+   * Reads the settings; opens nothing until {@link #start}.
+   *
+   * @throws IllegalArgumentException when a setting is malformed (the message names it)
+   */
+  public TcpTransport(TransportContext context) {
+    this.context = Objects.requireNonNull(context, "context");
+    this.lanesPerPeer = (int) parse(context, LANES_SETTING, DEFAULT_LANES, 1, MAX_LANES);
+    this.sliceBytes = parse(context, SLICE_BYTES_SETTING, DEFAULT_SLICE_BYTES, 1, 1L << 62);
+    this.queueDepth =
+        (int) parse(context, QUEUE_DEPTH_SETTING, DEFAULT_QUEUE_DEPTH, 1, MAX_QUEUE_DEPTH);
+  }
+
+  /** A decimal integer in {@code [min, max]}, or {@code fallback} when unset. */
+  static long parse(TransportContext context, String name, long fallback, long min, long max) {
+    String text = context.setting(name);
+    if (text == null) {
+      return fallback;
+    }
+    long value;
+    try {
+      value = Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          name + " must be an integer in [" + min + ", " + max + "], got '" + text + "'", e);
+    }
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(
+          name + " must be an integer in [" + min + ", " + max + "], got '" + text + "'");
+    }
+    return value;
+  }
+
+  @Override
+  public String name() {
+    return "tcp";
+  }
+
+  /**
+   * Binds the data port and starts serving; sets {@code tcp_data_port} and {@code
+   * tcp_proto_version = 2} on the local descriptor.
+   *
+   * @throws IOException when no port in the range can be bound
+   */
+  @Override
+  public void start(SegmentDescriptor.Builder localDescriptor) throws IOException {
+    synchronized (peersLock) {
+      if (closed) {
+        throw new IllegalStateException("tcp transport is closed");
+      }
+      if (target != null) {
+        throw new IllegalStateException("tcp transport already started");
+      }
+      TcpTarget t =
+          new TcpTarget(
+              context.memory(),
+              context.threadFactory("tcp-acceptor"),
+              context.threadFactory("tcp-target"),
+              SOCKET_BUFFER_BYTES,
+              memoryGeneration);
+      int port = t.start(context.bindAddress(), context.minPort(), context.maxPort());
+      target = t;
+      localDescriptor.tcpDataPort(port).tcpProtoVersion(SegmentDescriptor.TCP_PROTO_V2);
+      LOG.info("tcp transport: data port {}", port);
+    }
+  }
+
+  /** The bound data port, or 0 before {@link #start}. */
+  public int dataPort() {
+    TcpTarget t = target;
+    return t == null ? 0 : t.port();
+  }
+
+  @Override
+  public boolean canReach(SegmentDescriptor target) {
+    return target.tcpDataPort() > 0;
+  }
+
+  @Override
+  public long maxSliceBytes() {
+    return sliceBytes;
+  }
+
+  @Override
+  public void unregistered(MemoryRegion region) {
+    memoryGeneration.incrementAndGet();
+  }
+
+  /**
+   * Queues the slice on one of its peer's lanes. Never blocks on the network; every problem is
+   * reported through {@link TransferSlice#fail}: a full lane queue as TOO_MANY_REQUESTS, a closed
+   * transport as ENGINE_CLOSED.
+   */
+  @Override
+  public void submit(TransferSlice slice) {
+    if (closed) {
+      slice.fail(TransferState.FAILED, ErrorCode.ENGINE_CLOSED, "tcp transport closed");
+      return;
+    }
+    long length = slice.length();
+    if (length == 0) {
+      slice.complete(); // WIRE.md: zero-length requests complete locally
+      return;
+    }
+    SegmentDescriptor desc = slice.target();
+    int port = desc.tcpDataPort();
+    if (port <= 0 || port > 65535) {
+      slice.fail(TransferState.FAILED, ErrorCode.INVALID_ARGUMENT,
+          "segment " + desc.name() + " publishes no usable tcp_data_port (" + port + ")");
+      return;
+    }
+    MemoryRegion local = slice.localRegion();
+    if (local == null || !local.contains(slice.localAddress(), length)) {
+      slice.fail(TransferState.FAILED, ErrorCode.ADDRESS_NOT_REGISTERED,
+          "local range of " + Long.toUnsignedString(length) + " bytes at 0x"
+              + Long.toHexString(slice.localAddress()) + " is not inside its region");
+      return;
+    }
+    Peer peer;
+    try {
+      peer = peerFor(desc, port);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      // e.g. no more threads for a new peer's lanes
+      slice.fail(TransferState.FAILED, ErrorCode.SOCKET_FAIL,
+          "cannot set up tcp lanes to " + desc.name() + ": " + e);
+      return;
+    }
+    if (peer == null) {
+      slice.fail(TransferState.FAILED, ErrorCode.ENGINE_CLOSED, "tcp transport closed");
+      return;
+    }
+    TcpLane[] peerLanes = peer.lanes;
+    int n = peerLanes.length;
+    TcpLane lane =
+        n == 1 ? peerLanes[0] : peerLanes[(peer.next.getAndIncrement() & Integer.MAX_VALUE) % n];
+    lane.enqueue(slice);
+  }
+
+  /** The live peer for a descriptor; the common case is one map lookup, no allocation. */
+  private Peer peerFor(SegmentDescriptor desc, int port) {
+    int version = desc.tcpProtoVersion() >= SegmentDescriptor.TCP_PROTO_V2 ? 2 : 1;
+    String segment = desc.name();
+    Route route = routes.get(segment);
+    if (route != null && route.port == port && route.version == version && !route.peer.closed) {
+      return route.peer;
+    }
+    return createPeer(segment, port, version);
+  }
+
+  private Peer createPeer(String segment, int port, int version) {
+    // A segment name is host:port (the RPC port); anything else names the host itself.
+    HostPort hostPort = HostPort.tryParse(segment);
+    String host = hostPort != null ? hostPort.host() : segment;
+    PeerKey key = new PeerKey(host, port, version);
+    synchronized (peersLock) {
+      if (closed) {
+        return null;
+      }
+      Peer peer = peers.get(key);
+      if (peer == null || peer.closed) {
+        peer = new Peer(key, newLanes(key));
+        peers.put(key, peer);
+        ensureWatchdogLocked();
+      }
+      Route old = routes.put(segment, new Route(port, version, peer));
+      if (old != null && old.peer != peer && !isRoutedLocked(old.peer)) {
+        // The segment moved (new port or protocol): nobody uses the old peer's lanes any more.
+        retirePeerLocked(old.peer);
+      }
+      return peer;
+    }
+  }
+
+  private TcpLane[] newLanes(PeerKey key) {
+    TcpLane[] result = new TcpLane[lanesPerPeer];
+    for (int i = 0; i < result.length; i++) {
+      result[i] =
+          new TcpLane(
+              key.host,
+              key.port,
+              key.version,
+              i,
+              IN_FLIGHT_DEPTH,
+              queueDepth,
+              SOCKET_BUFFER_BYTES,
+              memoryGeneration,
+              context.threadFactory("tcp-send"),
+              context.threadFactory("tcp-recv"),
+              lanes::remove,
+              this::submit);
+    }
+    for (TcpLane lane : result) {
+      lanes.add(lane);
+      lane.start();
+    }
+    return result;
+  }
+
+  private boolean isRoutedLocked(Peer peer) {
+    for (Route r : routes.values()) {
+      if (r.peer == peer) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void retirePeerLocked(Peer peer) {
+    peer.closed = true;
+    peers.remove(peer.key, peer);
+    for (TcpLane lane : peer.lanes) {
+      lane.retire();
+    }
+  }
+
+  /**
+   * Drops the cached route and lanes of that segment: the next slice for it resolves its
+   * descriptor afresh and opens new connections. The old lanes are retired, not killed: what they
+   * already hold completes, fails on its own (connection lost, deadline) or times out, and they
+   * close once idle, so a peer that merely re-published its descriptor loses no transfers. Does
+   * not block.
+   */
+  @Override
+  public void forget(String segmentName) {
+    synchronized (peersLock) {
+      Route route = routes.remove(segmentName);
+      if (route != null && !route.peer.closed && !isRoutedLocked(route.peer)) {
+        retirePeerLocked(route.peer);
+      }
+    }
+  }
+
+  private void ensureWatchdogLocked() {
+    if (watchdog == null && !closed) {
+      Thread t = context.threadFactory("tcp-watchdog").newThread(this::watchdogLoop);
+      t.setDaemon(true);
+      watchdog = t;
+      t.start();
+    }
+  }
+
+  /** Every ~25 ms: deadlines of queued and in-flight slices on every lane. */
+  private void watchdogLoop() {
+    List<TransferSlice> scratch = new ArrayList<>();
+    while (!closed) {
+      long now = System.nanoTime();
+      for (TcpLane lane : lanes) {
+        try {
+          lane.checkDeadlines(now, scratch);
+        } catch (RuntimeException e) {
+          scratch.clear();
+          LOG.error("tcp watchdog: lane {} check failed", lane.peerName(), e);
+        }
+      }
+      try {
+        Thread.sleep(WATCHDOG_PERIOD_MILLIS); // a timer tick, not synchronization
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** Number of lanes whose threads are still running (for tests and diagnostics). */
+  int liveLaneCount() {
+    return lanes.size();
+  }
+
+  /** Lanes holding an open connection now (for tests and diagnostics). */
+  int connectedLaneCount() {
+    int n = 0;
+    for (TcpLane lane : lanes) {
+      if (lane.isConnected()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Connections the target side serves now (for tests and diagnostics). */
+  int targetConnectionCount() {
+    TcpTarget t = target;
+    return t == null ? 0 : t.connectionCount();
+  }
+
+  /**
+   * Stops the acceptor, closes every socket, fails what is queued or in flight with ENGINE_CLOSED
+   * and waits (about 2 s at most) for the threads. Idempotent.
+   */
+  @Override
+  public void close() {
+    List<TcpLane> toJoin;
+    Thread dog;
+    TcpTarget t;
+    synchronized (peersLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (Peer peer : peers.values()) {
+        peer.closed = true;
+      }
+      peers.clear();
+      routes.clear();
+      toJoin = new ArrayList<>(lanes);
+      dog = watchdog;
+      t = target;
+    }
+    long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+    if (t != null) {
+      t.shutdown();
+    }
+    for (TcpLane lane : toJoin) {
+      lane.close(TcpLane.CLOSED);
+    }
+    if (dog != null) {
+      dog.interrupt();
+    }
+    for (TcpLane lane : toJoin) {
+      lane.join(deadline);
+    }
+    if (t != null) {
+      t.awaitStopped(deadline);
+    }
+    if (dog != null) {
+      TcpTarget.join(dog, deadline);
+    }
+  }
+
+  private static final class PeerKey {
+    final String host;
+    final int port;
+    final int version;
+
+    PeerKey(String host, int port, int version) {
+      this.host = host;
+      this.port = port;
+      this.version = version;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      if (!(o instanceof PeerKey)) {
+        return false;
+      }
+      PeerKey k = (PeerKey) o;
+      return port == k.port && version == k.version && host.equals(k.host);
+    }
+
+    @Override
+    public int hashCode() {
+      return (host.hashCode() * 31 + port) * 31 + version;
+    }
+  }
+
+  private static final class Peer {
+    final PeerKey key;
+    final TcpLane[] lanes;
+    final AtomicInteger next = new AtomicInteger();
+    volatile boolean closed;
+
+    Peer(PeerKey key, TcpLane[] lanes) {
+      this.key = key;
+      this.lanes = lanes;
+    }
+  }
+
+  private static final class Route {
+    final int port;
+    final int version;
+    final Peer peer;
+
+    Route(int port, int version, Peer peer) {
+      this.port = port;
+      this.version = version;
+      this.peer = peer;
+    }
+  }
+}

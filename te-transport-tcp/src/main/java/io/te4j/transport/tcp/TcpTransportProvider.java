@@ -1,0 +1,41 @@
+package io.te4j.transport.tcp;
+
+import io.te4j.api.spi.Availability;
+import io.te4j.api.spi.Transport;
+import io.te4j.api.spi.TransportContext;
+import io.te4j.api.spi.TransportProvider;
+
+/**
+ * Finds the TCP transport for {@link java.util.ServiceLoader}. Always available (plain Java
+ * sockets) unless switched off with {@code -Dte4j.transport.tcp.disabled=true}.
+ */
+public final class TcpTransportProvider implements TransportProvider {
+  /** Public no-argument constructor for {@link java.util.ServiceLoader}. */
+  public TcpTransportProvider() {}
+
+  @Override
+  public String name() {
+    return "tcp";
+  }
+
+  @Override
+  public boolean isAvailable() {
+    return unavailabilityCause() == null;
+  }
+
+  @Override
+  public Throwable unavailabilityCause() {
+    return Availability.killSwitch("transport", "tcp");
+  }
+
+  /**
+   * Creates a transport; it binds nothing until {@link Transport#start}.
+   *
+   * @throws IllegalArgumentException when a {@code te4j.tcp.*} setting is malformed
+   */
+  @Override
+  public Transport create(TransportContext context) {
+    ensureAvailability();
+    return new TcpTransport(context);
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The TCP data transport (WIRE.md section 4): {@link io.te4j.transport.tcp.TcpTransport}, found
+ * through {@link io.te4j.transport.tcp.TcpTransportProvider}, speaking the reference engine's
+ * protocol v1 and v2 ({@link io.te4j.transport.tcp.TcpWire}).
+ *
+ * <p>Threads per transport: one acceptor, one worker per accepted connection (target side), one
+ * sender and one receiver per lane (initiator side, {@code te4j.tcp.lanes} lanes per peer), and
+ * one watchdog for deadlines.
+ */
+package io.te4j.transport.tcp;

@@ -1,0 +1,324 @@
+package io.te4j.transport.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.te4j.api.ErrorCode;
+import io.te4j.api.SegmentDescriptor;
+import io.te4j.api.TransferState;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Dead, silent, restarted and unreachable peers; deadlines; close; no thread left behind. */
+@Timeout(60)
+class TcpFaultTest {
+  private static final long LOCAL = 0x1000_0000L;
+  private static final long REMOTE = 0x2000_0000L;
+  private static final Set<ErrorCode> BROKEN_CODES =
+      EnumSet.of(ErrorCode.TRANSFER_FAILED, ErrorCode.SOCKET_FAIL, ErrorCode.TRANSFER_TIMEOUT);
+
+  /** Polls a condition: not a sleep standing in for synchronization, it checks what it awaits. */
+  private static void awaitTrue(BooleanSupplier condition, long millis, String what)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - end > 0) {
+        fail("timed out waiting for " + what);
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private static void assertNoThreadsLeft(TestContext context) throws InterruptedException {
+    List<Thread> alive = context.aliveThreads(1000);
+    assertTrue(alive.isEmpty(), "threads still running after close(): " + alive);
+  }
+
+  @Test
+  void targetClosedDuringAStream() throws Exception {
+    TestMemory targetMemory = new TestMemory();
+    targetMemory.add(REMOTE, 4 << 20, true);
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 4 << 20, true);
+    TestContext targetContext = new TestContext(targetMemory);
+    TcpTransport target = TcpTestSupport.started(targetContext);
+    SegmentDescriptor d = TcpTestSupport.descriptorOf(target);
+    long timeoutMillis = 5_000;
+    try (TcpTransport initiator = new TcpTransport(new TestContext(memory))) {
+      List<TestSlice> before = Collections.synchronizedList(new ArrayList<>());
+      List<TestSlice> after = Collections.synchronizedList(new ArrayList<>());
+      Semaphore window = new Semaphore(16);
+      CountDownLatch someDone = new CountDownLatch(20);
+      AtomicBoolean closed = new AtomicBoolean();
+      Thread producer = new Thread(() -> {
+        try {
+          for (int i = 0; after.size() < 50; i++) {
+            window.acquire();
+            int slot = i % 16;
+            TestSlice s = TestSlice.write(local, LOCAL + slot * (256 << 10), d,
+                REMOTE + slot * (256 << 10), 256 << 10, timeoutMillis);
+            s.outcome.whenComplete((o, e) -> {
+              window.release();
+              if (o.ok()) {
+                someDone.countDown();
+              }
+            });
+            (closed.get() ? after : before).add(s);
+            initiator.submit(s);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      producer.start();
+      assertTrue(someDone.await(20, TimeUnit.SECONDS), "the stream never got going");
+      target.close();
+      closed.set(true);
+      producer.join(20_000);
+      assertFalse(producer.isAlive());
+      List<TestSlice> all = new ArrayList<>(before);
+      all.addAll(after);
+      for (TestSlice s : all) {
+        TestSlice.Outcome o = s.await(timeoutMillis + 2_000); // every slice ends by its deadline
+        assertEquals(1, s.ends.get());
+        if (!o.ok()) {
+          assertTrue(o.state() == TransferState.FAILED || o.state() == TransferState.TIMEOUT,
+              o.toString());
+          assertTrue(BROKEN_CODES.contains(o.code()), o.toString());
+        }
+      }
+      for (TestSlice s : after) {
+        assertFalse(s.await(0).ok(), "a write to a closed target cannot complete");
+      }
+    }
+    assertNoThreadsLeft(targetContext);
+  }
+
+  @Test
+  void refusedConnectFailsFastAndOtherPeersKeepWorking() throws Exception {
+    int deadPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      deadPort = s.getLocalPort();
+    }
+    TestMemory targetMemory = new TestMemory();
+    TestRegion remote = targetMemory.add(REMOTE, 1 << 20, true);
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 1 << 20, true);
+    try (TcpTransport target = TcpTestSupport.started(new TestContext(targetMemory));
+        TcpTransport initiator = new TcpTransport(new TestContext(memory))) {
+      SegmentDescriptor dead = RawWire.descriptor(deadPort, 2);
+      SegmentDescriptor live = TcpTestSupport.descriptorOf(target);
+      List<TestSlice> toDead = new ArrayList<>();
+      List<TestSlice> toLive = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        toDead.add(TestSlice.write(local, LOCAL, dead, REMOTE, 1024, 30_000));
+        toLive.add(TestSlice.write(local, LOCAL + i * 1024L, live, REMOTE + i * 1024L, 1024,
+            30_000));
+      }
+      local.put(LOCAL, TcpTestSupport.random(new java.util.Random(1), 20 * 1024));
+      for (int i = 0; i < 20; i++) {
+        initiator.submit(toDead.get(i));
+        initiator.submit(toLive.get(i));
+      }
+      for (TestSlice s : toDead) {
+        TestSlice.Outcome o = s.await(2_000); // far inside the 30 s deadline
+        assertEquals(TransferState.FAILED, o.state(), o.toString());
+        assertEquals(ErrorCode.SOCKET_FAIL, o.code(), o.toString());
+        assertTrue(o.message().contains(Integer.toString(deadPort)), o.message());
+      }
+      for (TestSlice s : toLive) {
+        assertTrue(s.await(10_000).ok());
+      }
+      assertEquals(java.util.Arrays.toString(local.get(LOCAL, 20 * 1024)),
+          java.util.Arrays.toString(remote.get(REMOTE, 20 * 1024)));
+    }
+  }
+
+  @Test
+  void unknownHostIsDnsFail() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 4096, true);
+    try (TcpTransport initiator = new TcpTransport(new TestContext(memory))) {
+      SegmentDescriptor d = SegmentDescriptor.builder("no-such-host.invalid:15001", "tcp")
+          .tcpDataPort(15002).tcpProtoVersion(2).build();
+      TestSlice s = TestSlice.write(local, LOCAL, d, REMOTE, 16, 30_000);
+      initiator.submit(s);
+      TestSlice.Outcome o = s.await(25_000);
+      assertEquals(TransferState.FAILED, o.state(), o.toString());
+      assertEquals(ErrorCode.DNS_FAIL, o.code(), o.toString());
+    }
+  }
+
+  @Test
+  void restartedTargetIsReachedAgain() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 4096, true);
+    local.put(LOCAL, new byte[] {1, 2, 3, 4});
+    TestMemory firstMemory = new TestMemory();
+    firstMemory.add(REMOTE, 4096, true);
+    TestContext firstContext = new TestContext(firstMemory);
+    TcpTransport first = TcpTestSupport.started(firstContext);
+    int port = first.dataPort();
+    SegmentDescriptor d = TcpTestSupport.descriptorOf(first);
+    try (TcpTransport initiator = new TcpTransport(new TestContext(memory))) {
+      TestSlice s1 = TestSlice.write(local, LOCAL, d, REMOTE, 4, 10_000);
+      initiator.submit(s1);
+      assertTrue(s1.await(10_000).ok());
+      first.close();
+      assertNoThreadsLeft(firstContext);
+      // v2 lanes read even when idle, so they notice the peer left without sending anything.
+      awaitTrue(() -> initiator.connectedLaneCount() == 0, 5_000, "lanes to notice the close");
+
+      TestMemory secondMemory = new TestMemory();
+      TestRegion second = secondMemory.add(REMOTE, 4096, true);
+      try (TcpTransport restarted =
+          TcpTestSupport.started(new TestContext(secondMemory).ports(port, port))) {
+        assertEquals(port, restarted.dataPort());
+        TestSlice s2 = TestSlice.write(local, LOCAL, d, REMOTE, 4, 10_000);
+        initiator.submit(s2);
+        TestSlice.Outcome o = s2.await(10_000);
+        assertTrue(o.ok(), o.toString());
+        assertEquals("[1, 2, 3, 4]", java.util.Arrays.toString(second.get(REMOTE, 4)));
+      }
+    }
+  }
+
+  @Test
+  void silentTargetTimesOutAndCloseLeavesNoThreads() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 1 << 20, true);
+    TestContext context = new TestContext(memory);
+    try (RawTarget silent = new RawTarget(RawTarget.Mode.SILENT, REMOTE, 1 << 20)) {
+      SegmentDescriptor d = RawWire.descriptor(silent.port(), 2);
+      TcpTransport initiator = TcpTestSupport.started(context);
+      long deadline = 300;
+      TestSlice w = TestSlice.write(local, LOCAL, d, REMOTE, 4096, deadline);
+      TestSlice r = TestSlice.read(local, LOCAL, d, REMOTE, 4096, deadline);
+      long start = System.nanoTime();
+      initiator.submit(w);
+      initiator.submit(r);
+      for (TestSlice s : List.of(w, r)) {
+        TestSlice.Outcome o = s.await(deadline + 1_500);
+        assertEquals(TransferState.TIMEOUT, o.state(), o.toString());
+        assertEquals(ErrorCode.TRANSFER_TIMEOUT, o.code(), o.toString());
+        assertTrue(System.nanoTime() >= start + TimeUnit.MILLISECONDS.toNanos(deadline),
+            "timed out before its deadline");
+        assertEquals(1, s.ends.get());
+      }
+      // Slices still waiting when the transport closes fail at once with ENGINE_CLOSED.
+      List<TestSlice> pending = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        pending.add(TestSlice.read(local, LOCAL, d, REMOTE, 4096, 30_000));
+      }
+      pending.forEach(initiator::submit);
+      awaitTrue(() -> silent.headers.size() >= 3, 5_000, "requests to reach the peer");
+      initiator.close();
+      for (TestSlice s : pending) {
+        TestSlice.Outcome o = s.await(2_000);
+        assertEquals(TransferState.FAILED, o.state(), o.toString());
+        assertEquals(ErrorCode.ENGINE_CLOSED, o.code(), o.toString());
+      }
+      assertNoThreadsLeft(context);
+      initiator.close(); // idempotent
+      TestSlice late = TestSlice.read(local, LOCAL, d, REMOTE, 16, 30_000);
+      initiator.submit(late);
+      assertEquals(ErrorCode.ENGINE_CLOSED, late.await(0).code());
+    }
+  }
+
+  @Test
+  void inFlightTimeoutFailsItsLaneMates() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 1 << 20, true);
+    try (RawTarget silent = new RawTarget(RawTarget.Mode.SILENT, REMOTE, 1 << 20);
+        TcpTransport initiator =
+            new TcpTransport(new TestContext(memory).set(TcpTransport.LANES_SETTING, "1"))) {
+      SegmentDescriptor d = RawWire.descriptor(silent.port(), 2);
+      TestSlice shortOne = TestSlice.read(local, LOCAL, d, REMOTE, 64, 300);
+      TestSlice longOne = TestSlice.read(local, LOCAL, d, REMOTE, 64, 30_000);
+      initiator.submit(shortOne);
+      initiator.submit(longOne);
+      assertEquals(TransferState.TIMEOUT, shortOne.await(2_000).state());
+      TestSlice.Outcome o = longOne.await(2_000); // not its own deadline: its lane was closed
+      assertEquals(TransferState.FAILED, o.state(), o.toString());
+      assertEquals(ErrorCode.TRANSFER_FAILED, o.code(), o.toString());
+    }
+  }
+
+  @Test
+  void fullQueueFailsWithTooManyRequests() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 1 << 20, true);
+    try (RawTarget silent = new RawTarget(RawTarget.Mode.SILENT, REMOTE, 1 << 20);
+        TcpTransport initiator = new TcpTransport(new TestContext(memory)
+            .set(TcpTransport.LANES_SETTING, "1")
+            .set(TcpTransport.QUEUE_DEPTH_SETTING, "4"))) {
+      SegmentDescriptor d = RawWire.descriptor(silent.port(), 2);
+      List<TestSlice> all = new ArrayList<>();
+      int refused = 0;
+      for (int i = 0; i < 100; i++) {
+        TestSlice s = TestSlice.read(local, LOCAL, d, REMOTE, 16, 30_000);
+        all.add(s);
+        initiator.submit(s);
+        // Refused synchronously, inside submit, without blocking.
+        if (s.outcome.isDone() && s.await(0).code() == ErrorCode.TOO_MANY_REQUESTS) {
+          refused++;
+        }
+      }
+      // 64 in flight + 1 with the sender + 4 queued can be held; the rest is refused.
+      assertTrue(refused >= 100 - (TcpTransport.IN_FLIGHT_DEPTH + 1 + 4), "refused " + refused);
+      initiator.close();
+      for (TestSlice s : all) {
+        assertFalse(s.await(2_000).ok());
+        assertEquals(1, s.ends.get());
+      }
+    }
+  }
+
+  @Test
+  void forgetRetiresLanesWithoutFailingTheirWork() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 1 << 20, true);
+    try (RawTarget raw = new RawTarget(RawTarget.Mode.V2, REMOTE, 1 << 20);
+        TcpTransport initiator = new TcpTransport(new TestContext(memory))) {
+      raw.put(REMOTE, new byte[] {5, 6, 7, 8});
+      SegmentDescriptor d = RawWire.descriptor(raw.port(), 2);
+      raw.gate = new CountDownLatch(1); // hold every answer
+      TestSlice held = TestSlice.read(local, LOCAL, d, REMOTE, 4, 30_000);
+      initiator.submit(held);
+      awaitTrue(() -> raw.headers.size() == 1, 5_000, "the request to reach the peer");
+      assertEquals(2, initiator.liveLaneCount());
+
+      initiator.forget(d.name());
+      TestSlice next = TestSlice.read(local, LOCAL + 64, d, REMOTE, 4, 30_000);
+      initiator.submit(next);
+      // The next slice went out on a fresh connection, while the old one still holds `held`.
+      awaitTrue(() -> raw.headers.size() == 2, 5_000, "the second request");
+      assertEquals(2, raw.accepted());
+      assertFalse(held.outcome.isDone(), "forget() must not fail work in flight");
+
+      raw.gate.countDown();
+      assertTrue(held.await(10_000).ok());
+      assertTrue(next.await(10_000).ok());
+      assertEquals(1, held.ends.get());
+      assertEquals("[5, 6, 7, 8]", java.util.Arrays.toString(local.get(LOCAL + 64, 4)));
+      // The retired lanes close once idle; the new peer's two lanes remain.
+      awaitTrue(() -> initiator.liveLaneCount() == 2, 5_000, "retired lanes to close");
+      awaitTrue(() -> raw.connections() == 1, 5_000, "the old connection to close");
+    }
+  }
+}
