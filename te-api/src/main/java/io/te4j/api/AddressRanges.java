@@ -36,8 +36,8 @@ public final class AddressRanges {
     return Long.compareUnsigned(baseA - baseB, sizeB) < 0;
   }
 
-  /** True when {@code start + len} does not wrap past 2^64. */
+  /** True when {@code start + len} does not go past 2^64 (a range may end exactly there). */
   public static boolean fits(long start, long len) {
-    return Long.compareUnsigned(len, -1L - start) <= 0;
+    return start == 0 || Long.compareUnsigned(len, -start) <= 0;
   }
 }

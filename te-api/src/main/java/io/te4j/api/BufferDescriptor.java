@@ -31,7 +31,8 @@ public record BufferDescriptor(
     Objects.requireNonNull(name, "name");
     remoteKeys = List.copyOf(remoteKeys);
     localKeys = List.copyOf(localKeys);
-    attributes = Map.copyOf(attributes);
+    // JSON null values are legal attribute values, which Map.copyOf refuses.
+    attributes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(attributes));
   }
 
   /** A plain memory buffer, as TCP publishes it. */

@@ -29,7 +29,13 @@ public interface Transport extends AutoCloseable {
     return base;
   }
 
-  /** Memory is about to be unregistered; no slice naming it is in flight. */
+  /**
+   * A region was unregistered: {@link MemoryRegistry#find} no longer returns it, and the engine
+   * unmaps or hands the memory back as soon as this returns. So return only when none of this
+   * transport's threads still reads or writes the region: wait for in-flight work on it (a peer's
+   * request being served, a local slice being sent or received) to finish or fail, bounded by the
+   * transfer deadline. The default suits transports that never touch memory after a slice ends.
+   */
   default void unregistered(MemoryRegion region) {}
 
   /** True when this transport can move data to that segment (it published our protocol's fields). */
