@@ -462,6 +462,36 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
+   * Submits a batch and waits for it. When it failed because the peer could not be connected to
+   * and the peer now publishes another descriptor (it restarted, on another data port), the batch
+   * is submitted once more against the new descriptor: a restarted peer costs no failure.
+   *
+   * @return the finished batch, already removed from the table
+   */
+  public Batch submitAndWait(String target, List<TransferRequest> requests, String transportHint) {
+    Batch b = submit(target, requests, transportHint);
+    await(b);
+    dropBatch(b.id());
+    if (b.state() != TransferState.FAILED || b.errorCode() != ErrorCode.SOCKET_FAIL) {
+      return b;
+    }
+    SegmentDescriptor fresh;
+    try {
+      fresh = resolver.refresh(target);
+    } catch (TransferException e) {
+      return b; // still unreachable: the first failure stands
+    }
+    if (fresh.equals(b.descriptor())) {
+      return b;
+    }
+    LOG.info("segment {} republished its descriptor; retrying once", target);
+    Batch retry = submit(target, requests, transportHint);
+    await(retry);
+    dropBatch(retry.id());
+    return retry;
+  }
+
+  /**
    * Waits until the batch ends, at most until its deadline plus a grace second; a batch still
    * running then is ended as TIMEOUT.
    */

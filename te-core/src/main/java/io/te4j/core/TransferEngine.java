@@ -388,11 +388,9 @@ public class TransferEngine implements AutoCloseable {
       List<Long> lengths, TransferOpcode opcode, TransferNotify notify, String transportHint) {
     try {
       Engine e = getEngine();
-      Batch b = e.submit(target, requests(buffers, peerAddresses, lengths, opcode),
+      Batch b = e.submitAndWait(target, requests(buffers, peerAddresses, lengths, opcode),
           hint(transportHint));
-      TransferState s = e.await(b);
-      e.dropBatch(b.id());
-      if (s != TransferState.COMPLETED) {
+      if (b.state() != TransferState.COMPLETED) {
         TransferException f = b.failure();
         LOG.warn("{}", f.getMessage());
         return f.errorCode().code();

@@ -89,16 +89,22 @@ final class TargetProcess implements AutoCloseable {
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
+  /** Closes the target's stdin (it exits by itself), then kills it if it lingers. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     try {
       process.getOutputStream().close();
     } catch (IOException e) {
       // already gone
     }
-    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
       process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
+      Thread.currentThread().interrupt();
     }
   }
 

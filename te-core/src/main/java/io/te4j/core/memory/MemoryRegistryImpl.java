@@ -308,7 +308,9 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
           ErrorCode.INVALID_ARGUMENT,
           "length " + length + " above the limit of " + MAX_REGION_LENGTH);
     }
-    if (!AddressRanges.fits(address, length)) {
+    // No mapping reaches the last byte of the address space; refusing an end at exactly 2^64 keeps
+    // every region's end representable.
+    if (!AddressRanges.fits(address, length) || address + length == 0) {
       throw new TransferException(
           ErrorCode.INVALID_ARGUMENT,
           "range 0x" + Long.toHexString(address) + " + " + length + " wraps past 2^64");

@@ -21,6 +21,7 @@ public final class Batch {
   private volatile ErrorCode errorCode;
   private volatile String errorMessage;
   private volatile long bytes;
+  private volatile io.te4j.api.SegmentDescriptor descriptor;
 
   /** Told when a slice fails, so the engine can drop a stale descriptor. */
   public interface SliceFailureListener {
@@ -62,6 +63,15 @@ public final class Batch {
   /** What went wrong, or null. */
   public String errorMessage() {
     return errorMessage;
+  }
+
+  /** The target's descriptor the batch was sent with. */
+  public io.te4j.api.SegmentDescriptor descriptor() {
+    return descriptor;
+  }
+
+  void descriptor(io.te4j.api.SegmentDescriptor d) {
+    this.descriptor = d;
   }
 
   /** Total bytes the batch moves. */

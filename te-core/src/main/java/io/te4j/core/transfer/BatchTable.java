@@ -73,6 +73,7 @@ public final class BatchTable {
 
     long id = nextId.getAndIncrement();
     Batch batch = new Batch(id, targetName, System.nanoTime() + timeoutNanos, failureListener);
+    batch.descriptor(target);
     batches.put(id, batch);
     metrics.batchSubmitted();
     List<Slice> slices = new ArrayList<>(sliceCount);
