@@ -4,6 +4,7 @@ import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.TransferSlice;
 import java.io.EOFException;
 import java.io.IOException;
@@ -38,8 +39,20 @@ import org.slf4j.LoggerFactory;
  *       in-flight slices after the connection broke, so no slice is failed while a socket read
  *       still writes into its memory;
  *   <li>the transport's watchdog thread: {@link #checkDeadlines} fails expired queued slices and
- *       closes the connection when an in-flight slice expired.
+ *       closes the connection when an in-flight slice expired;
+ *   <li>the thread running {@link TcpTransport#unregistered} (the engine's, under its
+ *       registration lock): {@link #failQueuedOn} fails waiting slices on the region, {@link
+ *       #touches} tells whether the sender or the in-flight ring still holds one, and {@link
+ *       #abortUsersOf} closes the connection when they outlast the transfer timeout.
  * </ul>
+ *
+ * <p>Unregistration without locks on the data path: the sender publishes the region of the slice
+ * it holds in the volatile {@link #senderRegion} and then looks the slice's range up in the
+ * registry again; the engine drops a region from the registry before it calls {@code
+ * unregistered}, so either that lookup misses (the slice fails with ADDRESS_NOT_REGISTERED and is
+ * never sent) or {@link #touches} sees the region published, and later in the ring, and waits.
+ * The receiver, the only thread that reads into a slice's memory, takes a slice out of the ring
+ * only once it is done with that memory.
  *
  * <p>State under {@link #lock}: the in-flight ring, the resubmission ring and the connection state
  * machine IDLE -> CONNECTED -> BROKEN -> IDLE (the receiver drains BROKEN). Slices leave the ring
@@ -132,6 +145,7 @@ final class TcpLane {
   static final int PROTOCOL = 4;
   static final int FORGOTTEN = 5;
   static final int CLOSED = 6;
+  static final int UNREGISTERED = 7;
 
   final String host;
   final int port;
@@ -139,6 +153,8 @@ final class TcpLane {
   final int version;
   private final String peerName;
   private final int socketBufferBytes;
+  /** The engine's registered memory: the sender checks each slice's range is still in it. */
+  private final MemoryRegistry memory;
   private final ArrayBlockingQueue<TransferSlice> queue;
   private final Consumer<TcpLane> onExit;
   /** Hands a slice back to the transport (a retired lane closed under its feet). */
@@ -172,6 +188,12 @@ final class TcpLane {
   private volatile boolean closed;
   /** No new slices are routed here; close once the queue and the ring are empty. */
   private volatile boolean retired;
+  /**
+   * The local region of the slice the sender holds, from just before its registry check until
+   * its bytes are written (or it failed), else null. Written only by the sender; read by {@link
+   * #touches} and {@link #abortUsersOf}.
+   */
+  private volatile MemoryRegion senderRegion;
 
   // Sender-owned.
   /** The connection (and its generation) the last admitted slice is to be written on. */
@@ -197,6 +219,7 @@ final class TcpLane {
       int inFlightDepth,
       int queueDepth,
       int socketBufferBytes,
+      MemoryRegistry memory,
       AtomicInteger memoryGeneration,
       ThreadFactory senderThreads,
       ThreadFactory receiverThreads,
@@ -211,6 +234,7 @@ final class TcpLane {
     this.version = version;
     this.peerName = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     this.socketBufferBytes = socketBufferBytes;
+    this.memory = memory;
     this.queue = new ArrayBlockingQueue<>(queueDepth);
     this.onExit = onExit;
     this.reroute = reroute;
@@ -308,35 +332,49 @@ final class TcpLane {
           slice = null;
           continue;
         }
-        long seq = admit(slice, resubmits, deadline);
-        slice = null; // the ring owns it now, or it was failed
-        if (seq < 0) {
-          continue;
-        }
-        SocketChannel ch = sendChannel;
-        long gen = sendGeneration;
+        // Publish, then look again (see the class comment): a region unregistered before this
+        // point is caught here, one unregistered after it waits for us in touches().
+        senderRegion = region;
         try {
-          int opcodeByte = TcpWire.opcodeByte(write ? TransferOpcode.WRITE : TransferOpcode.READ,
-              version);
-          TcpWire.encodeHeader(header, length, targetAddress, opcodeByte);
-          if (write) {
-            RegionIo.writeFromRegion(ch, senderViews, region, localAddress, length, header, gather);
-          } else {
-            RegionIo.writeFully(ch, header);
+          if (memory.find(localAddress, length) != region) {
+            failUnregistered(slice);
+            slice = null;
+            continue;
           }
-          synchronized (lock) {
-            senderWriting = false;
-            if (sent < seq + 1) {
-              sent = seq + 1;
+          long seq = admit(slice, resubmits, deadline, region, localAddress, length);
+          slice = null; // the ring owns it now, or it was failed
+          if (seq < 0) {
+            continue;
+          }
+          SocketChannel ch = sendChannel;
+          long gen = sendGeneration;
+          try {
+            int opcodeByte = TcpWire.opcodeByte(
+                write ? TransferOpcode.WRITE : TransferOpcode.READ, version);
+            TcpWire.encodeHeader(header, length, targetAddress, opcodeByte);
+            if (write) {
+              RegionIo.writeFromRegion(
+                  ch, senderViews, region, localAddress, length, header, gather);
+            } else {
+              RegionIo.writeFully(ch, header);
             }
-            lock.notifyAll();
+            synchronized (lock) {
+              senderWriting = false;
+              if (sent < seq + 1) {
+                sent = seq + 1;
+              }
+              lock.notifyAll();
+            }
+          } catch (IOException e) {
+            synchronized (lock) {
+              senderWriting = false;
+              lock.notifyAll();
+            }
+            senderRegion = null; // out of the write: no need to hold up an unregistration
+            onSendFailure(gen, e);
           }
-        } catch (IOException e) {
-          synchronized (lock) {
-            senderWriting = false;
-            lock.notifyAll();
-          }
-          onSendFailure(gen, e);
+        } finally {
+          senderRegion = null; // the sender no longer reads the region
         }
       }
     } catch (InterruptedException e) {
@@ -369,15 +407,22 @@ final class TcpLane {
    *
    * @return the slice's sequence number, or -1 when it was failed
    */
-  private long admit(TransferSlice slice, int resubmits, long deadline)
-      throws InterruptedException {
+  private long admit(TransferSlice slice, int resubmits, long deadline, MemoryRegion region,
+      long localAddress, long length) throws InterruptedException {
+    boolean waited = false;
     while (true) {
       boolean expired = false;
       boolean isClosed = false;
+      boolean unregistered = false;
       synchronized (lock) {
         while (true) {
           if (closed) {
             isClosed = true;
+            break;
+          }
+          // After a wait (or a connect) the region may be gone: unregistered() wakes us for this.
+          if (waited && memory.find(localAddress, length) != region) {
+            unregistered = true;
             break;
           }
           long now = System.nanoTime();
@@ -401,10 +446,15 @@ final class TcpLane {
           }
           // BROKEN (the receiver is draining) or the ring is full: wait, bounded by the deadline.
           lock.wait(waitMillis(deadline, now));
+          waited = true;
         }
       }
       if (isClosed) {
         failClosed(slice);
+        return -1;
+      }
+      if (unregistered) {
+        failUnregistered(slice);
         return -1;
       }
       if (expired) {
@@ -415,6 +465,7 @@ final class TcpLane {
       if (ch == null) {
         return -1;
       }
+      waited = true;
       synchronized (lock) {
         if (closed) {
           TcpTarget.closeQuietly(ch);
@@ -770,6 +821,9 @@ final class TcpLane {
             "tcp target " + peerName + " closed the connection after rejecting an earlier request"
                 + " (resubmitted " + MAX_RESUBMITS + " times already)");
         break;
+      case UNREGISTERED:
+        fail(slice, now, TransferState.FAILED, ErrorCode.TRANSFER_FAILED, reason);
+        break;
       case TIMED_OUT:
         fail(slice, now, TransferState.FAILED, ErrorCode.TRANSFER_FAILED,
             "connection to tcp peer " + peerName
@@ -856,6 +910,100 @@ final class TcpLane {
   }
 
   /**
+   * Unregistration, step 1: fails the queued and resubmitted slices whose local memory lies in
+   * {@code region} with ADDRESS_NOT_REGISTERED, and wakes a sender waiting for room or a
+   * connection so it rechecks the slice it holds. Slices in flight are left alone.
+   *
+   * @param scratch a caller-owned list, left empty
+   */
+  void failQueuedOn(MemoryRegion region, List<TransferSlice> scratch) {
+    if (!queue.isEmpty()) {
+      for (TransferSlice s : queue) {
+        if (s != WAKE && TcpTransport.sameMemory(s.localRegion(), region) && queue.remove(s)) {
+          scratch.add(s);
+        }
+      }
+    }
+    synchronized (lock) {
+      if (retrySize > 0) {
+        int kept = 0;
+        for (int k = 0; k < retrySize; k++) {
+          int from = (retryHead + k) & mask;
+          TransferSlice s = retry[from];
+          retry[from] = null;
+          if (TcpTransport.sameMemory(s.localRegion(), region)) {
+            scratch.add(s);
+          } else {
+            int to = (retryHead + kept) & mask;
+            retry[to] = s;
+            retryCounts[to] = retryCounts[from];
+            kept++;
+          }
+        }
+        retrySize = kept;
+      }
+      lock.notifyAll();
+    }
+    for (TransferSlice s : scratch) {
+      if (TcpTransport.sameMemory(s.localRegion(), region)) {
+        failUnregistered(s);
+      } else {
+        // The engine reused the object between our read and the remove: not ours to fail.
+        enqueue(s);
+      }
+    }
+    scratch.clear();
+  }
+
+  /**
+   * True while the sender holds a slice on {@code region} (checking, waiting to send, writing its
+   * bytes) or a slice on it is in flight (the receiver may read into it). Lock-light: one short
+   * hold of the lane lock.
+   */
+  boolean touches(MemoryRegion region) {
+    if (TcpTransport.sameMemory(senderRegion, region)) {
+      return true;
+    }
+    synchronized (lock) {
+      for (long s = popped; s < pushed; s++) {
+        if (TcpTransport.sameMemory(ring[(int) s & mask].localRegion(), region)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Unregistration outlasted the transfer timeout: closes the connection (and a connect in
+   * progress) when {@link #touches} still holds, so blocked reads and writes on the region fail at
+   * once; the receiver then fails the in-flight slices. Does not wait.
+   */
+  void abortUsersOf(MemoryRegion region) {
+    boolean senderHolds = TcpTransport.sameMemory(senderRegion, region);
+    synchronized (lock) {
+      boolean inRing = false;
+      for (long s = popped; s < pushed && !inRing; s++) {
+        inRing = TcpTransport.sameMemory(ring[(int) s & mask].localRegion(), region);
+      }
+      if (!senderHolds && !inRing) {
+        return;
+      }
+      String reason = "tcp connection to " + peerName + " was closed: local memory at 0x"
+          + Long.toHexString(region.address()) + " was unregistered while a transfer on it was"
+          + " still in flight";
+      WARNINGS.warn("{}", reason);
+      if (state == CONNECTED) {
+        breakLocked(UNREGISTERED, reason);
+      }
+      if (senderHolds && connecting != null) {
+        TcpTarget.closeQuietly(connecting);
+      }
+      lock.notifyAll();
+    }
+  }
+
+  /**
    * Stops routing here: the lane finishes what it holds (each slice completes, fails on its own
    * or times out), then closes itself once idle. Slices that still reach it afterwards are handed
    * back to the transport.
@@ -900,6 +1048,24 @@ final class TcpLane {
       TcpTarget.join(receiver, System.nanoTime() + 100_000_000L);
     }
     failLeftovers();
+  }
+
+  /** Slices in the in-flight ring (for tests and diagnostics). */
+  int inFlightCount() {
+    synchronized (lock) {
+      return (int) (pushed - popped);
+    }
+  }
+
+  /** Slices waiting in the queue, wake-up tokens excluded (for tests and diagnostics). */
+  int queuedCount() {
+    int n = 0;
+    for (TransferSlice s : queue) {
+      if (s != WAKE) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** True while the lane holds an open connection (for tests and diagnostics). */
@@ -977,6 +1143,11 @@ final class TcpLane {
     } else {
       slice.fail(TransferState.FAILED, ErrorCode.ENGINE_CLOSED, "tcp transport closed");
     }
+  }
+
+  private static void failUnregistered(TransferSlice slice) {
+    slice.fail(TransferState.FAILED, ErrorCode.ADDRESS_NOT_REGISTERED,
+        "local memory unregistered");
   }
 
   private void failExpired(TransferSlice slice) {

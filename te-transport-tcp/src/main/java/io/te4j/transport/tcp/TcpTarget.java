@@ -29,6 +29,13 @@ import org.slf4j.LoggerFactory;
  * <p>Every request is checked before memory is touched: the range must lie wholly inside one
  * registered, remote-accessible region (unsigned, overflow-safe). A rejected request is answered
  * with status 1 (v2) and the connection is closed.
+ *
+ * <p>Threads: the acceptor runs {@code acceptLoop}; each worker serves its connection and is the
+ * only thread touching memory for it, publishing the region it copies in {@code Worker.serving}
+ * (set after the registry check and confirmed by a second lookup, cleared once the copy is over).
+ * The thread running {@link TcpTransport#unregistered} reads that field through {@link
+ * #isServing} and may close a worker's connection through {@link #abortServing}; {@link
+ * #shutdown} and {@link #awaitStopped} run on the thread closing the transport.
  */
 final class TcpTarget {
   private static final Logger LOG = LoggerFactory.getLogger(TcpTarget.class);
@@ -174,6 +181,37 @@ final class TcpTarget {
     }
   }
 
+  /**
+   * True while a worker thread copies between a socket and {@code region} (or a region
+   * overlapping it). Called by the thread running {@link TcpTransport#unregistered}; lock-free.
+   */
+  boolean isServing(MemoryRegion region) {
+    for (Worker w : workers) {
+      if (TcpTransport.sameMemory(w.serving, region)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Closes the connections whose workers still copy into or out of {@code region}: a blocked
+   * read or write then fails at once and the worker leaves the copy (see {@link #isServing}).
+   * Does not wait.
+   */
+  void abortServing(MemoryRegion region) {
+    for (Worker w : workers) {
+      if (TcpTransport.sameMemory(w.serving, region)) {
+        REJECTIONS.warn(
+            "tcp target: closing the connection from {}: region 0x{} was unregistered while a"
+                + " request on it was still being served",
+            w.remote(),
+            Long.toHexString(region.address()));
+        closeQuietly(w.channel);
+      }
+    }
+  }
+
   /** Stops accepting and closes every connection; does not wait. */
   void shutdown() {
     closed = true;
@@ -236,6 +274,11 @@ final class TcpTarget {
     final ByteBuffer[] pair = new ByteBuffer[2];
     final ChunkViews views = new ChunkViews(memoryGeneration);
     volatile Thread thread;
+    /**
+     * The region this worker copies into or out of right now, else null. Written only by the
+     * worker thread; read by {@link #isServing} and {@link #abortServing}.
+     */
+    volatile MemoryRegion serving;
 
     Worker(SocketChannel channel) {
       this.channel = channel;
@@ -291,16 +334,29 @@ final class TcpTarget {
           reject(v2, opcodeByte, address, size, why);
           return;
         }
-        if (write) {
-          RegionIo.readIntoRegion(channel, views, region, address, size);
-          if (v2) {
-            sendStatus(TcpWire.STATUS_OK);
+        // Publish, then look again: the engine drops the region from find() before
+        // unregistered() scans the workers, so either that scan sees us serving it (and waits) or
+        // this second find() misses it. Both sides are volatile, so one of the two must happen.
+        serving = region;
+        if (memory.find(address, size) != region) {
+          serving = null;
+          reject(v2, opcodeByte, address, size, "memory was unregistered as the request arrived");
+          return;
+        }
+        try {
+          if (write) {
+            RegionIo.readIntoRegion(channel, views, region, address, size);
+          } else if (v2) {
+            TcpWire.encodeStatus(status, TcpWire.STATUS_OK);
+            RegionIo.writeFromRegion(channel, views, region, address, size, status, pair);
+          } else {
+            RegionIo.writeFromRegion(channel, views, region, address, size, null, pair);
           }
-        } else if (v2) {
-          TcpWire.encodeStatus(status, TcpWire.STATUS_OK);
-          RegionIo.writeFromRegion(channel, views, region, address, size, status, pair);
-        } else {
-          RegionIo.writeFromRegion(channel, views, region, address, size, null, pair);
+        } finally {
+          serving = null; // this thread no longer touches the region
+        }
+        if (write && v2) {
+          sendStatus(TcpWire.STATUS_OK);
         }
       }
     }

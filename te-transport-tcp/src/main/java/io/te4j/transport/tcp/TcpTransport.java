@@ -1,5 +1,6 @@
 package io.te4j.transport.tcp;
 
+import io.te4j.api.AddressRanges;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.HostPort;
 import io.te4j.api.SegmentDescriptor;
@@ -17,6 +18,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +39,16 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: {@link #start}, {@link #unregistered} and {@link #forget} are called by the engine;
  * {@link #submit} from any application thread, never blocking on the network and allocation-free
  * once a peer's lanes exist; slices are completed or failed on the lanes' receiver threads (and on
- * the sender, watchdog or submitting thread for failures that happen there).
+ * the sender, watchdog or submitting thread for failures that happen there, and on the thread
+ * calling {@link #unregistered} for queued slices on the region it drops).
+ *
+ * <p><b>Unregistration</b> ({@link #unregistered}): the engine drops a region from its registry,
+ * calls us, then unmaps it. Each target worker publishes the region it copies in a volatile field
+ * and each lane sender the region of the slice it holds, and both look the range up again after
+ * publishing, so a request or slice that races with the unregistration is either seen by {@link
+ * #unregistered} (which waits for it) or refused by the worker (status 1) or the sender
+ * (ADDRESS_NOT_REGISTERED). The data path pays two volatile writes and one registry lookup per
+ * request; no lock, no allocation.
  *
  * <p>Settings (system property, else environment variable, through {@link
  * TransportContext#setting}): {@value #LANES_SETTING} (default {@value #DEFAULT_LANES}), {@value
@@ -63,6 +74,14 @@ public final class TcpTransport implements Transport {
   static final int SOCKET_BUFFER_BYTES = 4 << 20;
   private static final long WATCHDOG_PERIOD_MILLIS = 25;
   private static final long CLOSE_WAIT_NANOS = 2_000_000_000L;
+  /**
+   * After closing the connections that outlasted the transfer timeout, how long unregistered()
+   * waits for their threads to leave the region (a closed socket fails a blocked read at once; a
+   * lane's receiver may wait up to a second for its sender first).
+   */
+  private static final long ABORT_WAIT_NANOS = 5_000_000_000L;
+  private static final long UNREGISTER_POLL_MIN_NANOS = 20_000L;
+  private static final long UNREGISTER_POLL_MAX_NANOS = 5_000_000L;
 
   private static final Logger LOG = LoggerFactory.getLogger(TcpTransport.class);
 
@@ -166,9 +185,98 @@ public final class TcpTransport implements Transport {
     return sliceBytes;
   }
 
+  /**
+   * Returns once no thread of this transport reads or writes {@code region}: queued slices on it
+   * fail at once (FAILED, ADDRESS_NOT_REGISTERED, "local memory unregistered"); requests a peer
+   * has us serve on it and slices on it already in flight are waited for, up to the transfer
+   * timeout ({@link TransportContext#transferTimeoutNanos}). Past that the connections concerned
+   * are closed, their slices fail with TRANSFER_FAILED (lane mates on those connections too), and
+   * this waits until the threads copying have left the region. A request or slice arriving after
+   * the engine dropped the region is refused without touching it.
+   *
+   * <p>Runs on the engine's thread (under its registration lock); polls the workers and lanes
+   * with a short backoff instead of making the data path signal it.
+   */
   @Override
   public void unregistered(MemoryRegion region) {
-    memoryGeneration.incrementAndGet();
+    memoryGeneration.incrementAndGet(); // threads drop cached views of chunks
+    long start = System.nanoTime();
+    long deadline = start + Math.max(0, context.transferTimeoutNanos());
+    List<TransferSlice> scratch = new ArrayList<>();
+    for (TcpLane lane : lanes) {
+      lane.failQueuedOn(region, scratch);
+    }
+    if (awaitUnused(region, deadline)) {
+      return;
+    }
+    LOG.warn("tcp transport: transfers on region 0x{} still running {} ms after it was"
+            + " unregistered; closing their connections",
+        Long.toHexString(region.address()), (System.nanoTime() - start) / 1_000_000L);
+    TcpTarget t = target;
+    if (t != null) {
+      t.abortServing(region);
+    }
+    for (TcpLane lane : lanes) {
+      lane.abortUsersOf(region);
+    }
+    if (!awaitUnused(region, System.nanoTime() + ABORT_WAIT_NANOS)) {
+      LOG.error("tcp transport: a thread still uses region 0x{} after its connection was"
+          + " closed; returning anyway", Long.toHexString(region.address()));
+    }
+  }
+
+  /**
+   * Polls, with a growing pause, until no worker or lane uses {@code region} or {@code deadline}
+   * passes; true when unused. An interrupt does not cut the wait short (the memory is about to
+   * go away) and is restored on return.
+   */
+  private boolean awaitUnused(MemoryRegion region, long deadline) {
+    long pause = UNREGISTER_POLL_MIN_NANOS;
+    boolean interrupted = false;
+    try {
+      while (inUse(region)) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        LockSupport.parkNanos(Math.min(pause, left));
+        if (Thread.interrupted()) {
+          interrupted = true;
+        }
+        pause = Math.min(pause * 2, UNREGISTER_POLL_MAX_NANOS);
+      }
+      return true;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** True while a target worker or a lane's sender or receiver may touch {@code region}. */
+  boolean inUse(MemoryRegion region) {
+    TcpTarget t = target;
+    if (t != null && t.isServing(region)) {
+      return true;
+    }
+    for (TcpLane lane : lanes) {
+      if (lane.touches(region)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * True when {@code held} is {@code region} or overlaps it. Identity is the normal case (slices
+   * and workers hold what the registry returned); the overlap test keeps us safe should a
+   * registry hand out distinct objects for the same memory.
+   */
+  static boolean sameMemory(MemoryRegion held, MemoryRegion region) {
+    return held != null
+        && (held == region
+            || AddressRanges.overlaps(
+                held.address(), held.length(), region.address(), region.length()));
   }
 
   /**
@@ -268,6 +376,7 @@ public final class TcpTransport implements Transport {
               IN_FLIGHT_DEPTH,
               queueDepth,
               SOCKET_BUFFER_BYTES,
+              context.memory(),
               memoryGeneration,
               context.threadFactory("tcp-send"),
               context.threadFactory("tcp-recv"),
@@ -357,6 +466,24 @@ public final class TcpTransport implements Transport {
       if (lane.isConnected()) {
         n++;
       }
+    }
+    return n;
+  }
+
+  /** Slices in flight on all lanes now (for tests and diagnostics). */
+  int inFlightCount() {
+    int n = 0;
+    for (TcpLane lane : lanes) {
+      n += lane.inFlightCount();
+    }
+    return n;
+  }
+
+  /** Slices waiting in the lanes' queues now (for tests and diagnostics). */
+  int queuedCount() {
+    int n = 0;
+    for (TcpLane lane : lanes) {
+      n += lane.queuedCount();
     }
     return n;
   }

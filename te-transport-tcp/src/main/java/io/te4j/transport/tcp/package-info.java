@@ -5,6 +5,7 @@
  *
  * <p>Threads per transport: one acceptor, one worker per accepted connection (target side), one
  * sender and one receiver per lane (initiator side, {@code te4j.tcp.lanes} lanes per peer), and
- * one watchdog for deadlines.
+ * one watchdog for deadlines. {@link io.te4j.transport.tcp.TcpTransport#unregistered} runs on the
+ * engine's thread and returns only once none of these threads touches the region any more.
  */
 package io.te4j.transport.tcp;

@@ -19,6 +19,7 @@ final class TestContext implements TransportContext {
   final String name = "tt" + IDS.incrementAndGet();
   int minPort;
   int maxPort;
+  volatile long transferTimeoutNanos = 30_000_000_000L;
 
   TestContext(MemoryRegistry memory) {
     this.memory = memory;
@@ -26,6 +27,11 @@ final class TestContext implements TransportContext {
 
   TestContext set(String key, String value) {
     settings.put(key, value);
+    return this;
+  }
+
+  TestContext transferTimeoutMillis(long millis) {
+    this.transferTimeoutNanos = millis * 1_000_000L;
     return this;
   }
 
@@ -67,7 +73,7 @@ final class TestContext implements TransportContext {
 
   @Override
   public long transferTimeoutNanos() {
-    return 30_000_000_000L;
+    return transferTimeoutNanos;
   }
 
   @Override

@@ -21,6 +21,12 @@ final class TestMemory implements MemoryRegistry {
     return region;
   }
 
+  /** Unregisters, as the engine does first: {@link #find} no longer returns the region. */
+  void remove(TestRegion region) {
+    regions.remove(region);
+    snapshot = regions.toArray(new TestRegion[0]);
+  }
+
   TestRegion add(long address, int bytes, boolean remoteAccessible) {
     return add(TestRegion.allocate(address, bytes, remoteAccessible));
   }

@@ -80,9 +80,10 @@ class WireFormatTest {
   /** What our initiator puts on a socket, captured by a raw peer, against hand-written bytes. */
   @Test
   void initiatorSendsTheSpecifiedBytes() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(0x1000_0000L, 4096, true);
     try (RawTarget raw = new RawTarget(RawTarget.Mode.V2, 0x7000_0000L, 4096);
-        TcpTransport initiator = new TcpTransport(new TestContext(new TestMemory()))) {
-      TestRegion local = TestRegion.allocate(0x1000_0000L, 4096, true);
+        TcpTransport initiator = new TcpTransport(new TestContext(memory))) {
       local.put(0x1000_0000L, new byte[] {10, 20, 30, 40, 50});
       SegmentDescriptor v2 = RawWire.descriptor(raw.port(), 2);
       TestSlice w = TestSlice.write(local, 0x1000_0000L, v2, 0x7000_0010L, 5, 10_000);
