@@ -514,8 +514,10 @@ final class TcpLane {
       }
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-      ch.setOption(StandardSocketOptions.SO_SNDBUF, socketBufferBytes);
-      ch.setOption(StandardSocketOptions.SO_RCVBUF, socketBufferBytes);
+      if (socketBufferBytes > 0) {
+        ch.setOption(StandardSocketOptions.SO_SNDBUF, socketBufferBytes);
+        ch.setOption(StandardSocketOptions.SO_RCVBUF, socketBufferBytes);
+      }
       long remainingMillis = (deadline - System.nanoTime()) / 1_000_000L;
       int timeout = (int) Math.max(1, Math.min(remainingMillis, CONNECT_TIMEOUT_MILLIS));
       ch.socket().connect(address, timeout);

@@ -96,7 +96,9 @@ final class TcpTarget {
       try {
         channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         // Set before bind so accepted sockets inherit it and the window scale is negotiated.
-        channel.setOption(StandardSocketOptions.SO_RCVBUF, socketBufferBytes);
+        if (socketBufferBytes > 0) {
+          channel.setOption(StandardSocketOptions.SO_RCVBUF, socketBufferBytes);
+        }
         channel.bind(address, 256);
       } catch (BindException e) {
         closeQuietly(channel);
@@ -152,7 +154,9 @@ final class TcpTarget {
       }
       try {
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        channel.setOption(StandardSocketOptions.SO_SNDBUF, socketBufferBytes);
+        if (socketBufferBytes > 0) {
+          channel.setOption(StandardSocketOptions.SO_SNDBUF, socketBufferBytes);
+        }
         channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
         Worker worker = new Worker(channel);
         Thread thread = workerThreads.newThread(worker);

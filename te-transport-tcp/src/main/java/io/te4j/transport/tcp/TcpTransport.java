@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Settings (system property, else environment variable, through {@link
  * TransportContext#setting}): {@value #LANES_SETTING} (default {@value #DEFAULT_LANES}), {@value
- * #SLICE_BYTES_SETTING} (default 1 MiB), {@value #QUEUE_DEPTH_SETTING} (default {@value
+ * #SLICE_BYTES_SETTING} (default 4 MiB), {@value #QUEUE_DEPTH_SETTING} (default {@value
  * #DEFAULT_QUEUE_DEPTH}). A malformed value is an {@link IllegalArgumentException} naming it.
  */
 public final class TcpTransport implements Transport {
@@ -62,16 +62,18 @@ public final class TcpTransport implements Transport {
   public static final String SLICE_BYTES_SETTING = "te4j.tcp.sliceBytes";
   /** Slices that may wait per lane before submit fails with TOO_MANY_REQUESTS. */
   public static final String QUEUE_DEPTH_SETTING = "te4j.tcp.queueDepth";
+  /** SO_SNDBUF/SO_RCVBUF of data connections in bytes (default 4 MiB); 0 leaves them to the kernel. */
+  public static final String SOCKET_BUFFER_SETTING = "te4j.tcp.socketBufferBytes";
 
   public static final int DEFAULT_LANES = 2;
-  public static final long DEFAULT_SLICE_BYTES = 1L << 20;
+  public static final long DEFAULT_SLICE_BYTES = 4L << 20;
   public static final int DEFAULT_QUEUE_DEPTH = 1024;
   /** Requests pipelined per lane. */
   public static final int IN_FLIGHT_DEPTH = 64;
 
   static final int MAX_LANES = 64;
   static final int MAX_QUEUE_DEPTH = 1 << 20;
-  static final int SOCKET_BUFFER_BYTES = 4 << 20;
+  static final long DEFAULT_SOCKET_BUFFER_BYTES = 4 << 20;
   private static final long WATCHDOG_PERIOD_MILLIS = 25;
   private static final long CLOSE_WAIT_NANOS = 2_000_000_000L;
   /**
@@ -89,6 +91,7 @@ public final class TcpTransport implements Transport {
   private final int lanesPerPeer;
   private final long sliceBytes;
   private final int queueDepth;
+  private final int socketBufferBytes;
   /** Bumped when memory is unregistered, so threads drop their cached chunk views. */
   private final AtomicInteger memoryGeneration = new AtomicInteger();
 
@@ -113,6 +116,8 @@ public final class TcpTransport implements Transport {
     this.sliceBytes = parse(context, SLICE_BYTES_SETTING, DEFAULT_SLICE_BYTES, 1, 1L << 62);
     this.queueDepth =
         (int) parse(context, QUEUE_DEPTH_SETTING, DEFAULT_QUEUE_DEPTH, 1, MAX_QUEUE_DEPTH);
+    this.socketBufferBytes = (int) parse(context, SOCKET_BUFFER_SETTING,
+        DEFAULT_SOCKET_BUFFER_BYTES, 0, 1L << 30);
   }
 
   /** A decimal integer in {@code [min, max]}, or {@code fallback} when unset. */
@@ -160,7 +165,7 @@ public final class TcpTransport implements Transport {
               context.memory(),
               context.threadFactory("tcp-acceptor"),
               context.threadFactory("tcp-target"),
-              SOCKET_BUFFER_BYTES,
+              socketBufferBytes,
               memoryGeneration);
       int port = t.start(context.bindAddress(), context.minPort(), context.maxPort());
       target = t;
@@ -375,7 +380,7 @@ public final class TcpTransport implements Transport {
               i,
               IN_FLIGHT_DEPTH,
               queueDepth,
-              SOCKET_BUFFER_BYTES,
+              socketBufferBytes,
               context.memory(),
               memoryGeneration,
               context.threadFactory("tcp-send"),

@@ -84,7 +84,7 @@ class TcpTransportProviderTest {
   @Test
   void sliceBytesDefaultAndSetting() {
     try (TcpTransport t = new TcpTransport(new TestContext(new TestMemory()))) {
-      assertEquals(1 << 20, t.maxSliceBytes());
+      assertEquals(TcpTransport.DEFAULT_SLICE_BYTES, t.maxSliceBytes());
     }
     try (TcpTransport t = new TcpTransport(
         new TestContext(new TestMemory()).set(TcpTransport.SLICE_BYTES_SETTING, "65536"))) {
