@@ -247,9 +247,12 @@ public final class RpcServer implements AutoCloseable {
         workers.execute(() -> serve(socket));
       } catch (RejectedExecutionException e) {
         openConnections.remove(socket);
+        boolean overloaded = !closed.get();
+        if (overloaded) {
+          refusedConnections.incrementAndGet(); // counted before the peer can see the close
+        }
         closeQuietly(socket);
-        if (!closed.get()) {
-          refusedConnections.incrementAndGet();
+        if (overloaded) {
           LOG.warn(
               "handshake RPC overloaded ({} handlers busy, {} waiting): refused {}",
               WORKER_THREADS,

@@ -9,7 +9,6 @@ import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.Transport;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,6 +22,7 @@ public final class BatchTable {
   private final ConcurrentHashMap<Long, Batch> batches = new ConcurrentHashMap<>();
   private final AtomicLong nextId = new AtomicLong(1);
   private final TransferMetrics metrics = new TransferMetrics();
+  private final SlicePool slicePool = new SlicePool(1 << 14);
 
   public TransferMetrics metrics() {
     return metrics;
@@ -76,17 +76,12 @@ public final class BatchTable {
     batch.descriptor(target);
     batches.put(id, batch);
     metrics.batchSubmitted();
-    List<Slice> slices = new ArrayList<>(sliceCount);
+    // The count is set before the first slice leaves: a slice may finish before the next is cut.
+    batch.expectSlices(sliceCount, totalBytes);
     for (int i = 0; i < regions.length; i++) {
-      if (regions[i] == null) {
-        continue;
+      if (regions[i] != null) {
+        cutAndSubmit(batch, requests.get(i), regions[i], target, sliceMax, transport);
       }
-      TransferRequest r = requests.get(i);
-      cut(batch, r, regions[i], target, sliceMax, slices);
-    }
-    batch.expectSlices(slices.size(), totalBytes);
-    for (Slice s : slices) {
-      transport.submit(s);
     }
     return batch;
   }
@@ -146,15 +141,19 @@ public final class BatchTable {
     return Math.min(Math.min(regionEnd, chunkEnd) - regionOffset, sliceMax);
   }
 
-  private void cut(Batch batch, TransferRequest r, MemoryRegion region, SegmentDescriptor target,
-      long sliceMax, List<Slice> out) {
+  private void cutAndSubmit(Batch batch, TransferRequest r, MemoryRegion region,
+      SegmentDescriptor target, long sliceMax, Transport transport) {
     long offset = r.localAddress() - region.address();
     long end = offset + r.length();
     long targetOffset = r.targetOffset();
     while (offset < end) {
       long len = pieceLength(offset, end, sliceMax);
-      out.add(new Slice(batch, r.opcode(), region.address() + offset, region, targetOffset, len,
-          target, metrics));
+      Slice s = slicePool.poll();
+      if (s == null) {
+        s = new Slice(metrics, slicePool);
+      }
+      transport.submit(s.init(batch, r.opcode(), region.address() + offset, region, targetOffset,
+          len, target));
       offset += len;
       targetOffset += len;
     }

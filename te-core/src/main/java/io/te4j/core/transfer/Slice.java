@@ -21,19 +21,26 @@ final class Slice implements TransferSlice {
     }
   }
 
-  private final Batch batch;
-  private final TransferOpcode opcode;
-  private final long localAddress;
-  private final MemoryRegion localRegion;
-  private final long targetOffset;
-  private final long length;
-  private final SegmentDescriptor target;
   private final TransferMetrics metrics;
+  private final SlicePool pool;
+  // Set by init() before the slice is handed to a transport; the hand-over publishes them.
+  private Batch batch;
+  private TransferOpcode opcode;
+  private long localAddress;
+  private MemoryRegion localRegion;
+  private long targetOffset;
+  private long length;
+  private SegmentDescriptor target;
   @SuppressWarnings("unused") // written through FINISHED
   private volatile int finished;
 
-  Slice(Batch batch, TransferOpcode opcode, long localAddress, MemoryRegion localRegion,
-      long targetOffset, long length, SegmentDescriptor target, TransferMetrics metrics) {
+  Slice(TransferMetrics metrics, SlicePool pool) {
+    this.metrics = metrics;
+    this.pool = pool;
+  }
+
+  Slice init(Batch batch, TransferOpcode opcode, long localAddress, MemoryRegion localRegion,
+      long targetOffset, long length, SegmentDescriptor target) {
     this.batch = batch;
     this.opcode = opcode;
     this.localAddress = localAddress;
@@ -41,7 +48,8 @@ final class Slice implements TransferSlice {
     this.targetOffset = targetOffset;
     this.length = length;
     this.target = target;
-    this.metrics = metrics;
+    FINISHED.setRelease(this, 0);
+    return this;
   }
 
   @Override
@@ -82,16 +90,28 @@ final class Slice implements TransferSlice {
   @Override
   public void complete() {
     if (FINISHED.compareAndSet(this, 0, 1)) {
+      Batch b = batch;
       metrics.sliceCompleted(length);
-      batch.sliceCompleted();
+      release();
+      b.sliceCompleted();
     }
   }
 
   @Override
   public void fail(TransferState state, ErrorCode code, String message) {
     if (FINISHED.compareAndSet(this, 0, 1)) {
+      Batch b = batch;
       metrics.sliceFailed();
-      batch.sliceFailed(state, code, message);
+      release();
+      b.sliceFailed(state, code, message);
     }
+  }
+
+  /** Back to the pool: the SPI forbids a transport to touch a slice after finishing it. */
+  private void release() {
+    batch = null;
+    localRegion = null;
+    target = null;
+    pool.offer(this);
   }
 }
