@@ -8,37 +8,16 @@ import io.te4j.api.TransferException;
  *
  * <p>Obtained from {@link Engine#allocate(long)}.
  */
-public final class ManagedBuffer implements AutoCloseable {
-  private final Engine engine;
-  private final long address;
-  private final long length;
-  private boolean closed;
-
+public final class ManagedBuffer extends MemoryHandle {
   ManagedBuffer(Engine engine, long address, long length) {
-    this.engine = engine;
-    this.address = address;
-    this.length = length;
+    super(engine, address, length);
   }
 
-  /** First address of the buffer. */
-  public long address() {
-    return address;
-  }
-
-  /** Length as requested. */
-  public long length() {
-    return length;
-  }
-
-  /** Returns the memory to the allocator; later calls do nothing. */
   @Override
-  public synchronized void close() {
-    if (!closed) {
-      closed = true;
-      int rc = engine.freeManaged(address, length);
-      if (rc != 0) {
-        throw new TransferException(ErrorCode.of(rc), "free of managed buffer failed");
-      }
+  void release() {
+    int rc = engine.freeManaged(address(), length());
+    if (rc != 0 && rc != ErrorCode.ENGINE_CLOSED.code()) {
+      throw new TransferException(ErrorCode.of(rc), "free of managed buffer failed");
     }
   }
 }

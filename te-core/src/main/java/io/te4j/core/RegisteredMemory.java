@@ -5,34 +5,13 @@ package io.te4j.core;
  *
  * <p>Obtained from {@link Engine#register}.
  */
-public final class RegisteredMemory implements AutoCloseable {
-  private final Engine engine;
-  private final long address;
-  private final long length;
-  private boolean closed;
-
+public final class RegisteredMemory extends MemoryHandle {
   RegisteredMemory(Engine engine, long address, long length) {
-    this.engine = engine;
-    this.address = address;
-    this.length = length;
+    super(engine, address, length);
   }
 
-  /** First registered address. */
-  public long address() {
-    return address;
-  }
-
-  /** Registered length in bytes. */
-  public long length() {
-    return length;
-  }
-
-  /** Unregisters the memory; later calls do nothing. */
   @Override
-  public synchronized void close() {
-    if (!closed) {
-      closed = true;
-      engine.unregister(address);
-    }
+  void release() {
+    engine.unregister(address());
   }
 }

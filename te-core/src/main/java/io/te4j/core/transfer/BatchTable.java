@@ -75,7 +75,7 @@ public final class BatchTable {
     Batch batch = new Batch(id, targetName, System.nanoTime() + timeoutNanos, failureListener);
     batch.descriptor(target);
     batches.put(id, batch);
-    metrics.batchSubmitted();
+    metrics.batchSubmitted(transport.name());
     // The count is set before the first slice leaves: a slice may finish before the next is cut.
     batch.expectSlices(sliceCount, totalBytes);
     for (int i = 0; i < regions.length; i++) {

@@ -8,6 +8,8 @@ public final class TransferMetrics {
   private final LongAdder slices = new LongAdder();
   private final LongAdder failedSlices = new LongAdder();
   private final LongAdder batches = new LongAdder();
+  private final java.util.concurrent.ConcurrentHashMap<String, LongAdder> batchesByTransport =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   void sliceCompleted(long length) {
     bytes.add(length);
@@ -18,8 +20,15 @@ public final class TransferMetrics {
     failedSlices.increment();
   }
 
-  void batchSubmitted() {
+  void batchSubmitted(String transport) {
     batches.increment();
+    batchesByTransport.computeIfAbsent(transport, t -> new LongAdder()).increment();
+  }
+
+  /** Batches sent through the transport of that name: which path the engine chose. */
+  public long batchesVia(String transport) {
+    LongAdder a = batchesByTransport.get(transport);
+    return a == null ? 0 : a.sum();
   }
 
   public long bytes() {
