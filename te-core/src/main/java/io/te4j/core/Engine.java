@@ -183,7 +183,13 @@ public final class Engine implements AutoCloseable {
             "protocol auto: no available transport among " + transportProviders.keySet());
       }
     } else {
-      chosen.add(transportProvider(wanted));
+      // "tcp,nvmeof": several transports, the first one is the primary (the descriptor's protocol).
+      for (String name : wanted.split(",")) {
+        TransportProvider p = transportProvider(name.trim());
+        if (!chosen.contains(p)) {
+          chosen.add(p);
+        }
+      }
     }
     primaryProtocol = chosen.get(0).name();
     SegmentDescriptor.Builder b = SegmentDescriptor.builder(segmentName, primaryProtocol);
@@ -612,6 +618,28 @@ public final class Engine implements AutoCloseable {
       resolver.invalidate(peer);
       return false;
     }
+  }
+
+  /**
+   * Publishes a segment this engine does not serve from its own memory, such as an NVMe-oF file
+   * segment ({@code nvmeof/<name>}, stored at {@code mooncake/nvmeof/<name>}). It is removed when
+   * the engine closes, or by {@link #removeSegment}.
+   */
+  public void publishSegment(SegmentDescriptor descriptor) {
+    ensureOpen();
+    if (descriptor.name().equals(segmentName)) {
+      throw new TransferException(ErrorCode.INVALID_ARGUMENT,
+          "the engine's own segment is published by the engine");
+    }
+    store.put(keys.segmentKey(descriptor.name()), JsonCodec.descriptorToJson(descriptor));
+    resolver.invalidate(descriptor.name());
+  }
+
+  /** Removes a segment published with {@link #publishSegment}. */
+  public void removeSegment(String name) {
+    ensureOpen();
+    store.remove(keys.segmentKey(name));
+    resolver.invalidate(name);
   }
 
   /** The descriptor of a segment (this engine's own included). */

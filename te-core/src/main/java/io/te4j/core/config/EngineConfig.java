@@ -258,7 +258,10 @@ public final class EngineConfig {
       return this;
     }
 
-    /** {@code tcp} (default), {@code rdma}, {@code cxl}, {@code nvmeof}, {@code cuda}, {@code auto}. */
+    /**
+     * {@code tcp} (default), {@code rdma}, {@code cxl}, {@code nvmeof}, {@code cuda}, a
+     * comma-separated list of them (the first is the primary), or {@code auto} (every available).
+     */
     public Builder protocol(String v) {
       this.protocol = v;
       return this;
