@@ -36,11 +36,19 @@ abstract class PairConformanceSuite {
   /** Metadata connection string both engines use. */
   abstract String metadata();
 
+  /** Starts the metadata service the suite runs against, if any; called first. */
+  void startStore() throws Exception {}
+
+  /** Stops it; called last. */
+  void stopStore() throws Exception {}
+
   @BeforeAll
   void startPair() throws Exception {
+    startStore();
     target = TargetProcess.start(protocol(), metadata(), BUFFER);
     engine = new TransferEngine();
-    assertEquals(0, engine.initialize("127.0.0.1", metadata(), protocol(), ""));
+    assertEquals(0, engine.initialize(TargetProcess.uniqueHostname(metadata()), metadata(),
+        protocol(), ""));
     local = engine.allocateManagedBuffer(BUFFER);
     assertNotEquals(0, local);
     remote = engine.getFirstBufferAddress(target.segment);
@@ -55,6 +63,7 @@ abstract class PairConformanceSuite {
     if (target != null) {
       target.close();
     }
+    stopStore();
   }
 
   @Test

@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
  * closes (so a test that dies takes its targets with it). Notifications it receives are printed as
  * {@code NOTIFY <name> <msg>}.
  *
- * <p>Arguments: protocol, metadata server, buffer bytes.
+ * <p>Arguments: protocol, metadata server, buffer bytes, local hostname (default 127.0.0.1; with
+ * a metadata store the segment name is that hostname, so it must be unique).
  */
 public final class TargetMain {
   private TargetMain() {}
@@ -20,9 +21,10 @@ public final class TargetMain {
     String protocol = args.length > 0 ? args[0] : "tcp";
     String metadata = args.length > 1 ? args[1] : "P2PHANDSHAKE";
     long bytes = args.length > 2 ? Long.parseLong(args[2]) : 64L << 20;
+    String hostname = args.length > 3 ? args[3] : "127.0.0.1";
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     TransferEngine engine = new TransferEngine();
-    int rc = engine.initialize("127.0.0.1", metadata, protocol, "");
+    int rc = engine.initialize(hostname, metadata, protocol, "");
     if (rc != 0) {
       out.println("FAILED " + rc);
       System.exit(2);

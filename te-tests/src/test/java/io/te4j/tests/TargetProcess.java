@@ -28,6 +28,25 @@ final class TargetProcess implements AutoCloseable {
   /** Starts a target and waits (at most 60 s) until it prints READY. */
   static TargetProcess start(String protocol, String metadata, long bufferBytes,
       String... extraJvmArgs) throws IOException, InterruptedException {
+    return start(protocol, metadata, bufferBytes, uniqueHostname(metadata), extraJvmArgs);
+  }
+
+  /**
+   * A local hostname for a new engine: {@code 127.0.0.1} in P2P mode (the segment name gets the
+   * RPC port), else {@code 127.0.0.1:<unique>}, since with a store the hostname is the segment name.
+   */
+  static String uniqueHostname(String metadata) {
+    if (metadata.equalsIgnoreCase("P2PHANDSHAKE")) {
+      return "127.0.0.1";
+    }
+    return "127.0.0.1:" + (20_000 + NEXT_NAME.incrementAndGet() * 100 + ProcessHandle.current().pid() % 100);
+  }
+
+  private static final java.util.concurrent.atomic.AtomicInteger NEXT_NAME =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  static TargetProcess start(String protocol, String metadata, long bufferBytes, String hostname,
+      String... extraJvmArgs) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
@@ -40,6 +59,7 @@ final class TargetProcess implements AutoCloseable {
     cmd.add(protocol);
     cmd.add(metadata);
     cmd.add(Long.toString(bufferBytes));
+    cmd.add(hostname);
     File log = File.createTempFile("te4j-target-", ".log");
     Process p = new ProcessBuilder(cmd).redirectError(log).start();
     BlockingQueue<String> queue = new LinkedBlockingQueue<>();

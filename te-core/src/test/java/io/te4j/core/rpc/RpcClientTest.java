@@ -103,7 +103,7 @@ class RpcClientTest {
     in.readNBytes((int) FrameCodec.frameLength(header));
   }
 
-  private static TransferException failsWith(ErrorCode code, Executable call) {
+  private static TransferException assertFailsWith(ErrorCode code, Executable call) {
     TransferException e =
         assertTimeoutPreemptively(
             Duration.ofSeconds(20), () -> assertThrows(TransferException.class, call));
@@ -133,20 +133,20 @@ class RpcClientTest {
   @Test
   void unreachablePeerIsASocketFailure() {
     TransferException e =
-        failsWith(ErrorCode.SOCKET_FAIL, () -> client.call("127.0.0.1", 1, 3, "{}"));
+        assertFailsWith(ErrorCode.SOCKET_FAIL, () -> client.call("127.0.0.1", 1, 3, "{}"));
     assertTrue(e.getMessage().contains("127.0.0.1:1"), e.getMessage());
   }
 
   @Test
   void unknownHostIsADnsFailure() {
-    failsWith(ErrorCode.DNS_FAIL, () -> client.call("no-such-host.invalid", 15000, 3, "{}"));
+    assertFailsWith(ErrorCode.DNS_FAIL, () -> client.call("no-such-host.invalid", 15000, 3, "{}"));
   }
 
   @Test
   void silentPeerTimesOut() throws Exception {
     try (ScriptedPeer peer = new ScriptedPeer(RpcClientTest::readRequest)) {
       TransferException e =
-          failsWith(
+          assertFailsWith(
               ErrorCode.TRANSFER_TIMEOUT, () -> client.call("127.0.0.1", peer.port(), 3, "{}"));
       assertTrue(e.getMessage().contains("500 ms"), e.getMessage());
     }
@@ -162,7 +162,7 @@ class RpcClientTest {
       char[] filler = new char[size];
       java.util.Arrays.fill(filler, 'x');
       String big = "{\"pad\":\"" + new String(filler) + "\"}";
-      failsWith(ErrorCode.TRANSFER_TIMEOUT, () -> bigFrames.call("127.0.0.1", peer.port(), 1, big));
+      assertFailsWith(ErrorCode.TRANSFER_TIMEOUT, () -> bigFrames.call("127.0.0.1", peer.port(), 1, big));
     }
   }
 
@@ -174,7 +174,7 @@ class RpcClientTest {
               readRequest(s);
               s.close();
             })) {
-      failsWith(ErrorCode.SOCKET_FAIL, () -> client.call("127.0.0.1", peer.port(), 3, "{}"));
+      assertFailsWith(ErrorCode.SOCKET_FAIL, () -> client.call("127.0.0.1", peer.port(), 3, "{}"));
     }
   }
 
@@ -186,7 +186,7 @@ class RpcClientTest {
               readRequest(s);
               s.getOutputStream().write(FrameCodec.encode(3, "{\"status\":\"success\"}"));
             })) {
-      failsWith(ErrorCode.REJECT_HANDSHAKE, () -> client.call("127.0.0.1", peer.port(), 1, "{}"));
+      assertFailsWith(ErrorCode.REJECT_HANDSHAKE, () -> client.call("127.0.0.1", peer.port(), 1, "{}"));
     }
   }
 
@@ -198,7 +198,7 @@ class RpcClientTest {
               readRequest(s);
               s.getOutputStream().write(concat(lengthLe(1L << 40), new byte[] {3}));
             })) {
-      failsWith(ErrorCode.REJECT_HANDSHAKE, () -> client.call("127.0.0.1", peer.port(), 3, "{}"));
+      assertFailsWith(ErrorCode.REJECT_HANDSHAKE, () -> client.call("127.0.0.1", peer.port(), 3, "{}"));
     }
   }
 
@@ -210,7 +210,7 @@ class RpcClientTest {
               readRequest(s);
               s.getOutputStream().write(FrameCodec.encode(3, "{status: success"));
             })) {
-      failsWith(ErrorCode.REJECT_HANDSHAKE, () -> client.call("127.0.0.1", peer.port(), 3, "{}"));
+      assertFailsWith(ErrorCode.REJECT_HANDSHAKE, () -> client.call("127.0.0.1", peer.port(), 3, "{}"));
     }
   }
 
@@ -225,7 +225,7 @@ class RpcClientTest {
       assertEquals("{\"reply_msg\":\"\"}", client.call("127.0.0.1", peer.port(), 0, "{}"));
     }
     try (ScriptedPeer peer = new ScriptedPeer(legacyReply)) {
-      failsWith(ErrorCode.REJECT_HANDSHAKE, () -> client.call("127.0.0.1", peer.port(), 1, "{}"));
+      assertFailsWith(ErrorCode.REJECT_HANDSHAKE, () -> client.call("127.0.0.1", peer.port(), 1, "{}"));
     }
   }
 
@@ -243,11 +243,11 @@ class RpcClientTest {
 
   @Test
   void rejectsBadArguments() {
-    failsWith(ErrorCode.INVALID_ARGUMENT, () -> client.call("127.0.0.1", 15000, 4, "{}"));
-    failsWith(ErrorCode.INVALID_ARGUMENT, () -> client.call("127.0.0.1", 0, 3, "{}"));
-    failsWith(ErrorCode.INVALID_ARGUMENT, () -> client.call(" ", 15000, 3, "{}"));
+    assertFailsWith(ErrorCode.INVALID_ARGUMENT, () -> client.call("127.0.0.1", 15000, 4, "{}"));
+    assertFailsWith(ErrorCode.INVALID_ARGUMENT, () -> client.call("127.0.0.1", 0, 3, "{}"));
+    assertFailsWith(ErrorCode.INVALID_ARGUMENT, () -> client.call(" ", 15000, 3, "{}"));
     RpcClient tiny = new RpcClient(Duration.ofSeconds(1), Duration.ofSeconds(1), 16);
-    failsWith(
+    assertFailsWith(
         ErrorCode.INVALID_ARGUMENT,
         () -> tiny.call("127.0.0.1", 15000, 3, "{\"longer\":\"than sixteen bytes\"}"));
   }
