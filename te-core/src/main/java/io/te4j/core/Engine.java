@@ -248,7 +248,14 @@ public final class Engine implements AutoCloseable {
       d = t.describe(r, d);
     }
     publishedBuffers.put(r.address(), d);
-    publishDescriptor();
+    try {
+      publishDescriptor();
+    } catch (RuntimeException e) {
+      // The registry rolls the region back: so does the descriptor.
+      publishedBuffers.remove(r.address());
+      localDescriptor = buildDescriptor();
+      throw e;
+    }
   }
 
   private synchronized void regionRemoved(RegisteredRegion r) {
@@ -264,12 +271,16 @@ public final class Engine implements AutoCloseable {
     if (descriptorTemplate == null) {
       return;
     }
-    SegmentDescriptor d = descriptorTemplate.buffers(new ArrayList<>(publishedBuffers.values()))
-        .timestamp(JsonCodec.timestampNow()).build();
+    SegmentDescriptor d = buildDescriptor();
     localDescriptor = d;
     if (store != null && !closed) {
       store.put(keys.segmentKey(segmentName), JsonCodec.descriptorToJson(d));
     }
+  }
+
+  private synchronized SegmentDescriptor buildDescriptor() {
+    return descriptorTemplate.buffers(new ArrayList<>(publishedBuffers.values()))
+        .timestamp(JsonCodec.timestampNow()).build();
   }
 
   // ---------------------------------------------------------------- identity
