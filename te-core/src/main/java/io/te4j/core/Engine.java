@@ -157,8 +157,10 @@ public final class Engine implements AutoCloseable {
     HostPort rpcAddress = new HostPort(config.localHost(), rpcServer.port());
     resolver = new SegmentResolver(store, keys, segmentName, () -> localDescriptor, rpcAddress);
     closeables.add(store.watch(keys.prefix(), resolver::keyChanged));
-    publishDescriptor();
+    // rpc_meta first: a store that refuses a taken name (the reference's HTTP server does) stops
+    // us before we overwrite the holder's descriptor.
     store.put(keys.rpcMetaKey(segmentName), JsonCodec.rpcMetaToJson(rpcAddress));
+    publishDescriptor();
     managed = new ManagedMemory(registry, MANAGED_ARENA_BYTES);
     if (config.metricsEnabled()) {
       startMetricsReporter();
