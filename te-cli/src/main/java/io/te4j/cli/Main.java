@@ -7,8 +7,8 @@ import java.util.Arrays;
 import java.util.Set;
 
 /**
- * The {@code te} command: {@code te bench}, {@code te probe <peer>}, {@code te topology}. Exit
- * codes: 0 success, 1 failure, 2 bad command line.
+ * The {@code te} command: {@code te bench}, {@code te probe <peer>}, {@code te topology}, {@code te
+ * metadata-server}. Exit codes: 0 success, 1 failure, 2 bad command line.
  */
 public final class Main {
   private static final String USAGE = String.join("\n",
@@ -19,7 +19,9 @@ public final class Main {
       "            [--duration 10] [--buffer-size 256M] [--baseline socket,iperf3|none] [--json]",
       "            no --mode: target in a child JVM, initiator here, on loopback",
       "  probe     <peer host:port> [--metadata-server P2PHANDSHAKE]",
-      "  topology  [--device-name mlx5_0,mlx5_1]");
+      "  topology  [--device-name mlx5_0,mlx5_1]",
+      "  metadata-server [--host 0.0.0.0] [--port 8080] [--path /metadata] [--ttl 0]",
+      "            the HTTP metadata service; prints its URL, serves until killed");
 
   private Main() {}
 
@@ -42,6 +44,9 @@ public final class Main {
         case "probe":
           return probe(Options.parse(rest, Set.of("metadata-server", "local-server-name"),
               Set.of()), out);
+        case "metadata-server":
+          return new MetadataServerCommand(Options.parse(rest, MetadataServerCommand.OPTIONS,
+              Set.of()), out, err).run();
         case "topology":
           Options t = Options.parse(rest, Set.of("device-name"), Set.of());
           out.println(new TransferEngine().getLocalTopology(t.get("device-name", null)));

@@ -1,0 +1,74 @@
+package io.te4j.metadata.http;
+
+import io.te4j.api.ErrorCode;
+import io.te4j.api.TransferException;
+import io.te4j.api.spi.Availability;
+import io.te4j.api.spi.MetadataStore;
+import io.te4j.api.spi.MetadataStoreContext;
+import io.te4j.api.spi.MetadataStoreProvider;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The {@code http} metadata store ({@code http://host:port/metadata}, the reference's HTTP
+ * metadata service). Needs nothing but the JDK, so it is available unless switched off with
+ * {@code -Dte4j.metadata.http.disabled=true}. {@link HttpsMetadataStoreProvider} serves {@code
+ * https} with the same store.
+ */
+public class HttpMetadataStoreProvider implements MetadataStoreProvider {
+  /** The scheme of plain HTTP URLs. */
+  public static final String SCHEME = "http";
+
+  private final String scheme;
+
+  /** The {@code http} provider, as {@link java.util.ServiceLoader} creates it. */
+  public HttpMetadataStoreProvider() {
+    this(SCHEME);
+  }
+
+  HttpMetadataStoreProvider(String scheme) {
+    this.scheme = scheme;
+  }
+
+  @Override
+  public final String scheme() {
+    return scheme;
+  }
+
+  @Override
+  public final boolean isAvailable() {
+    return unavailabilityCause() == null;
+  }
+
+  /**
+   * Only a kill switch can make this provider unavailable: {@code te4j.metadata.http.disabled}
+   * for both schemes, {@code te4j.metadata.https.disabled} for https alone. Read on every call.
+   */
+  @Override
+  public final Throwable unavailabilityCause() {
+    Throwable cause = Availability.killSwitch("metadata", SCHEME);
+    if (cause == null && !scheme.equals(SCHEME)) {
+      cause = Availability.killSwitch("metadata", scheme);
+    }
+    return cause;
+  }
+
+  /**
+   * Connects to the service and asks it once for this engine's key.
+   *
+   * @param location the whole URL, e.g. {@code http://10.0.0.1:8080/metadata}
+   * @throws TransferException TRANSPORT_UNAVAILABLE when switched off, INVALID_CONFIGURATION for a
+   *     malformed URL or one of another scheme, METADATA when the server cannot be reached
+   */
+  @Override
+  public final MetadataStore create(String location, MetadataStoreContext context) {
+    ensureAvailability();
+    Objects.requireNonNull(context, "context");
+    String url = HttpMetadataStore.checkUrl(location);
+    if (!url.toLowerCase(Locale.ROOT).startsWith(scheme + "://")) {
+      throw new TransferException(ErrorCode.INVALID_CONFIGURATION,
+          "the " + scheme + " metadata store was given '" + url + "'");
+    }
+    return HttpMetadataStore.connect(url, context);
+  }
+}
