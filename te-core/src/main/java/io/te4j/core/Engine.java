@@ -655,6 +655,12 @@ public final class Engine implements AutoCloseable {
     resolver.invalidate(name);
   }
 
+  /** The descriptor of a segment looked up afresh, bypassing (and refreshing) the cache. */
+  public SegmentDescriptor refreshSegment(String name) {
+    ensureOpen();
+    return resolver.refresh(name);
+  }
+
   /** The descriptor of a segment (this engine's own included). */
   public SegmentDescriptor segment(String name) {
     ensureOpen();
