@@ -193,6 +193,15 @@ public final class Engine implements AutoCloseable {
         }
       }
     }
+    for (TransportProvider p : new java.util.LinkedHashSet<>(transportProviders.values())) {
+      if (p.startsAlongside() && !chosen.contains(p)) {
+        if (p.isAvailable()) {
+          chosen.add(p);
+        } else {
+          LOG.info("transport {} not started: {}", p.name(), p.unavailabilityCause());
+        }
+      }
+    }
     primaryProtocol = chosen.get(0).name();
     SegmentDescriptor.Builder b = SegmentDescriptor.builder(segmentName, primaryProtocol);
     TransportContext ctx = new EngineTransportContext();
@@ -567,6 +576,11 @@ public final class Engine implements AutoCloseable {
       }
       LOG.debug("transport hint '{}' not usable for {}; choosing by descriptor", hint,
           target.name());
+    }
+    for (Transport preferred : transports.values()) {
+      if (preferred.prefers(target) && preferred.canReach(target)) {
+        return preferred;
+      }
     }
     Transport t = transports.get(target.protocol());
     if (t != null && t.canReach(target)) {

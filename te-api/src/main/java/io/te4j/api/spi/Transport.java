@@ -42,6 +42,15 @@ public interface Transport extends AutoCloseable {
   boolean canReach(SegmentDescriptor target);
 
   /**
+   * True when this transport should carry traffic to {@code target} even though the target's
+   * protocol names another one (a peer on the same host, reached through shared memory instead of
+   * TCP). Consulted after a request's transport hint and before the target's protocol.
+   */
+  default boolean prefers(SegmentDescriptor target) {
+    return false;
+  }
+
+  /**
    * Queues one slice. Never blocks on the network and never throws for an expected condition: a
    * failure is reported through {@link TransferSlice#fail}.
    */

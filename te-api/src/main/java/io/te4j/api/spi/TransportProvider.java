@@ -22,6 +22,16 @@ public interface TransportProvider extends Availability {
   }
 
   /**
+   * True for a transport the engine starts beside whatever protocol it is configured with, when
+   * available, without making it the primary (the descriptor keeps the primary's protocol, so
+   * other engines see nothing new): same-host shared memory is one. Disabled like any provider,
+   * with its kill switch.
+   */
+  default boolean startsAlongside() {
+    return false;
+  }
+
+  /**
    * Creates a transport for one engine. Called only when {@link #isAvailable()}.
    *
    * @throws io.te4j.api.TransferException when set-up fails

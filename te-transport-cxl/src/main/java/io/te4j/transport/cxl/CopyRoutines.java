@@ -1,0 +1,145 @@
+package io.te4j.transport.cxl;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import io.te4j.core.memory.NativeMemory;
+import io.te4j.core.nativelib.NativeLibraries;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The memory copies of the cxl and shm transports. With {@code libte4jcxl} (the module's {@code
+ * linux-x86_64} classifier JAR, loaded by {@link NativeLibraries}) large copies use non-temporal
+ * stores and {@link #writeBack} writes cache lines back with {@code clwb}/{@code clflushopt}/{@code
+ * clflush} plus a fence. Without it copies go to libc's {@code memmove} through {@link
+ * NativeMemory} and {@link #writeBack} is only a full fence: correct between processes of one host
+ * (caches are coherent), not enough for a CXL device shared by several hosts without hardware
+ * coherence. The probe runs once; why the library is absent is kept and logged once.
+ *
+ * <p>Kill switch: {@code -Dte4j.cxl.native.disabled=true}. Every method is thread-safe and
+ * allocation-free.
+ */
+public final class CopyRoutines {
+  /** Copies at least this long use non-temporal stores when the library is there. */
+  public static final long NON_TEMPORAL_THRESHOLD = 1L << 20;
+
+  private static final Logger LOG = LoggerFactory.getLogger(CopyRoutines.class);
+  private static final Throwable CAUSE;
+  private static final int FEATURES;
+
+  static {
+    Throwable cause = null;
+    int features = 0;
+    if (Boolean.getBoolean("te4j.cxl.native.disabled")) {
+      cause = new UnsupportedOperationException("disabled by -Dte4j.cxl.native.disabled=true");
+    } else {
+      try {
+        java.nio.file.Path lib = NativeLibraries.locate("te4jcxl", CopyRoutines.class.getClassLoader());
+        Native.register(Lib.class, NativeLibrary.getInstance(lib.toString()));
+        if (Lib.te4jcxl_abi_version() != 3) {
+          throw new UnsatisfiedLinkError("libte4jcxl ABI " + Lib.te4jcxl_abi_version() + ", want 3");
+        }
+        features = Lib.te4jcxl_features();
+      } catch (Throwable t) {
+        cause = t;
+      }
+    }
+    CAUSE = cause;
+    FEATURES = features;
+    if (cause == null) {
+      LOG.info("libte4jcxl loaded: cpu features sse2={} clflushopt={} clwb={}",
+          (features & 1) != 0, (features & 2) != 0, (features & 4) != 0);
+    } else {
+      LOG.warn("libte4jcxl not used, copies fall back to libc memmove without cache write-back: {}",
+          cause.getMessage());
+    }
+  }
+
+  private CopyRoutines() {}
+
+  /** True when the native library is loaded. */
+  public static boolean isNativeAvailable() {
+    return CAUSE == null;
+  }
+
+  /** Why the native library is not used, or null. */
+  public static Throwable unavailabilityCause() {
+    return CAUSE;
+  }
+
+  /** CPU features the library found: bit 0 sse2, 1 clflushopt, 2 clwb; 0 without it. */
+  public static int cpuFeatures() {
+    return FEATURES;
+  }
+
+  /** Copies {@code length} bytes; non-temporal stores from {@link #NON_TEMPORAL_THRESHOLD} up. */
+  public static void copy(long dst, long src, long length) {
+    if (length <= 0) {
+      return;
+    }
+    if (CAUSE == null) {
+      if (length >= NON_TEMPORAL_THRESHOLD) {
+        Lib.te4jcxl_copy_nt(dst, src, length);
+      } else {
+        Lib.te4jcxl_copy(dst, src, length);
+      }
+    } else {
+      NativeMemory.copy(dst, src, length);
+    }
+  }
+
+  /**
+   * Copies and leaves nothing of {@code dst} dirty in this CPU's caches: streaming stores for the
+   * body, write-back of the edges, a fence. Without the library: a copy and a full fence.
+   */
+  public static void copyAndWriteBack(long dst, long src, long length) {
+    if (length <= 0) {
+      return;
+    }
+    if (CAUSE == null) {
+      Lib.te4jcxl_copy_wb(dst, src, length);
+    } else {
+      NativeMemory.copy(dst, src, length);
+      java.lang.invoke.VarHandle.fullFence();
+    }
+  }
+
+  /** Writes the cache lines of a range back to memory, then fences (see the class comment). */
+  public static void writeBack(long address, long length) {
+    if (CAUSE == null) {
+      Lib.te4jcxl_writeback(address, length);
+    } else {
+      java.lang.invoke.VarHandle.fullFence();
+    }
+  }
+
+  /**
+   * A C {@code memcpy} loop for benchmarks: copies {@code length} bytes {@code iterations} times,
+   * copy {@code i} at offset {@code (i * length) % span} of both buffers.
+   *
+   * @return the nanoseconds it took, or -1 without the library
+   */
+  public static long benchMemcpy(long dst, long src, long length, long iterations, long span) {
+    return CAUSE == null ? Lib.te4jcxl_bench_memcpy(dst, src, length, iterations, span) : -1;
+  }
+
+  /** Direct mapping of libte4jcxl. */
+  private static final class Lib {
+    private Lib() {}
+
+    static native int te4jcxl_abi_version();
+
+    static native int te4jcxl_features();
+
+    static native void te4jcxl_copy(long dst, long src, long n);
+
+    static native void te4jcxl_copy_nt(long dst, long src, long n);
+
+    static native void te4jcxl_copy_wb(long dst, long src, long n);
+
+    static native void te4jcxl_writeback(long address, long n);
+
+    static native long te4jcxl_bench_memcpy(long dst, long src, long n, long iterations,
+        long span);
+  }
+}

@@ -1,0 +1,239 @@
+package io.te4j.transport.cxl;
+
+import io.te4j.api.BufferDescriptor;
+import io.te4j.api.ErrorCode;
+import io.te4j.api.SegmentDescriptor;
+import io.te4j.api.TransferException;
+import io.te4j.api.TransferOpcode;
+import io.te4j.api.TransferState;
+import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.TransferSlice;
+import io.te4j.api.spi.Transport;
+import io.te4j.api.spi.TransportContext;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The reference's {@code cxl} transport: a memory device shared by every engine that maps it ({@code
+ * MC_CXL_DEV_PATH}, mapped whole; size from {@code MC_CXL_DEV_SIZE}, sysfs or the file length).
+ * The descriptor carries {@code cxl_name} (the path) and {@code cxl_base_addr} (this process's
+ * mapping); buffers are published as {@code {name, offset, length}}, offsets into the device. A
+ * request's target offset is an offset into the device; the initiator copies directly between its
+ * local memory and its own mapping of the device. Remote-accessible memory must lie inside the
+ * mapping (register {@code cxl_base_addr + offset}); memory outside it may be registered local-only
+ * as a source or destination.
+ *
+ * <p>Checks (the reference has none): the target range must lie inside the device and inside one
+ * buffer the target published; the local range inside a registered region. A rejected slice fails
+ * with ADDRESS_NOT_REGISTERED or INVALID_ARGUMENT and touches nothing.
+ *
+ * <p>Guarantee: when a WRITE completes, the bytes are in the device mapping, visible to every
+ * process of this host that maps it, and (with libte4jcxl) written back from this CPU's caches
+ * (non-temporal stores for the body of the copy, {@code clwb}/{@code clflushopt} for its edges and
+ * for small copies, then {@code sfence}), as a reader on another host of a non-coherent CXL device needs ({@link #WRITEBACK}
+ * {@code =0} drops the write-back for single-host use). Without libte4jcxl only a fence is issued:
+ * enough within one host, not across hosts. READs copy from the mapping as it is; this transport
+ * does not invalidate lines another host may have changed.
+ *
+ * <p>Threading: {@link #submit} copies on the caller's thread and completes the slice before it
+ * returns (a memory copy, nothing to wait for); {@link #unregistered} and {@link #close} wait for
+ * copies touching the memory to end.
+ */
+public final class CxlTransport implements Transport {
+  /** Device path setting (the reference's older builds read {@code CXL_DEV_PATH}). */
+  public static final String DEV_PATH = "MC_CXL_DEV_PATH";
+  /** Device size setting, bytes. */
+  public static final String DEV_SIZE = "MC_CXL_DEV_SIZE";
+  /**
+   * {@code 0} turns off the cache write-back after small writes (default on): only for a device
+   * that only processes of one host map, where caches are coherent anyway.
+   */
+  public static final String WRITEBACK = "MC_CXL_CACHE_WRITEBACK";
+
+  private static final Logger LOG = LoggerFactory.getLogger(CxlTransport.class);
+
+  private final TransportContext context;
+  private final InFlight inFlight = new InFlight();
+  private final LongAdder bytesWritten = new LongAdder();
+  private final LongAdder bytesRead = new LongAdder();
+  private volatile CxlDevice device;
+  private volatile boolean closed;
+  private boolean writeBack = true;
+  /** True when cxl is the engine's primary transport (the descriptor's protocol). */
+  private boolean primary = true;
+
+  CxlTransport(TransportContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public String name() {
+    return "cxl";
+  }
+
+  /** The mapped device, or null before {@link #start}. */
+  public CxlDevice device() {
+    return device;
+  }
+
+  @Override
+  public void start(SegmentDescriptor.Builder localDescriptor) {
+    String path = setting(DEV_PATH, "CXL_DEV_PATH");
+    if (path == null || path.isBlank()) {
+      throw new TransferException(ErrorCode.INVALID_CONFIGURATION,
+          "the cxl transport needs " + DEV_PATH + " (a DAX device or a file on /dev/shm)");
+    }
+    String sizeText = setting(DEV_SIZE, "CXL_DEV_SIZE");
+    long size;
+    try {
+      size = sizeText == null || sizeText.isBlank() ? 0 : Long.parseUnsignedLong(sizeText.trim());
+    } catch (NumberFormatException e) {
+      throw new TransferException(ErrorCode.INVALID_CONFIGURATION, DEV_SIZE + " is not a byte count: "
+          + sizeText, e);
+    }
+    writeBack = !"0".equals(context.setting(WRITEBACK));
+    primary = "cxl".equals(localDescriptor.build().protocol());
+    CxlDevice d = CxlDevice.open(path, size);
+    device = d;
+    localDescriptor.attribute("cxl_name", d.path());
+    localDescriptor.attribute("cxl_base_addr", d.base());
+    LOG.info("cxl: {} mapped at 0x{}, {} bytes; cache write-back {}; native copies: {}", d.path(),
+        Long.toHexString(d.base()), d.size(), writeBack ? "on" : "off",
+        CopyRoutines.isNativeAvailable() ? "yes"
+            : "no (" + CopyRoutines.unavailabilityCause().getMessage() + ")");
+  }
+
+  private String setting(String name, String legacy) {
+    String v = context.setting(name);
+    return v != null ? v : context.setting(legacy);
+  }
+
+  /**
+   * Publishes a remote-accessible region inside the device as {@code {name, offset, length}}.
+   * Outside the device: an error when cxl is the primary transport; otherwise the entry is left to
+   * the primary transport unchanged (and the cxl transport cannot target it).
+   *
+   * @throws TransferException INVALID_ARGUMENT when cxl is primary and the region is not inside
+   *     the device mapping
+   */
+  @Override
+  public BufferDescriptor describe(MemoryRegion region, BufferDescriptor base) {
+    CxlDevice d = device;
+    if (d == null || !d.containsAddress(region.address(), region.length())) {
+      if (!primary) {
+        return base;
+      }
+      throw new TransferException(ErrorCode.INVALID_ARGUMENT, "remote-accessible memory 0x"
+          + Long.toHexString(region.address()) + "+" + region.length() + " is not inside the CXL "
+          + "device mapping" + (d == null ? "" : " [0x" + Long.toHexString(d.base()) + ", +"
+          + d.size() + ")") + "; register other memory local-only (remoteAccessible=false)");
+    }
+    long offset = region.address() - d.base();
+    Map<String, Object> attrs = new LinkedHashMap<>(base.attributes());
+    attrs.put("offset", offset);
+    return new BufferDescriptor(context.localSegmentName(), offset, region.length(),
+        base.remoteKeys(), base.localKeys(), attrs);
+  }
+
+  @Override
+  public void unregistered(MemoryRegion region) {
+    if (!inFlight.awaitQuiet(region.address(), region.length(),
+        System.nanoTime() + context.transferTimeoutNanos())) {
+      LOG.warn("cxl: a copy still touched 0x{} after the transfer timeout",
+          Long.toHexString(region.address()));
+    }
+  }
+
+  @Override
+  public boolean canReach(SegmentDescriptor target) {
+    CxlDevice d = device;
+    Object name = target.attributes().get("cxl_name");
+    return d != null && !closed && name instanceof String && name.equals(d.path());
+  }
+
+  @Override
+  public void submit(TransferSlice slice) {
+    CxlDevice d = device;
+    long offset = slice.targetOffset();
+    long length = slice.length();
+    if (d == null || closed) {
+      slice.fail(TransferState.FAILED, ErrorCode.TRANSPORT_UNAVAILABLE, "cxl transport closed");
+      return;
+    }
+    if (!d.containsOffset(offset, length)) {
+      slice.fail(TransferState.FAILED, ErrorCode.INVALID_ARGUMENT, "cxl: offset "
+          + Long.toUnsignedString(offset) + "+" + length + " is outside the device (" + d.size()
+          + " bytes)");
+      return;
+    }
+    BufferDescriptor b = slice.target().bufferContaining(offset, length);
+    if (b == null || !b.attributes().containsKey("offset")) {
+      slice.fail(TransferState.FAILED, ErrorCode.ADDRESS_NOT_REGISTERED, "cxl: offset "
+          + Long.toUnsignedString(offset) + "+" + length + " is not inside one buffer segment '"
+          + slice.target().name() + "' published");
+      return;
+    }
+    long local = slice.localAddress();
+    int slot;
+    try {
+      slot = inFlight.enter(local, length);
+    } catch (IllegalStateException e) {
+      slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, e.getMessage());
+      return;
+    }
+    try {
+      // Re-check after publishing the hazard: unregistered() or close() may have run meanwhile.
+      if (closed) {
+        slice.fail(TransferState.FAILED, ErrorCode.TRANSPORT_UNAVAILABLE, "cxl transport closed");
+        return;
+      }
+      if (context.memory().find(local, length) == null) {
+        slice.fail(TransferState.FAILED, ErrorCode.ADDRESS_NOT_REGISTERED, "cxl: local 0x"
+            + Long.toHexString(local) + "+" + length + " was unregistered");
+        return;
+      }
+      long remote = d.base() + offset;
+      if (slice.opcode() == TransferOpcode.WRITE) {
+        if (writeBack) {
+          CopyRoutines.copyAndWriteBack(remote, local, length);
+        } else {
+          CopyRoutines.copy(remote, local, length);
+        }
+        bytesWritten.add(length);
+      } else {
+        CopyRoutines.copy(local, remote, length);
+        bytesRead.add(length);
+      }
+    } finally {
+      inFlight.exit(slot);
+    }
+    slice.complete();
+  }
+
+  /** Bytes written to the device since start. */
+  public long bytesWritten() {
+    return bytesWritten.sum();
+  }
+
+  /** Bytes read from the device since start. */
+  public long bytesRead() {
+    return bytesRead.sum();
+  }
+
+  @Override
+  public void close() {
+    CxlDevice d = device;
+    closed = true;
+    if (d != null) {
+      // No copy may run on the mapping once it is gone.
+      if (!inFlight.awaitQuiet(0, -1L, System.nanoTime() + context.transferTimeoutNanos())) {
+        LOG.warn("cxl: copies still running at close; leaving {} mapped", d.path());
+        return;
+      }
+      d.close();
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package io.te4j.transport.cxl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.te4j.api.TransferRequest;
+import io.te4j.api.TransferState;
+import io.te4j.core.Engine;
+import io.te4j.core.memory.NativeMemory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Throughput of cxl and shm transfers between two processes beside a C {@code memcpy} of the same
+ * sizes in the same run (libte4jcxl's loop). Prints a table and writes it to {@code
+ * <build dir>/cxl-bench.txt}; asserts only that transfers completed. Run with {@code
+ * -Dtest.excludedGroups= -Dtest.groups=benchmark -Dit.test=CopyBenchmarkIT}.
+ */
+@Tag("benchmark")
+class CopyBenchmarkIT {
+  private static final long BUF = 128L << 20;
+  private static final long[] SIZES = {4096, 64 << 10, 1 << 20, 64 << 20};
+  private static final long TOTAL = 1L << 30;
+
+  @Test
+  void throughputBesideMemcpy() throws Exception {
+    StringBuilder out = new StringBuilder();
+    out.append(String.format("%-8s %-5s %9s %12s %12s %8s %14s%n", "path", "op", "size",
+        "GB/s", "memcpy GB/s", "ratio", "transfers/s"));
+    long a = NativeMemory.mapAnonymous(64L << 20);
+    long b = NativeMemory.mapAnonymous(64L << 20);
+    NativeMemory.fill(a, 64L << 20, (byte) 1);
+    NativeMemory.fill(b, 64L << 20, (byte) 2);
+    double[] memcpy = new double[SIZES.length];
+    for (int i = 0; i < SIZES.length; i++) {
+      long iters = Math.max(4, TOTAL / SIZES[i]);
+      // The same footprint as the transfers below: 256 distinct blocks, at most 64 MiB.
+      long span = Math.min(64L << 20, Math.max(1, Math.min(256, (64L << 20) / SIZES[i])) * SIZES[i]);
+      CopyRoutines.benchMemcpy(b, a, SIZES[i], Math.max(2, iters / 8), span); // warm up
+      long ns = CopyRoutines.benchMemcpy(b, a, SIZES[i], iters, span);
+      memcpy[i] = SIZES[i] * (double) iters / ns;
+    }
+    NativeMemory.unmap(a, 64L << 20);
+    NativeMemory.unmap(b, 64L << 20);
+
+    Path dev = CxlFiles.device("bench", 2 * BUF);
+    try {
+      for (boolean writeBack : new boolean[] {true, false}) {
+        System.setProperty(CxlTransport.WRITEBACK, writeBack ? "1" : "0");
+        try (PeerProcess t = PeerProcess.start(List.of("-D" + CxlTransport.DEV_PATH + "=" + dev),
+            "cxl", dev.toString(), "0", Long.toString(BUF));
+            Engine e = CxlFiles.engine(dev, "cxl")) {
+          long local = CxlFiles.base(e) + BUF;
+          e.register(local, BUF);
+          measure(out, writeBack ? "cxl" : "cxl-nowb", e, t, local, memcpy);
+        } finally {
+          System.clearProperty(CxlTransport.WRITEBACK);
+        }
+      }
+      try (PeerProcess t = PeerProcess.start(List.of(), "shm", Long.toString(BUF));
+          Engine e = Engine.builder().localHostname("127.0.0.1").metadataServer("P2PHANDSHAKE")
+              .protocol("shm,tcp").transferTimeout(Duration.ofSeconds(60)).start()) {
+        long local = e.allocate(BUF).address();
+        measure(out, "shm", e, t, local, memcpy);
+      }
+    } finally {
+      Files.deleteIfExists(dev);
+    }
+    out.append("native copies: ").append(CopyRoutines.isNativeAvailable()).append('\n');
+    System.out.print(out);
+    Path report = Path.of(System.getProperty("user.dir"), System.getProperty("te.build.dir",
+        "target"), "cxl-bench.txt");
+    Files.createDirectories(report.getParent());
+    Files.writeString(report, out.toString());
+  }
+
+  private static void measure(StringBuilder out, String path, Engine e, PeerProcess t, long local,
+      double[] memcpy) {
+    for (int i = 0; i < SIZES.length; i++) {
+      long size = SIZES[i];
+      // Small transfers go in batches of 256 over distinct offsets (1 MiB at 4 KiB).
+      int perBatch = (int) Math.max(1, Math.min(256, (64L << 20) / size));
+      for (boolean write : new boolean[] {true, false}) {
+        List<TransferRequest> batch = new ArrayList<>();
+        for (int k = 0; k < perBatch; k++) {
+          long off = (k * size) % BUF;
+          batch.add(write ? TransferRequest.write(local + off, t.peerAddress + off, size)
+              : TransferRequest.read(local + off, t.peerAddress + off, size));
+        }
+        long batches = Math.max(4, TOTAL / (size * perBatch));
+        run(e, t, batch, Math.max(1, batches / 8)); // warm up
+        long start = System.nanoTime();
+        run(e, t, batch, batches);
+        long ns = System.nanoTime() - start;
+        long transfers = batches * perBatch;
+        double gbps = size * (double) transfers / ns;
+        out.append(String.format("%-8s %-5s %9d %12.2f %12.2f %8.2f %14.0f%n", path,
+            write ? "write" : "read", size, gbps, memcpy[i], gbps / memcpy[i],
+            transfers * 1e9 / ns));
+      }
+    }
+  }
+
+  private static void run(Engine e, PeerProcess t, List<TransferRequest> batch, long times) {
+    for (long n = 0; n < times; n++) {
+      io.te4j.core.transfer.Batch b = e.submit(t.segment, batch, e.transportNames().iterator()
+          .next());
+      assertEquals(TransferState.COMPLETED, e.await(b));
+      e.freeBatch(b.id());
+    }
+  }
+}

@@ -1,0 +1,204 @@
+package io.te4j.transport.cxl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.te4j.api.BufferDescriptor;
+import io.te4j.api.ErrorCode;
+import io.te4j.api.TransferException;
+import io.te4j.api.TransferRequest;
+import io.te4j.api.TransferState;
+import io.te4j.core.Engine;
+import io.te4j.core.memory.NativeMemory;
+import io.te4j.core.transfer.Batch;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The cxl transport inside one engine (the reference's own test shape), on sparse /dev/shm files. */
+class CxlEngineIT {
+  private static final long MIB = 1L << 20;
+  private static final int DATA = 4096;
+
+  private static Batch run(Engine e, TransferRequest r) {
+    Batch b = e.submit(e.segmentName(), List.of(r), "cxl");
+    e.await(b);
+    return b;
+  }
+
+  private static byte[] letters(Random rnd, int n) {
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = (byte) ('a' + rnd.nextInt(26));
+    }
+    return b;
+  }
+
+  /**
+   * The reference's cxl_transport_test: a 1 GiB device, base + 2 MiB registered (2 MiB long), ten
+   * 4 KiB writes at offset 2 MiB, ten writes then ten reads at 6 MiB. The reference checks no target
+   * range, so its 6 MiB writes land outside the registered buffer; here they are first rejected
+   * (nothing written), and succeed once base + 6 MiB is registered too.
+   */
+  @Test
+  void referenceCxlTestPorted() throws Exception {
+    Path dev = CxlFiles.device("ref", 1L << 30);
+    long src = NativeMemory.mapAnonymous(DATA);
+    long dst = NativeMemory.mapAnonymous(DATA);
+    try (Engine e = CxlFiles.engine(dev, "cxl")) {
+      long base = CxlFiles.base(e);
+      assertEquals(dev.toString(), e.localDescriptor().attributes().get("cxl_name"));
+      e.register(base + 2 * MIB, 2 * MIB);
+      BufferDescriptor published = e.localDescriptor().buffers().get(0);
+      assertEquals(2 * MIB, published.address(), "buffers are published as device offsets");
+      assertEquals(2 * MIB, ((Number) published.attributes().get("offset")).longValue());
+      // The source is ordinary memory, registered for local use only.
+      e.register(src, DATA, "cpu:0", false);
+      e.register(dst, DATA, "cpu:0", false);
+      Random rnd = new Random(48);
+      for (int i = 0; i < 10; i++) {
+        byte[] data = letters(rnd, DATA);
+        NativeMemory.write(src, data, 0, DATA);
+        assertEquals(TransferState.COMPLETED,
+            run(e, TransferRequest.write(src, 2 * MIB, DATA)).state(), "write " + i);
+        byte[] onDevice = new byte[DATA];
+        NativeMemory.read(base + 2 * MIB, onDevice, 0, DATA);
+        assertArrayEquals(data, onDevice, "device bytes after write " + i);
+      }
+
+      byte[] data = letters(rnd, DATA);
+      NativeMemory.write(src, data, 0, DATA);
+      Batch rejected = run(e, TransferRequest.write(src, 6 * MIB, DATA));
+      assertEquals(TransferState.FAILED, rejected.state());
+      assertEquals(ErrorCode.ADDRESS_NOT_REGISTERED, rejected.errorCode());
+      byte[] untouched = new byte[DATA];
+      NativeMemory.read(base + 6 * MIB, untouched, 0, DATA);
+      assertArrayEquals(new byte[DATA], untouched, "a rejected write writes nothing");
+
+      e.register(base + 6 * MIB, 2 * MIB);
+      for (int i = 0; i < 10; i++) {
+        data = letters(rnd, DATA);
+        NativeMemory.write(src, data, 0, DATA);
+        assertEquals(TransferState.COMPLETED,
+            run(e, TransferRequest.write(src, 6 * MIB, DATA)).state(), "write " + i);
+      }
+      for (int i = 0; i < 10; i++) {
+        NativeMemory.fill(dst, DATA, (byte) 0);
+        assertEquals(TransferState.COMPLETED,
+            run(e, TransferRequest.read(dst, 6 * MIB, DATA)).state(), "read " + i);
+        byte[] back = new byte[DATA];
+        NativeMemory.read(dst, back, 0, DATA);
+        assertArrayEquals(data, back, "read " + i);
+      }
+    } finally {
+      NativeMemory.unmap(src, DATA);
+      NativeMemory.unmap(dst, DATA);
+      Files.deleteIfExists(dev);
+    }
+  }
+
+  /** A 5 GiB sparse device, a 4.5 GiB region, transfers at offsets beyond 4 GiB. */
+  @Test
+  void regionOverFourGibAndOffsetsBeyondIt() throws Exception {
+    long size = 5L << 30;
+    Path dev = CxlFiles.device("big", size);
+    long local = NativeMemory.mapAnonymous(MIB);
+    try (Engine e = CxlFiles.engine(dev, "cxl")) {
+      long base = CxlFiles.base(e);
+      long regionOffset = 512 * MIB;
+      e.register(base + regionOffset, size - regionOffset);
+      e.register(local, MIB, "cpu:0", false);
+      Random rnd = new Random(5);
+      for (long at : new long[] {(4L << 30) + 12345, size - MIB, (1L << 32) - 4096}) {
+        byte[] data = new byte[(int) MIB];
+        rnd.nextBytes(data);
+        NativeMemory.write(local, data, 0, data.length);
+        assertEquals(TransferState.COMPLETED,
+            run(e, TransferRequest.write(local, at, MIB)).state(), "write at " + at);
+        byte[] onDevice = new byte[(int) MIB];
+        NativeMemory.read(base + at, onDevice, 0, onDevice.length);
+        assertArrayEquals(data, onDevice, "device bytes at " + at);
+        NativeMemory.fill(local, MIB, (byte) 0);
+        assertEquals(TransferState.COMPLETED,
+            run(e, TransferRequest.read(local, at, MIB)).state(), "read at " + at);
+        byte[] back = new byte[(int) MIB];
+        NativeMemory.read(local, back, 0, back.length);
+        assertArrayEquals(data, back, "read at " + at);
+      }
+    } finally {
+      NativeMemory.unmap(local, MIB);
+      Files.deleteIfExists(dev);
+    }
+  }
+
+  @Test
+  void rejectionsWriteNothing() throws Exception {
+    long size = 64 * MIB;
+    Path dev = CxlFiles.device("reject", size);
+    long local = NativeMemory.mapAnonymous(MIB);
+    try (Engine e = CxlFiles.engine(dev, "cxl")) {
+      long base = CxlFiles.base(e);
+      e.register(base, 16 * MIB);
+      e.register(local, 64 * 1024, "cpu:0", false);
+      NativeMemory.fill(local, 64 * 1024, (byte) 7);
+
+      // Past the end of the device, and wrapping past 2^64.
+      Batch outside = run(e, TransferRequest.write(local, size - 100, 4096));
+      assertEquals(TransferState.FAILED, outside.state());
+      assertEquals(ErrorCode.INVALID_ARGUMENT, outside.errorCode());
+      // Inside the device, outside what was registered (and straddling the end of the buffer).
+      for (long at : new long[] {32 * MIB, 16 * MIB - 100}) {
+        Batch b = run(e, TransferRequest.write(local, at, 4096));
+        assertEquals(TransferState.FAILED, b.state(), "at " + at);
+        assertEquals(ErrorCode.ADDRESS_NOT_REGISTERED, b.errorCode(), "at " + at);
+      }
+      assertThrows(TransferException.class,
+          () -> e.submit(e.segmentName(), List.of(TransferRequest.write(local, -4096, 8192)), ""));
+      // Local memory that is not registered.
+      TransferException unregistered = assertThrows(TransferException.class, () -> e.submit(
+          e.segmentName(), List.of(TransferRequest.write(local + 64 * 1024, 0, 4096)), "cxl"));
+      assertEquals(ErrorCode.ADDRESS_NOT_REGISTERED, unregistered.errorCode());
+      // Remote-accessible memory must lie inside the device.
+      TransferException outsideDevice = assertThrows(TransferException.class,
+          () -> e.register(local + 64 * 1024, 64 * 1024));
+      assertEquals(ErrorCode.INVALID_ARGUMENT, outsideDevice.errorCode());
+      assertEquals(1, e.localDescriptor().buffers().size(), "nothing published for it");
+
+      byte[] whole = new byte[(int) size];
+      NativeMemory.read(base, whole, 0, whole.length);
+      assertArrayEquals(new byte[(int) size], whole, "no rejected request wrote a byte");
+    } finally {
+      NativeMemory.unmap(local, MIB);
+      Files.deleteIfExists(dev);
+    }
+  }
+
+  /** With tcp primary, ordinary memory registers for tcp; device memory is published as offsets. */
+  @Test
+  void besideTcpOnlyDeviceMemoryBecomesOffsets() throws Exception {
+    Path dev = CxlFiles.device("mixed", 16 * MIB);
+    long dram = NativeMemory.mapAnonymous(MIB);
+    try (Engine e = CxlFiles.engine(dev, "tcp,cxl")) {
+      e.register(dram, MIB);
+      e.register(CxlFiles.base(e) + MIB, MIB);
+      List<BufferDescriptor> buffers = e.localDescriptor().buffers();
+      assertEquals(dram, buffers.get(0).address());
+      assertEquals(false, buffers.get(0).attributes().containsKey("offset"));
+      assertEquals(MIB, buffers.get(1).address());
+      assertEquals(MIB, ((Number) buffers.get(1).attributes().get("offset")).longValue());
+    } finally {
+      NativeMemory.unmap(dram, MIB);
+      Files.deleteIfExists(dev);
+    }
+  }
+
+  @Test
+  void missingDeviceFailsStartWithItsPath() {
+    TransferException e = assertThrows(TransferException.class,
+        () -> CxlFiles.engine(Path.of("/dev/shm/te4j-no-such-device"), "cxl"));
+    assertEquals(ErrorCode.DEVICE_NOT_FOUND, e.errorCode(), e.getMessage());
+  }
+}
