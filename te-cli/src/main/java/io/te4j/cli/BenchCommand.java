@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.LongAdder;
 final class BenchCommand {
   static final Set<String> OPTIONS = Set.of("mode", "operation", "protocol", "metadata-server",
       "local-server-name", "segment-id", "block-size", "batch-size", "threads", "duration",
-      "buffer-size", "baseline", "report-interval");
+      "buffer-size", "baseline", "report-interval", "segment-file");
   static final Set<String> FLAGS = Set.of("json", "exit-on-stdin-eof");
 
   private final Options o;
@@ -46,6 +46,11 @@ final class BenchCommand {
   }
 
   int run() throws Exception {
+    if (o.has("segment-file")) {
+      // An NVMe-oF file segment needs no target process: this engine publishes it (P2P answers
+      // its own keys) and drives it.
+      return runInitiator(NvmeofCommand.BENCH_SEGMENT, List.of());
+    }
     String mode = o.get("mode", "");
     switch (mode) {
       case "target":
@@ -62,7 +67,11 @@ final class BenchCommand {
   private Engine startEngine() {
     return Engine.builder().localHostname(o.get("local-server-name", "127.0.0.1"))
         .metadataServer(o.get("metadata-server", "P2PHANDSHAKE"))
-        .protocol(o.get("protocol", "tcp")).start();
+        .protocol(protocol()).start();
+  }
+
+  private String protocol() {
+    return o.get("protocol", o.has("segment-file") ? "nvmeof" : "tcp");
   }
 
   private long bufferSize() {
@@ -144,15 +153,18 @@ final class BenchCommand {
     }
     Result r;
     try (Engine engine = startEngine(); ManagedBuffer local = engine.allocate(buffer)) {
+      if (o.has("segment-file")) {
+        NvmeofCommand.publishBenchSegment(engine, o.get("segment-file", ""), perThread * threads);
+      }
       var buffers = engine.segment(segment).buffers();
       long remote = buffers.isEmpty() ? 0 : buffers.get(0).address();
-      if (remote == 0) {
+      if (remote == 0 && !o.has("segment-file")) {
         err.println("segment " + segment + " has no buffer");
         return 1;
       }
       r = drive(engine, segment, op, local.address(), remote, block, batchSize, threads, seconds);
     }
-    ObjectNode json = r.toJson(o.get("protocol", "tcp"), op, block, batchSize, threads);
+    ObjectNode json = r.toJson(protocol(), op, block, batchSize, threads);
     for (String b : baselines) {
       String name = b.trim().toLowerCase(Locale.ROOT);
       if (name.equals("socket")) {

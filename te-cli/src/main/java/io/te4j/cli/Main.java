@@ -17,9 +17,11 @@ public final class Main {
       "            [--metadata-server P2PHANDSHAKE] [--local-server-name 127.0.0.1]",
       "            [--segment-id host:port] [--block-size 1M] [--batch-size 4] [--threads 2]",
       "            [--duration 10] [--buffer-size 256M] [--baseline socket,iperf3|none] [--json]",
+      "            [--segment-file PATH]: with --protocol nvmeof, drive a file segment of PATH",
       "            no --mode: target in a child JVM, initiator here, on loopback",
       "  probe     <peer host:port> [--metadata-server P2PHANDSHAKE]",
       "  topology  [--device-name mlx5_0,mlx5_1]",
+      NvmeofCommand.USAGE,
       "  metadata-server [--host 0.0.0.0] [--port 8080] [--path /metadata] [--ttl 0]",
       "            the HTTP metadata service; prints its URL, serves until killed");
 
@@ -47,6 +49,8 @@ public final class Main {
         case "metadata-server":
           return new MetadataServerCommand(Options.parse(rest, MetadataServerCommand.OPTIONS,
               Set.of()), out, err).run();
+        case "nvmeof":
+          return new NvmeofCommand(Arrays.asList(rest), out, err).run();
         case "topology":
           Options t = Options.parse(rest, Set.of("device-name"), Set.of());
           out.println(new TransferEngine().getLocalTopology(t.get("device-name", null)));

@@ -1,0 +1,41 @@
+package io.te4j.transport.nvmeof;
+
+import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.TransferSlice;
+
+/** How {@link NvmeofTransport} moves bytes: io_uring ({@link UringBackend}) or FileChannel. */
+interface IoBackend {
+  /** For logs: which backend, with its settings. */
+  String describe();
+
+  /**
+   * Opens {@code file} for this backend.
+   *
+   * @throws SliceFailure when it cannot be opened
+   */
+  void open(LocalFile file);
+
+  /** Closes what {@link #open} opened; quiet. */
+  void close(LocalFile file);
+
+  /**
+   * Starts one slice whose range lies inside {@code files} (checked by the caller); takes over
+   * the caller's reference on {@code files} and ends the slice exactly once. Never blocks on I/O.
+   */
+  void submit(TransferSlice slice, SegmentFiles files);
+
+  /**
+   * Returns once no I/O of this backend reads or writes {@code region} (the engine has already
+   * dropped it from its registry), waiting at most about {@code timeoutNanos} plus a cancel grace.
+   */
+  void awaitIdle(MemoryRegion region, long timeoutNanos);
+
+  /** I/Os issued with O_DIRECT so far. */
+  long directIos();
+
+  /** I/Os issued through the page cache so far. */
+  long bufferedIos();
+
+  /** Fails everything in flight promptly and stops the backend's threads. */
+  void close();
+}
