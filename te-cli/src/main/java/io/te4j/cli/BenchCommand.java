@@ -200,6 +200,7 @@ final class BenchCommand {
 
   private Result drive(Engine engine, String segment, TransferOpcode op, long local, long remote,
       long block, int batchSize, int threads, int seconds) throws InterruptedException {
+    String hint = protocol();
     AtomicBoolean stop = new AtomicBoolean();
     LongAdder bytes = new LongAdder();
     LongAdder transfers = new LongAdder();
@@ -219,7 +220,8 @@ final class BenchCommand {
         started.countDown();
         while (!stop.get()) {
           long t0 = System.nanoTime();
-          Batch b = engine.submit(segment, requests, "");
+          // The chosen protocol is pinned: a same-host peer would otherwise go through shm.
+          Batch b = engine.submit(segment, requests, hint);
           TransferState s = engine.await(b);
           engine.freeBatch(b.id());
           h.record(System.nanoTime() - t0);
