@@ -101,6 +101,9 @@ public final class SegmentResolver {
     String segment = keys.segmentNameOf(key);
     if (segment != null) {
       descriptors.remove(segment);
+    } else if (key.startsWith(keys.prefix())) {
+      // A name with '/' (nvmeof/x) is stored at <prefix><name>.
+      descriptors.remove(key.substring(keys.prefix().length()));
     }
     String server = keys.serverNameOf(key);
     if (server != null) {

@@ -339,15 +339,17 @@ class NvmeofErrorsTest {
     java.util.concurrent.CompletableFuture<Long> unregistered =
         new java.util.concurrent.CompletableFuture<>();
     TestSlice trigger = TestSlice.read(quick, 0, seg.descriptor, 0, 4096);
+    java.util.concurrent.CountDownLatch inCallback = new java.util.concurrent.CountDownLatch(1);
     // Runs on the ring thread, inside complete().
-    trigger.outcome.thenRun(() -> {
+    trigger.onEnd = () -> {
+      inCallback.countDown();
       memory.remove(hungRegion);
       long t0 = System.nanoTime();
       transport.unregistered(hungRegion);
       unregistered.complete(System.nanoTime() - t0);
-    });
+    };
     transport.submit(trigger);
-    assertTrue(trigger.await().ok());
+    assertTrue(inCallback.await(10, TimeUnit.SECONDS));
     Thread.sleep(100);
     assertFalse(unregistered.isDone(), "waits while the read on the region is in flight");
     byte[] payload = new byte[4096];
@@ -357,6 +359,7 @@ class NvmeofErrorsTest {
     }
     long waited = unregistered.get(10, TimeUnit.SECONDS);
     assertTrue(waited < TimeUnit.SECONDS.toNanos(10), "returned once the read finished");
+    assertTrue(trigger.await().ok());
     assertTrue(hung.await().ok(), hung.outcome.getNow(null)::toString);
     assertArrayEquals(payload, hungRegion.snapshot());
   }
@@ -372,7 +375,8 @@ class NvmeofErrorsTest {
     TestSlice hung = TestSlice.read(region, 0, fifo, 0, 4096);
     transport.submit(hung);
     TestSlice trigger = TestSlice.read(region, 4096, seg.descriptor, 0, 4096);
-    trigger.outcome.thenRun(transport::close);
+    NvmeofTransport t = transport;
+    trigger.onEnd = t::close; // on the ring thread, inside complete()
     transport.submit(trigger);
     assertTrue(trigger.await().ok());
     TestSlice.Outcome o = hung.await();

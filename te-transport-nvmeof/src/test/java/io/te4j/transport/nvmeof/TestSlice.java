@@ -26,6 +26,11 @@ final class TestSlice implements TransferSlice {
 
   final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
   final AtomicInteger ends = new AtomicInteger();
+  /**
+   * Runs inside complete()/fail(), on the transport's thread, before the outcome is set. (A
+   * dependent of {@link #outcome} may run on a thread waiting for it instead.)
+   */
+  volatile Runnable onEnd = () -> {};
   private final TransferOpcode opcode;
   private final MemoryRegion region;
   private final long localAddress;
@@ -97,12 +102,14 @@ final class TestSlice implements TransferSlice {
   @Override
   public void complete() {
     ends.incrementAndGet();
+    onEnd.run();
     outcome.complete(new Outcome(TransferState.COMPLETED, null, null));
   }
 
   @Override
   public void fail(TransferState state, ErrorCode code, String message) {
     ends.incrementAndGet();
+    onEnd.run();
     outcome.complete(new Outcome(state, code, message));
   }
 }
