@@ -210,7 +210,9 @@ public final class JsonCodec {
       label = nameNode != null && nameNode.isTextual() ? nameNode.textValue() : "(unnamed)";
     }
     String what = "segment descriptor of '" + label + "'";
-    String name = requiredText(root, "name", what);
+    // The reference writes nvmeof descriptors without a name: they take the name looked up.
+    String name = nameNode == null && segmentForMessages != null
+        ? segmentForMessages : requiredText(root, "name", what);
     String protocol = protocolOf(root, what);
 
     SegmentDescriptor.Builder b = SegmentDescriptor.builder(name, protocol);

@@ -59,7 +59,7 @@ public final class SegmentResolver {
     }
     SegmentDescriptor d;
     try {
-      d = JsonCodec.descriptorFromJson(json.get());
+      d = JsonCodec.descriptorFromJson(json.get(), segmentName);
     } catch (TransferException e) {
       throw new TransferException(e.errorCode(),
           "descriptor of segment '" + segmentName + "': " + e.getMessage(), e);

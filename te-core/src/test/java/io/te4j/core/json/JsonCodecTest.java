@@ -376,4 +376,18 @@ class JsonCodecTest {
         JsonCodec.canonical("{ \"z\":0, \"a\":[{\"c\":2,\"b\":1}] }"));
     assertFalse(JsonCodec.canonical("{}").contains(" "));
   }
+
+  @Test
+  void aReferenceNvmeofDescriptorWithoutANameTakesTheNameLookedUp() {
+    String reference = "{\"buffers\":[{\"file_path\":\"/mnt/a\",\"length\":4096,"
+        + "\"local_path_map\":{\"h1\":\"/mnt/a\"}}],\"protocol\":\"nvmeof\","
+        + "\"server_name\":\"h1\"}";
+    SegmentDescriptor d = JsonCodec.descriptorFromJson(reference, "nvmeof/seg");
+    assertEquals("nvmeof/seg", d.name());
+    assertEquals("nvmeof", d.protocol());
+    assertEquals(4096, d.buffers().get(0).length());
+    TransferException e =
+        assertThrows(TransferException.class, () -> JsonCodec.descriptorFromJson(reference));
+    assertEquals(ErrorCode.MALFORMED_JSON, e.errorCode());
+  }
 }
