@@ -7,17 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.MetadataKeys;
 import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import io.te4j.testkit.ChildJvm;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -102,40 +96,8 @@ class EtcdCrashIT {
 
   /** An {@link EtcdEngineMain} in a child JVM, started and read until READY (at most 60 s). */
   private static Process startChild(String metadata, String name) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx128m");
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("--enable-native-access=ALL-UNNAMED");
-    cmd.add("-D" + EtcdStoreConfig.LEASE_TTL_SECONDS + "=" + TTL_SECONDS);
-    cmd.add("-cp");
-    String cp = System.getProperty("surefire.test.class.path");
-    cmd.add(cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path"));
-    cmd.add(EtcdEngineMain.class.getName());
-    cmd.add(metadata);
-    cmd.add(name);
-    File log = File.createTempFile("te4j-etcd-child-", ".log");
-    log.deleteOnExit();
-    Process p = new ProcessBuilder(cmd).redirectError(log).start();
-    CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
-      try {
-        return new BufferedReader(new InputStreamReader(p.getInputStream(),
-            StandardCharsets.UTF_8)).readLine();
-      } catch (java.io.IOException e) {
-        return null;
-      }
-    });
-    String line;
-    try {
-      line = first.get(60, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      line = null;
-    }
-    if (line == null || !line.startsWith("READY " + name)) {
-      p.destroyForcibly();
-      throw new IllegalStateException("child engine did not start: " + line + "\n"
-          + Files.readString(log.toPath()));
-    }
-    return p;
+    return ChildJvm.start(EtcdEngineMain.class,
+        List.of("-Xmx128m", "-D" + EtcdStoreConfig.LEASE_TTL_SECONDS + "=" + TTL_SECONDS),
+        List.of(metadata, name), "READY " + name, Duration.ofSeconds(60));
   }
 }

@@ -15,6 +15,7 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
+import io.te4j.testkit.TestStoreContext;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;

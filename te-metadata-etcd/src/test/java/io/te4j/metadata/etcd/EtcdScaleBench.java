@@ -4,6 +4,7 @@ import io.te4j.api.BufferDescriptor;
 import io.te4j.api.MetadataKeys;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.core.json.JsonCodec;
+import io.te4j.testkit.TestStoreContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.HostPort;
 import io.te4j.api.TransferException;
+import io.te4j.testkit.TestStoreContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -13,19 +13,14 @@ import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
 import io.te4j.core.json.JsonCodec;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
+import io.te4j.testkit.ChildJvm;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -179,23 +174,9 @@ class HttpEnginesIT {
     try (HttpMetadataServer expiring = HttpMetadataServer.start("127.0.0.1", 0, "/metadata", ttl)) {
       String u = "http://127.0.0.1:" + expiring.port() + "/metadata";
       String name = uniqueName();
-      List<String> cmd = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-          "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED", "-cp", classPath(),
-          EngineMain.class.getName(), u, name));
-      File log = File.createTempFile("te4j-http-engine-", ".log");
-      Process p = new ProcessBuilder(cmd).redirectError(log).start();
+      Process p = ChildJvm.start(EngineMain.class, List.of("-Xmx256m"), List.of(u, name),
+          "READY " + name, Duration.ofSeconds(60));
       try {
-        CompletableFuture<String> firstLine = CompletableFuture.supplyAsync(() -> {
-          try {
-            return new BufferedReader(new InputStreamReader(p.getInputStream(),
-                StandardCharsets.UTF_8)).readLine();
-          } catch (java.io.IOException e) {
-            return null;
-          }
-        });
-        String ready = firstLine.get(60, TimeUnit.SECONDS);
-        assertEquals("READY " + name, ready, "child engine did not start; see " + log);
         String ram = "mooncake/ram/" + name;
         String rpc = "mooncake/rpc_meta/" + name;
         // Alive for two TTLs and more: its refresh keeps both keys.
@@ -224,10 +205,5 @@ class HttpEnginesIT {
         p.waitFor(10, TimeUnit.SECONDS);
       }
     }
-  }
-
-  private static String classPath() {
-    String cp = System.getProperty("surefire.test.class.path");
-    return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
   }
 }

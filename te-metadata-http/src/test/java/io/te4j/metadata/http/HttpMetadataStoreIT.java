@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
+import io.te4j.testkit.TestStoreContext;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -42,14 +43,14 @@ class HttpMetadataStoreIT {
     server.close();
   }
 
-  private static HttpMetadataStore connect(String url, TestContext context) {
+  private static HttpMetadataStore connect(String url, TestStoreContext context) {
     return (HttpMetadataStore) new HttpMetadataStoreProvider().create(url, context);
   }
 
   @Test
   void putGetRemoveRoundTripThroughTheServer() {
-    try (HttpMetadataStore a = connect(url, new TestContext("a:1"));
-        HttpMetadataStore b = connect(url, new TestContext("b:1"))) {
+    try (HttpMetadataStore a = connect(url, new TestStoreContext("a:1"));
+        HttpMetadataStore b = connect(url, new TestStoreContext("b:1"))) {
       a.put("mooncake/ram/a:1", JSON);
       a.put("mooncake/rpc_meta/a:1", "{\"ip_or_host_name\":\"127.0.0.1\",\"rpc_port\":15001}");
       assertEquals(Optional.of(JSON), b.get("mooncake/ram/a:1"));
@@ -66,15 +67,15 @@ class HttpMetadataStoreIT {
 
   @Test
   void unknownKeyIsEmpty() {
-    try (HttpMetadataStore s = connect(url, new TestContext("a:1"))) {
+    try (HttpMetadataStore s = connect(url, new TestStoreContext("a:1"))) {
       assertEquals(Optional.empty(), s.get("mooncake/ram/nobody:1"));
     }
   }
 
   @Test
   void anotherEnginesRpcMetaIsRefusedAndOursKept() {
-    try (HttpMetadataStore a = connect(url, new TestContext("a:1"));
-        HttpMetadataStore b = connect(url, new TestContext("b:1"))) {
+    try (HttpMetadataStore a = connect(url, new TestStoreContext("a:1"));
+        HttpMetadataStore b = connect(url, new TestStoreContext("b:1"))) {
       a.put("mooncake/rpc_meta/x:1", "{\"rpc_port\":1}");
       TransferException e = assertThrows(TransferException.class,
           () -> b.put("mooncake/rpc_meta/x:1", "{\"rpc_port\":2}"));
@@ -97,7 +98,7 @@ class HttpMetadataStoreIT {
     String down = "http://127.0.0.1:" + port + "/metadata";
     long t0 = System.nanoTime();
     TransferException e = assertThrows(TransferException.class,
-        () -> connect(down, new TestContext("a:1", Duration.ofSeconds(2))));
+        () -> connect(down, new TestStoreContext("a:1", Duration.ofSeconds(2))));
     assertEquals(ErrorCode.METADATA, e.errorCode());
     assertTrue(e.getMessage().contains(down), e.getMessage());
     assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2 + 3), "not within the bound");
@@ -123,7 +124,7 @@ class HttpMetadataStoreIT {
       Duration bound = Duration.ofMillis(500);
       long t0 = System.nanoTime();
       TransferException e = assertThrows(TransferException.class,
-          () -> connect(mute, new TestContext("a:1", bound)));
+          () -> connect(mute, new TestStoreContext("a:1", bound)));
       long took = System.nanoTime() - t0;
       assertEquals(ErrorCode.METADATA, e.errorCode());
       assertTrue(e.getMessage().contains(mute) && e.getMessage().contains("did not answer"),
@@ -139,7 +140,7 @@ class HttpMetadataStoreIT {
 
   @Test
   void serverGoneAfterCreateIsMetadataOnEachOperation() {
-    try (HttpMetadataStore s = connect(url, new TestContext("a:1", Duration.ofSeconds(2)))) {
+    try (HttpMetadataStore s = connect(url, new TestStoreContext("a:1", Duration.ofSeconds(2)))) {
       s.put("mooncake/ram/a:1", JSON);
       server.close();
       for (Runnable op : List.<Runnable>of(() -> s.get("mooncake/ram/a:1"),
@@ -154,7 +155,7 @@ class HttpMetadataStoreIT {
   @Test
   void refreshRepublishesKeysToAServerThatRestartedEmpty() throws Exception {
     int port = server.port();
-    try (HttpMetadataStore s = connect(url, new TestContext("a:1")
+    try (HttpMetadataStore s = connect(url, new TestStoreContext("a:1")
         .with(HttpMetadataStore.REFRESH_SECONDS, "1"))) {
       s.put("mooncake/ram/a:1", JSON);
       server.close();
@@ -176,9 +177,9 @@ class HttpMetadataStoreIT {
     Duration ttl = Duration.ofMillis(600);
     try (HttpMetadataServer expiring = HttpMetadataServer.start("127.0.0.1", 0, "/metadata", ttl);
         HttpMetadataStore s = connect("http://127.0.0.1:" + expiring.port() + "/metadata",
-            new TestContext("a:1"));
+            new TestStoreContext("a:1"));
         HttpMetadataStore reader = connect("http://127.0.0.1:" + expiring.port() + "/metadata",
-            new TestContext("b:1").with(HttpMetadataStore.REFRESH_SECONDS, "0"))) {
+            new TestStoreContext("b:1").with(HttpMetadataStore.REFRESH_SECONDS, "0"))) {
       // The default period is 10 s; the server's 600 ms TTL brings it down to 200 ms.
       assertEquals(TimeUnit.MILLISECONDS.toNanos(200), s.refreshPeriodNanos());
       assertEquals(0, reader.refreshPeriodNanos());
@@ -200,11 +201,11 @@ class HttpMetadataStoreIT {
         .authToken("s3cret").start()) {
       String u = "http://127.0.0.1:" + guarded.port() + "/metadata";
       TransferException e = assertThrows(TransferException.class,
-          () -> connect(u, new TestContext("a:1")));
+          () -> connect(u, new TestStoreContext("a:1")));
       assertEquals(ErrorCode.METADATA, e.errorCode());
       assertTrue(e.getMessage().contains("401") && e.getMessage().contains(HttpMetadataStore.TOKEN),
           e.getMessage());
-      try (HttpMetadataStore s = connect(u, new TestContext("a:1")
+      try (HttpMetadataStore s = connect(u, new TestStoreContext("a:1")
           .with(HttpMetadataStore.TOKEN, "s3cret"))) {
         s.put("mooncake/ram/a:1", JSON);
         assertEquals(Optional.of(JSON), s.get("mooncake/ram/a:1"));
@@ -217,7 +218,7 @@ class HttpMetadataStoreIT {
     // A GET's 404 on an unknown path cannot be told from "no such key", so the probe passes;
     // the engine's first PUT (right after create) fails, naming the URL.
     String wrong = "http://127.0.0.1:" + server.port() + "/meta";
-    try (HttpMetadataStore s = connect(wrong, new TestContext("a:1"))) {
+    try (HttpMetadataStore s = connect(wrong, new TestStoreContext("a:1"))) {
       TransferException e = assertThrows(TransferException.class,
           () -> s.put("mooncake/ram/a:1", JSON));
       assertEquals(ErrorCode.METADATA, e.errorCode());
@@ -230,7 +231,7 @@ class HttpMetadataStoreIT {
   @Test
   void concurrentPutsAndGetsFromManyThreads() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(8);
-    try (HttpMetadataStore s = connect(url, new TestContext("a:1"))) {
+    try (HttpMetadataStore s = connect(url, new TestStoreContext("a:1"))) {
       List<Future<?>> jobs = new ArrayList<>();
       for (int t = 0; t < 8; t++) {
         int thread = t;
@@ -256,7 +257,7 @@ class HttpMetadataStoreIT {
 
   @Test
   void closeStopsTheStoresThreads() throws Exception {
-    HttpMetadataStore s = connect(url, new TestContext("leak:1")
+    HttpMetadataStore s = connect(url, new TestStoreContext("leak:1")
         .with(HttpMetadataStore.REFRESH_SECONDS, "1"));
     s.put("mooncake/ram/leak:1", JSON);
     assertEquals(Optional.of(JSON), s.get("mooncake/ram/leak:1"));
@@ -283,7 +284,7 @@ class HttpMetadataStoreIT {
     // up within its bound, naming the URL.
     String tls = "https://127.0.0.1:" + server.port() + "/metadata";
     TransferException e = assertThrows(TransferException.class,
-        () -> new HttpsMetadataStoreProvider().create(tls, new TestContext("a:1",
+        () -> new HttpsMetadataStoreProvider().create(tls, new TestStoreContext("a:1",
             Duration.ofSeconds(3))));
     assertEquals(ErrorCode.METADATA, e.errorCode());
     assertTrue(e.getMessage().contains(tls), e.getMessage());
@@ -292,7 +293,7 @@ class HttpMetadataStoreIT {
 
   @Test
   void valuesArriveAsUtf8() {
-    try (HttpMetadataStore s = connect(url, new TestContext("a:1"))) {
+    try (HttpMetadataStore s = connect(url, new TestStoreContext("a:1"))) {
       s.put("k", JSON);
       assertEquals(JSON.getBytes(StandardCharsets.UTF_8).length,
           s.get("k").orElseThrow().getBytes(StandardCharsets.UTF_8).length);

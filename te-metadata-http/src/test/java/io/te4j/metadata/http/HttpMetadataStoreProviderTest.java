@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
 import io.te4j.api.spi.MetadataStoreProvider;
+import io.te4j.testkit.TestStoreContext;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
@@ -43,7 +44,7 @@ class HttpMetadataStoreProviderTest {
         assertTrue(p.unavailabilityCause().getMessage()
             .contains("te4j.metadata.http.disabled"), p.unavailabilityCause().getMessage());
         TransferException e = assertThrows(TransferException.class,
-            () -> p.create("http://127.0.0.1:1/metadata", new TestContext("a:1")));
+            () -> p.create("http://127.0.0.1:1/metadata", new TestStoreContext("a:1")));
         assertEquals(ErrorCode.TRANSPORT_UNAVAILABLE, e.errorCode());
       }
     } finally {
@@ -64,16 +65,16 @@ class HttpMetadataStoreProviderTest {
     for (String bad : new String[] {"", "http://", "http:///metadata", "ftp://h:1/metadata",
         "http://h:1/metadata?key=x", "http://h:1/metadata#frag", "http://h:1/ bad"}) {
       TransferException e = assertThrows(TransferException.class,
-          () -> http.create(bad, new TestContext("a:1")), bad);
+          () -> http.create(bad, new TestStoreContext("a:1")), bad);
       assertEquals(ErrorCode.INVALID_CONFIGURATION, e.errorCode(), bad);
     }
     TransferException wrongScheme = assertThrows(TransferException.class,
         () -> new HttpsMetadataStoreProvider().create("http://h:1/metadata",
-            new TestContext("a:1")));
+            new TestStoreContext("a:1")));
     assertEquals(ErrorCode.INVALID_CONFIGURATION, wrongScheme.errorCode());
     TransferException refresh = assertThrows(TransferException.class,
         () -> http.create("http://127.0.0.1:1/metadata",
-            new TestContext("a:1").with(HttpMetadataStore.REFRESH_SECONDS, "ten")));
+            new TestStoreContext("a:1").with(HttpMetadataStore.REFRESH_SECONDS, "ten")));
     assertEquals(ErrorCode.INVALID_CONFIGURATION, refresh.errorCode());
     assertTrue(refresh.getMessage().contains(HttpMetadataStore.REFRESH_SECONDS));
   }

@@ -4,6 +4,7 @@ import io.te4j.api.BufferDescriptor;
 import io.te4j.api.MetadataKeys;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.core.json.JsonCodec;
+import io.te4j.testkit.TestStoreContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,9 +50,9 @@ public final class HttpScaleBench {
         values[0]);
     // The refresh is off so it cannot interleave with the timed loops; with it on, every
     // period costs one PUT per key held.
-    try (HttpMetadataStore writer = HttpMetadataStore.connect(url, new TestContext("writer")
+    try (HttpMetadataStore writer = HttpMetadataStore.connect(url, new TestStoreContext("writer")
         .with(HttpMetadataStore.REFRESH_SECONDS, "0"));
-        HttpMetadataStore reader = HttpMetadataStore.connect(url, new TestContext("reader")
+        HttpMetadataStore reader = HttpMetadataStore.connect(url, new TestStoreContext("reader")
             .with(HttpMetadataStore.REFRESH_SECONDS, "0"))) {
       long t0 = System.nanoTime();
       for (int i = 0; i < n; i++) {

@@ -16,7 +16,6 @@ import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferException;
 import io.te4j.api.TransferNotify;
 import io.te4j.api.spi.MetadataStore;
-import io.te4j.api.spi.MetadataStoreContext;
 import io.te4j.api.spi.MetadataStoreProvider;
 import io.te4j.api.spi.PeerRpc;
 import io.te4j.core.json.JsonCodec;
@@ -24,15 +23,12 @@ import io.te4j.core.rpc.FrameCodec;
 import io.te4j.core.rpc.RpcClient;
 import io.te4j.core.rpc.RpcHandler;
 import io.te4j.core.rpc.RpcServer;
+import io.te4j.testkit.TestStoreContext;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -54,45 +50,6 @@ class P2pMetadataStoreTest {
     }
   }
 
-  static final class Context implements MetadataStoreContext {
-    final RecordingRpc rpc = new RecordingRpc();
-    final Map<String, String> settings = new HashMap<>();
-    final String localSegmentName;
-
-    Context(String localSegmentName) {
-      this.localSegmentName = localSegmentName;
-    }
-
-    @Override
-    public String localSegmentName() {
-      return localSegmentName;
-    }
-
-    @Override
-    public PeerRpc rpc() {
-      return rpc;
-    }
-
-    @Override
-    public long operationTimeoutNanos() {
-      return TimeUnit.SECONDS.toNanos(5);
-    }
-
-    @Override
-    public String setting(String name) {
-      return settings.get(name);
-    }
-
-    @Override
-    public ThreadFactory threadFactory(String role) {
-      return r -> {
-        Thread t = new Thread(r, "p2p-test-" + role);
-        t.setDaemon(true);
-        return t;
-      };
-    }
-  }
-
   /** A peer engine's handshake port serving a known descriptor. */
   static final class Peer implements RpcHandler {
     volatile String descriptor;
@@ -107,6 +64,7 @@ class P2pMetadataStoreTest {
   }
 
   private final Peer peer = new Peer();
+  private final RecordingRpc rpc = new RecordingRpc();
   private RpcServer peerServer;
 
   @AfterEach
@@ -114,6 +72,11 @@ class P2pMetadataStoreTest {
     if (peerServer != null) {
       peerServer.close();
     }
+  }
+
+  /** A store context whose calls to peers go through {@link #rpc}. */
+  private TestStoreContext context(String segmentName) {
+    return new TestStoreContext(segmentName).rpc(rpc);
   }
 
   private int startPeer(String descriptor) {
@@ -126,7 +89,7 @@ class P2pMetadataStoreTest {
             0,
             FrameCodec.DEFAULT_MAX_FRAME_BYTES,
             Duration.ofSeconds(10),
-            new Context("unused").threadFactory("peer"));
+            context("unused").threadFactory("peer"));
     return peerServer.port();
   }
 
@@ -151,7 +114,7 @@ class P2pMetadataStoreTest {
     assertInstanceOf(P2pMetadataStoreProvider.class, found);
     assertTrue(found.isAvailable());
     assertNull(found.unavailabilityCause());
-    try (MetadataStore store = found.create("", new Context("127.0.0.1:1"))) {
+    try (MetadataStore store = found.create("", context("127.0.0.1:1"))) {
       assertInstanceOf(P2pMetadataStore.class, store);
     }
   }
@@ -165,7 +128,7 @@ class P2pMetadataStoreTest {
       assertTrue(
           provider.unavailabilityCause().getMessage().contains("te4j.metadata.p2p.disabled"));
       TransferException e =
-          assertThrows(TransferException.class, () -> provider.create("", new Context("a:1")));
+          assertThrows(TransferException.class, () -> provider.create("", context("a:1")));
       assertEquals(ErrorCode.TRANSPORT_UNAVAILABLE, e.errorCode());
     } finally {
       System.clearProperty("te4j.metadata.p2p.disabled");
@@ -178,7 +141,7 @@ class P2pMetadataStoreTest {
     int port = startPeer(null);
     String peerSegment = "127.0.0.1:" + port;
     peer.descriptor = descriptorOf(peerSegment);
-    Context context = new Context("127.0.0.1:15999");
+    TestStoreContext context = context("127.0.0.1:15999");
     MetadataKeys keys = MetadataKeys.forCluster(null);
     try (MetadataStore store = new P2pMetadataStore(context)) {
       String mine = descriptorOf("127.0.0.1:15999");
@@ -188,38 +151,38 @@ class P2pMetadataStoreTest {
 
       assertEquals(Optional.of(peer.descriptor), fetched);
       assertEquals(peerSegment, JsonCodec.descriptorFromJson(fetched.get()).name());
-      assertEquals(List.of(new Call("127.0.0.1", port, PeerRpc.METADATA, mine)), context.rpc.calls);
+      assertEquals(List.of(new Call("127.0.0.1", port, PeerRpc.METADATA, mine)), rpc.calls);
     }
   }
 
   @Test
   void sendsAnEmptyObjectBeforeItHasPublishedAndReadsAnEmptyReplyAsAbsent() {
     int port = startPeer(null); // the peer has no descriptor yet: it answers {}
-    Context context = new Context("127.0.0.1:15999");
+    TestStoreContext context = context("127.0.0.1:15999");
     try (MetadataStore store = new P2pMetadataStore(context)) {
       assertEquals(
           Optional.empty(),
           store.get(MetadataKeys.forCluster(null).segmentKey("127.0.0.1:" + port)));
-      assertEquals("{}", context.rpc.calls.get(0).body());
+      assertEquals("{}", rpc.calls.get(0).body());
     }
   }
 
   @Test
   void honoursTheClusterId() {
     int port = startPeer(descriptorOf("x"));
-    Context context = new Context("127.0.0.1:15999");
-    context.settings.put("MC_METADATA_CLUSTER_ID", "c1");
+    TestStoreContext context = context("127.0.0.1:15999");
+    context.with("MC_METADATA_CLUSTER_ID", "c1");
     try (MetadataStore store = new P2pMetadataStore(context)) {
       assertEquals(Optional.of(peer.descriptor), store.get("mooncake/c1/ram/127.0.0.1:" + port));
       // A key of no cluster of ours is not a segment key here: nothing is asked of anyone.
       assertEquals(Optional.empty(), store.get("mooncake/ram/127.0.0.1:" + port));
-      assertEquals(1, context.rpc.calls.size());
+      assertEquals(1, rpc.calls.size());
     }
   }
 
   @Test
   void unreachablePeerIsAMetadataErrorNamingTheSegment() {
-    try (MetadataStore store = new P2pMetadataStore(new Context("127.0.0.1:15999"))) {
+    try (MetadataStore store = new P2pMetadataStore(context("127.0.0.1:15999"))) {
       TransferException e =
           assertTimeoutPreemptively(
               Duration.ofSeconds(20),
@@ -235,20 +198,20 @@ class P2pMetadataStoreTest {
 
   @Test
   void segmentNameThatIsNotHostPortIsAMetadataError() {
-    Context context = new Context("127.0.0.1:15999");
+    TestStoreContext context = context("127.0.0.1:15999");
     try (MetadataStore store = new P2pMetadataStore(context)) {
       TransferException e =
           assertThrows(TransferException.class, () -> store.get("mooncake/ram/just-a-name"));
       assertEquals(ErrorCode.METADATA, e.errorCode());
       assertTrue(e.getMessage().contains("just-a-name"), e.getMessage());
-      assertTrue(context.rpc.calls.isEmpty());
+      assertTrue(rpc.calls.isEmpty());
     }
   }
 
   @Test
   void rpcMetaIsSynthesisedFromTheServerName() {
     MetadataKeys keys = MetadataKeys.forCluster(null);
-    try (MetadataStore store = new P2pMetadataStore(new Context("127.0.0.1:15999"))) {
+    try (MetadataStore store = new P2pMetadataStore(context("127.0.0.1:15999"))) {
       assertEquals(
           Optional.of("{\"ip_or_host_name\":\"10.0.0.1\",\"rpc_port\":15234}"),
           store.get(keys.rpcMetaKey("10.0.0.1:15234")));
@@ -272,7 +235,7 @@ class P2pMetadataStoreTest {
 
   @Test
   void ownEntriesStayLocal() {
-    Context context = new Context("127.0.0.1:15999");
+    TestStoreContext context = context("127.0.0.1:15999");
     MetadataKeys keys = MetadataKeys.forCluster(null);
     P2pMetadataStore store = new P2pMetadataStore(context);
     String ownKey = keys.segmentKey("127.0.0.1:15999");
@@ -285,6 +248,6 @@ class P2pMetadataStoreTest {
     store.remove("mooncake/absent");
     assertEquals(Optional.empty(), store.get("mooncake/nvmeof/disk"));
     store.close();
-    assertTrue(context.rpc.calls.isEmpty(), "own entries never go over the wire");
+    assertTrue(rpc.calls.isEmpty(), "own entries never go over the wire");
   }
 }

@@ -17,20 +17,16 @@ import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
 import io.te4j.core.json.JsonCodec;
 import io.te4j.core.transfer.Batch;
-import java.io.BufferedReader;
-import java.io.File;
+import io.te4j.testkit.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.zookeeper.CreateMode;
@@ -346,38 +342,8 @@ class ZkEngineIT {
 
   private static Process startChild(String metadata, String name, String sessionTimeoutMs)
       throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx256m");
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("--enable-native-access=ALL-UNNAMED");
-    cmd.add("-D" + ZkConfig.SESSION_TIMEOUT_MS + "=" + sessionTimeoutMs);
-    cmd.add("-cp");
-    String cp = System.getProperty("surefire.test.class.path");
-    cmd.add(cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path"));
-    cmd.add(ZkTargetMain.class.getName());
-    cmd.add(metadata);
-    cmd.add(name);
-    File log = File.createTempFile("te4j-zk-target-", ".log");
-    Process p = new ProcessBuilder(cmd).redirectError(log).start();
-    CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
-      try {
-        return new BufferedReader(new InputStreamReader(p.getInputStream(),
-            StandardCharsets.UTF_8)).readLine();
-      } catch (IOException e) {
-        return null;
-      }
-    });
-    String line;
-    try {
-      line = first.get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      line = null;
-    }
-    if (line == null || !line.equals("READY " + name)) {
-      p.destroyForcibly();
-      throw new IllegalStateException("child engine did not start: " + line + "; see " + log);
-    }
-    return p;
+    return ChildJvm.start(ZkTargetMain.class,
+        List.of("-Xmx256m", "-D" + ZkConfig.SESSION_TIMEOUT_MS + "=" + sessionTimeoutMs),
+        List.of(metadata, name), "READY " + name, Duration.ofSeconds(60));
   }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.MetadataKeys;
 import io.te4j.api.TransferException;
+import io.te4j.testkit.TestStoreContext;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -54,7 +55,7 @@ class ZkMetadataStoreIT {
   }
 
   private ZkMetadataStore store(String location, String name, String sessionTimeoutMs) {
-    TestContext ctx = new TestContext(name, OP_TIMEOUT);
+    TestStoreContext ctx = new TestStoreContext(name, OP_TIMEOUT);
     if (sessionTimeoutMs != null) {
       ctx.with(ZkConfig.SESSION_TIMEOUT_MS, sessionTimeoutMs);
     }
@@ -272,7 +273,7 @@ class ZkMetadataStoreIT {
     long t0 = System.nanoTime();
     TransferException e = assertThrows(TransferException.class,
         () -> new ZkMetadataStoreProvider().create(location,
-            new TestContext("n1", Duration.ofSeconds(2))));
+            new TestStoreContext("n1", Duration.ofSeconds(2))));
     long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     assertEquals(ErrorCode.METADATA, e.errorCode());
     assertTrue(e.getMessage().contains(location), e.getMessage());

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
 import io.te4j.api.spi.MetadataStoreProvider;
+import io.te4j.testkit.TestStoreContext;
 import java.time.Duration;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class ZkMetadataStoreProviderTest {
       assertFalse(p.isAvailable());
       assertTrue(p.unavailabilityCause().getMessage().contains(property));
       TransferException e = assertThrows(TransferException.class,
-          () -> p.create("127.0.0.1:2181", new TestContext("n", Duration.ofSeconds(1))));
+          () -> p.create("127.0.0.1:2181", new TestStoreContext("n", Duration.ofSeconds(1))));
       assertEquals(ErrorCode.TRANSPORT_UNAVAILABLE, e.errorCode());
     } finally {
       System.clearProperty(property);
@@ -49,7 +50,7 @@ class ZkMetadataStoreProviderTest {
   @Test
   void malformedLocationFailsBeforeConnecting() {
     TransferException e = assertThrows(TransferException.class, () -> new ZkMetadataStoreProvider()
-        .create("no-port-here", new TestContext("n", Duration.ofSeconds(1))));
+        .create("no-port-here", new TestStoreContext("n", Duration.ofSeconds(1))));
     assertEquals(ErrorCode.INVALID_CONFIGURATION, e.errorCode());
   }
 }

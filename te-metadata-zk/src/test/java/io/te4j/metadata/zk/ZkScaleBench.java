@@ -4,6 +4,7 @@ import io.te4j.api.BufferDescriptor;
 import io.te4j.api.MetadataKeys;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.core.json.JsonCodec;
+import io.te4j.testkit.TestStoreContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,11 +37,11 @@ public final class ZkScaleBench {
       String location = server.connectString();
       ZkMetadataStoreProvider provider = new ZkMetadataStoreProvider();
       ZkMetadataStore writer = (ZkMetadataStore) provider.create(location,
-          new TestContext("writer", op));
+          new TestStoreContext("writer", op));
       try (ZkMetadataStore reader = (ZkMetadataStore) provider.create(location,
-              new TestContext("reader", op));
+              new TestStoreContext("reader", op));
           ZkMetadataStore watcher = (ZkMetadataStore) provider.create(location,
-              new TestContext("watcher", op))) {
+              new TestStoreContext("watcher", op))) {
         String[] json = new String[count];
         for (int i = 0; i < count; i++) {
           String name = "10.0." + (i / 250) + "." + (i % 250) + ":15001";

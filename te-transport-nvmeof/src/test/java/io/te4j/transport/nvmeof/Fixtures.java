@@ -2,9 +2,15 @@ package io.te4j.transport.nvmeof;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 import io.te4j.api.SegmentDescriptor;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,6 +61,17 @@ final class Fixtures {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * A region of {@code bytes} fresh direct memory, 4096-aligned, at its REAL native address (as
+   * the engine's regions are, so io_uring reads and writes it for real), registered in
+   * {@code memory}.
+   */
+  static TestRegion region(TestMemory memory, int bytes) {
+    ByteBuffer buffer = ByteBuffer.allocateDirect(bytes + 8192).alignedSlice(4096).slice(0, bytes);
+    long address = Pointer.nativeValue(Native.getDirectBufferPointer(buffer));
+    return memory.add(new TestRegion(address, buffer, true));
   }
 
   /** A started transport on {@code backend}; skips the test when io_uring is asked for but absent. */

@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferOpcode;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
+import io.te4j.testkit.TestSlice;
 import io.te4j.transport.nvmeof.Fixtures.Backend;
 import io.te4j.transport.nvmeof.Fixtures.Fs;
 import java.nio.ByteBuffer;
@@ -98,11 +102,11 @@ class LoopDeviceTest {
         FileSpec.of(a.toString(), sizes[0]), FileSpec.of(device, sizes[1]),
         FileSpec.of(c.toString(), sizes[2])));
     int regionSize = 2 << 20;
-    TestRegion region = memory.add(regionSize);
+    TestRegion region = Fixtures.region(memory, regionSize);
     byte[] regionModel = new byte[regionSize];
     Random rnd = new Random(22);
     rnd.nextBytes(regionModel);
-    region.put(0, regionModel);
+    region.put(region.address(), regionModel);
 
     for (int wave = 0; wave < 40; wave++) {
       List<int[]> reqs = new ArrayList<>();
@@ -119,7 +123,7 @@ class LoopDeviceTest {
             || q[3] < local + len && local < q[3] + q[2])) {
           reqs.add(new int[] {op, off, len, local});
           slices.add(new TestSlice(op == 0 ? TransferOpcode.READ : TransferOpcode.WRITE, region,
-              local, d, off, len, 30_000));
+              region.address() + local, d, off, len, 30_000));
         }
       }
       slices.forEach(transport::submit);
@@ -141,7 +145,7 @@ class LoopDeviceTest {
     }
 
     // Past the device's declared end is past the segment's second file: the third begins there.
-    TestSlice beyond = TestSlice.read(region, 0, d, model.length, 1);
+    TestSlice beyond = TestSlice.read(region, region.address(), d, model.length, 1);
     transport.submit(beyond);
     assertEquals(ErrorCode.INVALID_ARGUMENT, beyond.await().code());
 

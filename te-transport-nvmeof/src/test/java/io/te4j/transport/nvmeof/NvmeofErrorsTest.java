@@ -10,6 +10,10 @@ import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
+import io.te4j.testkit.TestSlice;
 import io.te4j.transport.nvmeof.Fixtures.Backend;
 import io.te4j.transport.nvmeof.Fixtures.Fs;
 import io.te4j.transport.nvmeof.Fixtures.Segment;
@@ -56,8 +60,8 @@ class NvmeofErrorsTest {
     segment(backend);
     SegmentDescriptor d = NvmeofSegments.descriptor("missing", "elsewhere",
         List.of(FileSpec.of(dir.resolve("absent").toString(), 4096)));
-    TestRegion region = memory.add(4096);
-    TestSlice s = TestSlice.read(region, 0, d, 0, 4096);
+    TestRegion region = Fixtures.region(memory, 4096);
+    TestSlice s = TestSlice.read(region, region.address(), d, 0, 4096);
     transport.submit(s);
     TestSlice.Outcome o = s.await();
     assertEquals(ErrorCode.DEVICE_NOT_FOUND, o.code(), o::toString);
@@ -73,8 +77,8 @@ class NvmeofErrorsTest {
     SegmentDescriptor d = NvmeofSegments.descriptor("mapped-missing", "elsewhere",
         List.of(new FileSpec(seg.files.get(0).toString(), 4096,
             Map.of("127.0.0.1", dir.resolve("not-mounted").toString()))));
-    TestRegion region = memory.add(4096);
-    TestSlice s = TestSlice.read(region, 0, d, 0, 4096);
+    TestRegion region = Fixtures.region(memory, 4096);
+    TestSlice s = TestSlice.read(region, region.address(), d, 0, 4096);
     transport.submit(s);
     TestSlice.Outcome o = s.await();
     assertEquals(ErrorCode.DEVICE_NOT_FOUND, o.code(), o::toString);
@@ -91,10 +95,10 @@ class NvmeofErrorsTest {
     SegmentDescriptor d = NvmeofSegments.descriptor("by-host-name", "server-a",
         List.of(new FileSpec("/mnt/server-a/only-there", 8192,
             Map.of("some-other-host", "/nowhere", machine, seg.files.get(2).toString()))));
-    TestRegion region = memory.add(8192);
-    TestSlice s = TestSlice.read(region, 0, d, 0, 8192);
+    TestRegion region = Fixtures.region(memory, 8192);
+    TestSlice s = TestSlice.read(region, region.address(), d, 0, 8192);
     transport.submit(s);
-    assertTrue(s.await().ok(), () -> s.outcome.getNow(null) + " with host names " + names);
+    assertTrue(s.await().ok(), () -> s.outcome().getNow(null) + " with host names " + names);
     assertArrayEquals(Arrays.copyOfRange(seg.model, (int) seg.starts[2],
         (int) seg.starts[2] + 8192), region.snapshot());
   }
@@ -103,13 +107,14 @@ class NvmeofErrorsTest {
   @EnumSource(Backend.class)
   void readsAndWritesPastTheSegmentEndAreRejectedUntouched(Backend backend) throws Exception {
     Segment seg = segment(backend);
-    TestRegion region = memory.add(1 << 16);
+    TestRegion region = Fixtures.region(memory, 1 << 16);
     byte[] before = region.snapshot();
     long total = seg.total();
     long[][] bad = {{total - 100, 200}, {total, 1}, {Long.MAX_VALUE - 10, 100}};
     for (long[] r : bad) {
       for (TransferOpcode op : TransferOpcode.values()) {
-        TestSlice s = new TestSlice(op, region, 0, seg.descriptor, r[0], r[1], 30_000);
+        TestSlice s =
+            new TestSlice(op, region, region.address(), seg.descriptor, r[0], r[1], 30_000);
         transport.submit(s);
         TestSlice.Outcome o = s.await();
         assertEquals(ErrorCode.INVALID_ARGUMENT, o.code(), () -> op + " " + Arrays.toString(r));
@@ -128,12 +133,12 @@ class NvmeofErrorsTest {
   void aFileTruncatedUnderUsFailsReadsPastItsEndWithoutGarbage(Backend backend)
       throws Exception {
     Segment seg = segment(backend);
-    TestRegion region = memory.add(1 << 18);
+    TestRegion region = Fixtures.region(memory, 1 << 18);
     byte[] guard = new byte[1 << 18];
     new Random(12).nextBytes(guard);
-    region.put(0, guard);
+    region.put(region.address(), guard);
     // Open the files first (one read), then shrink file #1 from 70,333 to 10,000 bytes.
-    TestSlice first = TestSlice.read(region, 0, seg.descriptor, 0, 4096);
+    TestSlice first = TestSlice.read(region, region.address(), seg.descriptor, 0, 4096);
     transport.submit(first);
     assertTrue(first.await().ok());
     System.arraycopy(seg.model, 0, guard, 0, 4096);
@@ -145,7 +150,7 @@ class NvmeofErrorsTest {
     int[][] failing = {{(int) b + 5_000, 20_000}, {(int) b - 3_000, 30_000}, {(int) b + 10_000,
         1}};
     for (int[] r : failing) {
-      TestSlice s = TestSlice.read(region, local, seg.descriptor, r[0], r[1]);
+      TestSlice s = TestSlice.read(region, region.address() + local, seg.descriptor, r[0], r[1]);
       transport.submit(s);
       TestSlice.Outcome o = s.await();
       assertEquals(TransferState.FAILED, o.state(), o::toString);
@@ -168,12 +173,12 @@ class NvmeofErrorsTest {
       System.arraycopy(now, local, guard, local, r[1]);
     }
     // What is left of the file reads fine; so does the next file.
-    TestSlice ok = TestSlice.read(region, 0, seg.descriptor, b, 10_000);
+    TestSlice ok = TestSlice.read(region, region.address(), seg.descriptor, b, 10_000);
     transport.submit(ok);
-    assertTrue(ok.await().ok(), ok.outcome.getNow(null)::toString);
+    assertTrue(ok.await().ok(), ok.outcome().getNow(null)::toString);
     assertArrayEquals(Arrays.copyOfRange(seg.model, (int) b, (int) b + 10_000),
-        region.get(0, 10_000));
-    TestSlice next = TestSlice.read(region, 0, seg.descriptor, seg.starts[2], 4096);
+        region.get(region.address(), 10_000));
+    TestSlice next = TestSlice.read(region, region.address(), seg.descriptor, seg.starts[2], 4096);
     transport.submit(next);
     assertTrue(next.await().ok());
   }
@@ -182,20 +187,21 @@ class NvmeofErrorsTest {
   @EnumSource(Backend.class)
   void aWriteIntoATruncatedFileChangesOnlyTheRequestedBytes(Backend backend) throws Exception {
     Segment seg = segment(backend);
-    TestRegion region = memory.add(4096);
+    TestRegion region = Fixtures.region(memory, 4096);
     byte[] data = new byte[100];
     new Random(13).nextBytes(data);
-    region.put(0, data);
-    TestSlice open = TestSlice.read(region, 1000, seg.descriptor, 0, 10);
+    region.put(region.address(), data);
+    TestSlice open = TestSlice.read(region, region.address() + 1000, seg.descriptor, 0, 10);
     transport.submit(open);
     assertTrue(open.await().ok());
     Path fileB = seg.files.get(1);
     try (RandomAccessFile f = new RandomAccessFile(fileB.toFile(), "rw")) {
       f.setLength(10_000);
     }
-    TestSlice w = TestSlice.write(region, 0, seg.descriptor, seg.starts[1] + 20_000, 100);
+    TestSlice w =
+        TestSlice.write(region, region.address(), seg.descriptor, seg.starts[1] + 20_000, 100);
     transport.submit(w);
-    assertTrue(w.await().ok(), w.outcome.getNow(null)::toString);
+    assertTrue(w.await().ok(), w.outcome().getNow(null)::toString);
     byte[] b = Files.readAllBytes(fileB);
     assertEquals(20_100, b.length, "the file grew to the end of the write, no further");
     assertArrayEquals(Arrays.copyOfRange(seg.model, (int) seg.starts[1],
@@ -210,15 +216,15 @@ class NvmeofErrorsTest {
   @EnumSource(Backend.class)
   void memoryNoLongerRegisteredIsNeverTouched(Backend backend) throws Exception {
     Segment seg = segment(backend);
-    TestRegion region = memory.add(8192);
+    TestRegion region = Fixtures.region(memory, 8192);
     byte[] before = region.snapshot();
     memory.remove(region);
-    TestSlice s = TestSlice.read(region, 0, seg.descriptor, 0, 8192);
+    TestSlice s = TestSlice.read(region, region.address(), seg.descriptor, 0, 8192);
     transport.submit(s);
     TestSlice.Outcome o = s.await();
     assertEquals(ErrorCode.ADDRESS_NOT_REGISTERED, o.code(), o::toString);
     assertArrayEquals(before, region.snapshot());
-    TestSlice w = TestSlice.write(region, 0, seg.descriptor, 0, 8192);
+    TestSlice w = TestSlice.write(region, region.address(), seg.descriptor, 0, 8192);
     transport.submit(w);
     assertEquals(ErrorCode.ADDRESS_NOT_REGISTERED, w.await().code());
     assertArrayEquals(seg.model, seg.onDisk());
@@ -229,8 +235,9 @@ class NvmeofErrorsTest {
   void aSliceAlreadyPastItsDeadlineTimesOutOrCompletesButEndsOnce(Backend backend)
       throws Exception {
     Segment seg = segment(backend);
-    TestRegion region = memory.add(4096);
-    TestSlice s = new TestSlice(TransferOpcode.READ, region, 0, seg.descriptor, 0, 4096, -1);
+    TestRegion region = Fixtures.region(memory, 4096);
+    TestSlice s =
+        new TestSlice(TransferOpcode.READ, region, region.address(), seg.descriptor, 0, 4096, -1);
     transport.submit(s);
     TestSlice.Outcome o = s.await();
     if (backend == Backend.FILE_CHANNEL) {
@@ -242,7 +249,7 @@ class NvmeofErrorsTest {
       assertTrue(o.ok() || o.state() == TransferState.TIMEOUT, o::toString);
     }
     Thread.sleep(50); // a second end, if any, would come from the next deadline scan
-    assertEquals(1, s.ends.get());
+    assertEquals(1, s.ends());
   }
 
   /** A FIFO with no writer: an io_uring read on it waits until cancelled. */
@@ -257,9 +264,9 @@ class NvmeofErrorsTest {
   void aHungIoFailsAtItsDeadlineAndIsCancelled() throws Exception {
     segment(Backend.IO_URING);
     SegmentDescriptor d = hangingSegment();
-    TestRegion region = memory.add(4096);
+    TestRegion region = Fixtures.region(memory, 4096);
     long t0 = System.nanoTime();
-    TestSlice s = new TestSlice(TransferOpcode.READ, region, 0, d, 0, 4096, 300);
+    TestSlice s = new TestSlice(TransferOpcode.READ, region, region.address(), d, 0, 4096, 300);
     transport.submit(s);
     TestSlice.Outcome o = s.await();
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -271,33 +278,33 @@ class NvmeofErrorsTest {
     long t1 = System.nanoTime();
     transport.unregistered(region);
     assertTrue(System.nanoTime() - t1 < TimeUnit.SECONDS.toNanos(1), "region idle at once");
-    assertEquals(1, s.ends.get());
+    assertEquals(1, s.ends());
   }
 
   @Test
   void closeFailsInFlightIoPromptly() throws Exception {
     segment(Backend.IO_URING);
     SegmentDescriptor d = hangingSegment();
-    TestRegion region = memory.add(4 * 4096);
+    TestRegion region = Fixtures.region(memory, 4 * 4096);
     TestSlice[] hung = new TestSlice[4];
     for (int i = 0; i < hung.length; i++) {
-      hung[i] = TestSlice.read(region, i * 4096L, d, 0, 4096);
+      hung[i] = TestSlice.read(region, region.address() + i * 4096L, d, 0, 4096);
       transport.submit(hung[i]);
     }
     Thread.sleep(50);
     for (TestSlice s : hung) {
-      assertFalse(s.outcome.isDone(), "still waiting on the FIFO");
+      assertFalse(s.outcome().isDone(), "still waiting on the FIFO");
     }
     long t0 = System.nanoTime();
     transport.close();
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     assertTrue(ms < 1_000, "close returned promptly: " + ms + " ms");
     for (TestSlice s : hung) {
-      TestSlice.Outcome o = s.outcome.getNow(null);
+      TestSlice.Outcome o = s.outcome().getNow(null);
       assertTrue(o != null && o.code() == ErrorCode.ENGINE_CLOSED, String.valueOf(o));
-      assertEquals(1, s.ends.get());
+      assertEquals(1, s.ends());
     }
-    TestSlice after = TestSlice.read(region, 0, d, 0, 4096);
+    TestSlice after = TestSlice.read(region, region.address(), d, 0, 4096);
     transport.submit(after);
     assertEquals(ErrorCode.ENGINE_CLOSED, after.await().code());
   }
@@ -306,11 +313,11 @@ class NvmeofErrorsTest {
   void unregisteringMemoryUnderAHungIoCancelsItAfterTheTransferTimeout() throws Exception {
     dir = Fixtures.newDir(Fs.BUILD_DIR);
     TestContext ctx = new TestContext(memory);
-    ctx.transferTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(200);
+    ctx.transferTimeoutMillis(200);
     transport = Fixtures.transport(ctx, Backend.IO_URING);
     SegmentDescriptor d = hangingSegment();
-    TestRegion region = memory.add(4096);
-    TestSlice s = TestSlice.read(region, 0, d, 0, 4096); // its own deadline: 30 s
+    TestRegion region = Fixtures.region(memory, 4096);
+    TestSlice s = TestSlice.read(region, region.address(), d, 0, 4096); // its own deadline: 30 s
     transport.submit(s);
     Thread.sleep(50);
     memory.remove(region);
@@ -327,27 +334,27 @@ class NvmeofErrorsTest {
   void unregisteringMemoryFromACompletionCallbackWaitsWithoutStalling() throws Exception {
     Segment seg = segment(Backend.IO_URING);
     SegmentDescriptor fifo = hangingSegment();
-    TestRegion hungRegion = memory.add(4096);
-    TestRegion quick = memory.add(4096);
+    TestRegion hungRegion = Fixtures.region(memory, 4096);
+    TestRegion quick = Fixtures.region(memory, 4096);
     // Without reaping on its own, the ring thread would wait out this timeout.
     TestContext ctx = new TestContext(memory);
-    ctx.transferTimeoutNanos = TimeUnit.SECONDS.toNanos(60);
+    ctx.transferTimeoutMillis(60_000);
     transport.close();
     transport = Fixtures.transport(ctx, Backend.IO_URING);
-    TestSlice hung = TestSlice.read(hungRegion, 0, fifo, 0, 4096);
+    TestSlice hung = TestSlice.read(hungRegion, hungRegion.address(), fifo, 0, 4096);
     transport.submit(hung);
     java.util.concurrent.CompletableFuture<Long> unregistered =
         new java.util.concurrent.CompletableFuture<>();
-    TestSlice trigger = TestSlice.read(quick, 0, seg.descriptor, 0, 4096);
+    TestSlice trigger = TestSlice.read(quick, quick.address(), seg.descriptor, 0, 4096);
     java.util.concurrent.CountDownLatch inCallback = new java.util.concurrent.CountDownLatch(1);
     // Runs on the ring thread, inside complete().
-    trigger.onEnd = () -> {
+    trigger.onEnd(() -> {
       inCallback.countDown();
       memory.remove(hungRegion);
       long t0 = System.nanoTime();
       transport.unregistered(hungRegion);
       unregistered.complete(System.nanoTime() - t0);
-    };
+    });
     transport.submit(trigger);
     assertTrue(inCallback.await(10, TimeUnit.SECONDS));
     Thread.sleep(100);
@@ -360,7 +367,7 @@ class NvmeofErrorsTest {
     long waited = unregistered.get(10, TimeUnit.SECONDS);
     assertTrue(waited < TimeUnit.SECONDS.toNanos(10), "returned once the read finished");
     assertTrue(trigger.await().ok());
-    assertTrue(hung.await().ok(), hung.outcome.getNow(null)::toString);
+    assertTrue(hung.await().ok(), hung.outcome().getNow(null)::toString);
     assertArrayEquals(payload, hungRegion.snapshot());
   }
 
@@ -371,12 +378,12 @@ class NvmeofErrorsTest {
     transport.close();
     TestContext ctx = new TestContext(memory);
     transport = Fixtures.transport(ctx, Backend.IO_URING);
-    TestRegion region = memory.add(2 * 4096);
-    TestSlice hung = TestSlice.read(region, 0, fifo, 0, 4096);
+    TestRegion region = Fixtures.region(memory, 2 * 4096);
+    TestSlice hung = TestSlice.read(region, region.address(), fifo, 0, 4096);
     transport.submit(hung);
-    TestSlice trigger = TestSlice.read(region, 4096, seg.descriptor, 0, 4096);
+    TestSlice trigger = TestSlice.read(region, region.address() + 4096, seg.descriptor, 0, 4096);
     NvmeofTransport t = transport;
-    trigger.onEnd = t::close; // on the ring thread, inside complete()
+    trigger.onEnd(t::close); // on the ring thread, inside complete()
     transport.submit(trigger);
     assertTrue(trigger.await().ok());
     TestSlice.Outcome o = hung.await();

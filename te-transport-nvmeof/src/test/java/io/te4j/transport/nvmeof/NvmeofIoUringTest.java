@@ -11,6 +11,8 @@ import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferException;
 import io.te4j.core.nativelib.NativeLibraries;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
 import org.junit.jupiter.api.Test;
 
 /** The native library and the availability contract (probe once, keep the cause, kill switch). */
@@ -78,7 +80,7 @@ class NvmeofIoUringTest {
     t.start(SegmentDescriptor.builder("h:1", "nvmeof"));
     assertTrue(t.usesIoUring());
     assertNull(t.fallbackCause());
-    assertEquals(1, ctx.threads.size(), "one ring thread");
+    assertEquals(1, ctx.threads().size(), "one ring thread");
     t.close();
     t.close(); // idempotent
     assertTrue(ctx.aliveThreads(5_000).isEmpty(), "ring thread stopped");

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferOpcode;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
+import io.te4j.testkit.TestSlice;
 import io.te4j.transport.nvmeof.Fixtures.Backend;
 import io.te4j.transport.nvmeof.Fixtures.Fs;
 import io.te4j.transport.nvmeof.Fixtures.Segment;
@@ -59,17 +63,17 @@ class NvmeofTransportTest {
     TestMemory memory = new TestMemory();
     transport = Fixtures.transport(new TestContext(memory), backend);
     int total = (int) seg.total();
-    TestRegion src = memory.add(total);
-    TestRegion dst = memory.add(total);
+    TestRegion src = Fixtures.region(memory, total);
+    TestRegion dst = Fixtures.region(memory, total);
     byte[] data = new byte[total];
     new Random(2).nextBytes(data);
-    src.put(0, data);
+    src.put(src.address(), data);
 
     // 256 KiB slices: several of them straddle the file boundaries.
     List<TestSlice> writes = new ArrayList<>();
     for (int off = 0; off < total; off += 256 << 10) {
       int len = Math.min(256 << 10, total - off);
-      writes.add(TestSlice.write(src, off, seg.descriptor, off, len));
+      writes.add(TestSlice.write(src, src.address() + off, seg.descriptor, off, len));
     }
     submitAll(writes);
     assertArrayEquals(data, seg.onDisk(), "files hold what was written");
@@ -77,7 +81,7 @@ class NvmeofTransportTest {
     List<TestSlice> reads = new ArrayList<>();
     for (int off = 0; off < total; off += 256 << 10) {
       int len = Math.min(256 << 10, total - off);
-      reads.add(TestSlice.read(dst, off, seg.descriptor, off, len));
+      reads.add(TestSlice.read(dst, dst.address() + off, seg.descriptor, off, len));
     }
     submitAll(reads);
     assertArrayEquals(data, dst.snapshot(), "read back what was written");
@@ -91,10 +95,10 @@ class NvmeofTransportTest {
     Segment seg = new Segment(dir, "straddle", SIZES, 3);
     TestMemory memory = new TestMemory();
     transport = Fixtures.transport(new TestContext(memory), backend);
-    TestRegion region = memory.add(1 << 20);
+    TestRegion region = Fixtures.region(memory, 1 << 20);
     byte[] fill = new byte[1 << 20];
     new Random(4).nextBytes(fill);
-    region.put(0, fill);
+    region.put(region.address(), fill);
 
     long ab = seg.starts[1];
     long bc = seg.starts[2];
@@ -107,7 +111,7 @@ class NvmeofTransportTest {
     };
     int local = 0;
     for (long[] r : ranges) {
-      TestSlice w = TestSlice.write(region, local, seg.descriptor, r[0], r[1]);
+      TestSlice w = TestSlice.write(region, region.address() + local, seg.descriptor, r[0], r[1]);
       transport.submit(w);
       assertTrue(w.await().ok(), () -> "write " + Arrays.toString(r) + ": " + outcome(w));
       System.arraycopy(fill, local, seg.model, (int) r[0], (int) r[1]);
@@ -115,14 +119,14 @@ class NvmeofTransportTest {
     }
     assertArrayEquals(seg.model, seg.onDisk(), "files changed exactly where written");
 
-    TestRegion back = memory.add(1 << 20);
+    TestRegion back = Fixtures.region(memory, 1 << 20);
     local = 0;
     for (long[] r : ranges) {
-      TestSlice rd = TestSlice.read(back, local, seg.descriptor, r[0], r[1]);
+      TestSlice rd = TestSlice.read(back, back.address() + local, seg.descriptor, r[0], r[1]);
       transport.submit(rd);
       assertTrue(rd.await().ok(), () -> "read " + Arrays.toString(r) + ": " + outcome(rd));
       assertArrayEquals(Arrays.copyOfRange(seg.model, (int) r[0], (int) (r[0] + r[1])),
-          back.get(local, (int) r[1]), () -> "read " + Arrays.toString(r));
+          back.get(back.address() + local, (int) r[1]), () -> "read " + Arrays.toString(r));
       local += (int) r[1] + 7;
     }
   }
@@ -135,11 +139,11 @@ class NvmeofTransportTest {
     TestMemory memory = new TestMemory();
     transport = Fixtures.transport(new TestContext(memory), backend);
     int regionSize = 4 << 20;
-    TestRegion region = memory.add(regionSize);
+    TestRegion region = Fixtures.region(memory, regionSize);
     byte[] regionModel = new byte[regionSize];
     Random rnd = new Random(6);
     rnd.nextBytes(regionModel);
-    region.put(0, regionModel);
+    region.put(region.address(), regionModel);
     int total = (int) seg.total();
 
     int requests = 0;
@@ -172,7 +176,7 @@ class NvmeofTransportTest {
       List<TestSlice> slices = new ArrayList<>();
       for (int[] q : wave) {
         slices.add(new TestSlice(q[0] == 0 ? TransferOpcode.READ : TransferOpcode.WRITE, region,
-            q[3], seg.descriptor, q[1], q[2], 30_000));
+            region.address() + q[3], seg.descriptor, q[1], q[2], 30_000));
       }
       submitAll(slices);
       for (int[] q : wave) {
@@ -204,15 +208,16 @@ class NvmeofTransportTest {
     Segment seg = new Segment(dir, "burst", SIZES, 7);
     TestMemory memory = new TestMemory();
     transport = Fixtures.transport(new TestContext(memory), backend);
-    TestRegion region = memory.add(1000 * 1024);
+    TestRegion region = Fixtures.region(memory, 1000 * 1024);
     List<TestSlice> reads = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
-      reads.add(TestSlice.read(region, i * 1024L, seg.descriptor, i * 3001L, 1024));
+      reads.add(
+          TestSlice.read(region, region.address() + i * 1024L, seg.descriptor, i * 3001L, 1024));
     }
     submitAll(reads);
     for (int i = 0; i < 1000; i++) {
       assertArrayEquals(Arrays.copyOfRange(seg.model, i * 3001, i * 3001 + 1024),
-          region.get(i * 1024, 1024), "slice " + i);
+          region.get(region.address() + i * 1024, 1024), "slice " + i);
     }
   }
 
@@ -224,10 +229,11 @@ class NvmeofTransportTest {
     TestMemory memory = new TestMemory();
     TestContext ctx = new TestContext(memory).set(NvmeofTransport.QUEUE_DEPTH_SETTING, "4");
     transport = Fixtures.transport(ctx, backend);
-    TestRegion region = memory.add(256 * 4096);
+    TestRegion region = Fixtures.region(memory, 256 * 4096);
     List<TestSlice> reads = new ArrayList<>();
     for (int i = 0; i < 256; i++) {
-      reads.add(TestSlice.read(region, i * 4096L, seg.descriptor, i * 4096L, 4096));
+      reads.add(
+          TestSlice.read(region, region.address() + i * 4096L, seg.descriptor, i * 4096L, 4096));
     }
     reads.forEach(transport::submit);
     int ok = 0;
@@ -237,14 +243,14 @@ class NvmeofTransportTest {
       if (o.ok()) {
         ok++;
         assertArrayEquals(Arrays.copyOfRange(seg.model, i * 4096, i * 4096 + 4096),
-            region.get(i * 4096, 4096));
+            region.get(region.address() + i * 4096, 4096));
       } else {
         assertEquals(ErrorCode.TOO_MANY_REQUESTS, o.code(), o::toString);
       }
     }
     assertTrue(ok >= 4, "at least a queue's worth completed: " + ok);
     for (TestSlice s : reads) {
-      assertEquals(1, s.ends.get(), "ended exactly once");
+      assertEquals(1, s.ends(), "ended exactly once");
     }
   }
 
@@ -257,11 +263,11 @@ class NvmeofTransportTest {
     for (TestSlice s : slices) {
       TestSlice.Outcome o = s.await();
       assertTrue(o.ok(), o::toString);
-      assertEquals(1, s.ends.get(), "ended exactly once");
+      assertEquals(1, s.ends(), "ended exactly once");
     }
   }
 
   private static String outcome(TestSlice s) {
-    return s.outcome.getNow(null) + "";
+    return s.outcome().getNow(null) + "";
   }
 }

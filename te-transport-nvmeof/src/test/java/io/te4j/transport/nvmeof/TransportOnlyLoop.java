@@ -6,6 +6,9 @@ import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.TransferSlice;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -39,7 +42,7 @@ public final class TransportOnlyLoop {
     NvmeofTransport t = new NvmeofTransport(ctx);
     t.start(SegmentDescriptor.builder("h:1", "nvmeof"));
     SegmentDescriptor d = NvmeofSegments.descriptor("loop", "h", List.of(FileSpec.of(file, size)));
-    TestRegion region = memory.add(qd * bs);
+    TestRegion region = Fixtures.region(memory, qd * bs);
     for (int round = 0; round < 2; round++) {
       LongAdder bytes = new LongAdder();
       AtomicBoolean stop = new AtomicBoolean();

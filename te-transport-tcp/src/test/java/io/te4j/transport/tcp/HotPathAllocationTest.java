@@ -10,6 +10,9 @@ import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.TransferSlice;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -146,12 +149,12 @@ class HotPathAllocationTest {
       CountDownLatch done = new CountDownLatch(perBatch * 2);
       List<CountingSlice> slices = slices(local, d, perBatch * 2, completed, failed, done);
       List<Thread> dataThreads = new ArrayList<>();
-      for (Thread t : context.threads) {
+      for (Thread t : context.threads()) {
         if (t.getName().contains("tcp-send") || t.getName().contains("tcp-recv")) {
           dataThreads.add(t);
         }
       }
-      for (Thread t : targetContext.threads) {
+      for (Thread t : targetContext.threads()) {
         if (t.getName().contains("tcp-target")) {
           dataThreads.add(t);
         }

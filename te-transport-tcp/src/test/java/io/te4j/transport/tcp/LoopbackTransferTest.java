@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.spi.MemoryRegion;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
+import io.te4j.testkit.TestSlice;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -63,7 +67,7 @@ class LoopbackTransferTest {
   private TestSlice.Outcome run(TestSlice slice) throws Exception {
     initiator.submit(slice);
     TestSlice.Outcome o = slice.await(20_000);
-    assertEquals(1, slice.ends.get(), "ended exactly once");
+    assertEquals(1, slice.ends(), "ended exactly once");
     return o;
   }
 
@@ -147,7 +151,7 @@ class LoopbackTransferTest {
       for (TestSlice s : writes) {
         TestSlice.Outcome o = s.await(30_000);
         assertTrue(o.ok(), o.toString());
-        assertEquals(1, s.ends.get());
+        assertEquals(1, s.ends());
       }
       // Read every written range back into the upper half of local memory.
       long back = LOCAL + (8 << 20);
@@ -211,7 +215,7 @@ class LoopbackTransferTest {
         assertTrue(w.await(20_000).ok());
         assertArrayEquals(data, bigTarget.get(dst, n));
         long back = bigLocal + gib - 50_000;
-        TestSlice r = new TestSlice(TransferOpcode.READ, bigSource, back, dst, n, d, 20_000);
+        TestSlice r = new TestSlice(TransferOpcode.READ, bigSource, back, d, dst, n, 20_000);
         i.submit(r);
         assertTrue(r.await(20_000).ok());
         assertArrayEquals(data, bigSource.get(back, n));

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferState;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
+import io.te4j.testkit.TestSlice;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -45,7 +49,7 @@ class RawPeerInteropTest {
   private TestSlice.Outcome run(TestSlice s) throws Exception {
     initiator.submit(s);
     TestSlice.Outcome o = s.await(20_000);
-    assertEquals(1, s.ends.get());
+    assertEquals(1, s.ends());
     return o;
   }
 

@@ -3,6 +3,9 @@ package io.te4j.transport.tcp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
 import java.io.ByteArrayOutputStream;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;

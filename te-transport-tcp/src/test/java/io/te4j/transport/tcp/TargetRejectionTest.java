@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferState;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
+import io.te4j.testkit.TestSlice;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -188,7 +192,7 @@ class TargetRejectionTest {
         for (TestSlice s : good) {
           TestSlice.Outcome o = s.await(10_000);
           assertTrue(o.ok(), o.toString());
-          assertEquals(1, s.ends.get());
+          assertEquals(1, s.ends());
           int off = (int) (s.targetOffset() - A);
           byte[] expected = java.util.Arrays.copyOfRange(data, off, off + 1024);
           assertArrayEquals(expected, regions.get(0).get(s.targetOffset(), 1024));

@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferState;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
+import io.te4j.testkit.TestSlice;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
@@ -71,7 +75,7 @@ class TcpFaultTest {
             int slot = i % 16;
             TestSlice s = TestSlice.write(local, LOCAL + slot * (256 << 10), d,
                 REMOTE + slot * (256 << 10), 256 << 10, timeoutMillis);
-            s.outcome.whenComplete((o, e) -> {
+            s.outcome().whenComplete((o, e) -> {
               window.release();
               if (o.ok()) {
                 someDone.countDown();
@@ -94,7 +98,7 @@ class TcpFaultTest {
       all.addAll(after);
       for (TestSlice s : all) {
         TestSlice.Outcome o = s.await(timeoutMillis + 2_000); // every slice ends by its deadline
-        assertEquals(1, s.ends.get());
+        assertEquals(1, s.ends());
         if (!o.ok()) {
           assertTrue(o.state() == TransferState.FAILED || o.state() == TransferState.TIMEOUT,
               o.toString());
@@ -217,7 +221,7 @@ class TcpFaultTest {
         assertEquals(ErrorCode.TRANSFER_TIMEOUT, o.code(), o.toString());
         assertTrue(System.nanoTime() >= start + TimeUnit.MILLISECONDS.toNanos(deadline),
             "timed out before its deadline");
-        assertEquals(1, s.ends.get());
+        assertEquals(1, s.ends());
       }
       // Slices still waiting when the transport closes fail at once with ENGINE_CLOSED.
       List<TestSlice> pending = new ArrayList<>();
@@ -275,7 +279,7 @@ class TcpFaultTest {
         all.add(s);
         initiator.submit(s);
         // Refused synchronously, inside submit, without blocking.
-        if (s.outcome.isDone() && s.await(0).code() == ErrorCode.TOO_MANY_REQUESTS) {
+        if (s.outcome().isDone() && s.await(0).code() == ErrorCode.TOO_MANY_REQUESTS) {
           refused++;
         }
       }
@@ -284,7 +288,7 @@ class TcpFaultTest {
       initiator.close();
       for (TestSlice s : all) {
         assertFalse(s.await(2_000).ok());
-        assertEquals(1, s.ends.get());
+        assertEquals(1, s.ends());
       }
     }
   }
@@ -309,12 +313,12 @@ class TcpFaultTest {
       // The next slice went out on a fresh connection, while the old one still holds `held`.
       awaitTrue(() -> raw.headers.size() == 2, 5_000, "the second request");
       assertEquals(2, raw.accepted());
-      assertFalse(held.outcome.isDone(), "forget() must not fail work in flight");
+      assertFalse(held.outcome().isDone(), "forget() must not fail work in flight");
 
       raw.gate.countDown();
       assertTrue(held.await(10_000).ok());
       assertTrue(next.await(10_000).ok());
-      assertEquals(1, held.ends.get());
+      assertEquals(1, held.ends());
       assertEquals("[5, 6, 7, 8]", java.util.Arrays.toString(local.get(LOCAL + 64, 4)));
       // The retired lanes close once idle; the new peer's two lanes remain.
       awaitTrue(() -> initiator.liveLaneCount() == 2, 5_000, "retired lanes to close");

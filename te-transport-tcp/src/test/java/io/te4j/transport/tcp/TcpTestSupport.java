@@ -1,6 +1,7 @@
 package io.te4j.transport.tcp;
 
 import io.te4j.api.SegmentDescriptor;
+import io.te4j.testkit.TestContext;
 import java.io.IOException;
 import java.util.Random;
 

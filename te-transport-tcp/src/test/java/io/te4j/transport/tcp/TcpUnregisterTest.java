@@ -12,6 +12,10 @@ import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.testkit.TestContext;
+import io.te4j.testkit.TestMemory;
+import io.te4j.testkit.TestRegion;
+import io.te4j.testkit.TestSlice;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -89,7 +93,7 @@ class TcpUnregisterTest {
 
   private static Thread onlyThread(TestContext context, String role) {
     List<Thread> found = new ArrayList<>();
-    for (Thread t : context.threads) {
+    for (Thread t : context.threads()) {
       if (t.getName().contains(role)) {
         found.add(t);
       }
@@ -332,17 +336,18 @@ class TcpUnregisterTest {
       assertThrows(TimeoutException.class, () -> unregister.get(300, TimeUnit.MILLISECONDS),
           "unregistered() returned with slices on the region in flight");
       for (TestSlice s : inFlightGone) {
-        assertFalse(s.outcome.isDone(), "an in-flight slice was ended: " + s.outcome.getNow(null));
+        assertFalse(s.outcome().isDone(),
+            "an in-flight slice was ended: " + s.outcome().getNow(null));
       }
       for (TestSlice s : queuedKept) {
-        assertFalse(s.outcome.isDone(), "a slice on another region was ended");
+        assertFalse(s.outcome().isDone(), "a slice on another region was ended");
       }
 
       raw.gate.countDown();
       unregister.get(10, TimeUnit.SECONDS);
       for (TestSlice s : inFlightGone) {
         // unregistered() returned, so each must have ended already, and normally.
-        assertTrue(s.outcome.isDone(), "unregistered() returned before an in-flight slice ended");
+        assertTrue(s.outcome().isDone(), "unregistered() returned before an in-flight slice ended");
         assertTrue(s.await(0).ok(), s.await(0).toString());
       }
       List<TestSlice> keptAll = new ArrayList<>(inFlightKept);
@@ -360,10 +365,10 @@ class TcpUnregisterTest {
       }
       assertTrue(allZero(gone, LOCAL + base, 4 * SLICE), "a failed slice was read into");
       for (TestSlice s : inFlightGone) {
-        assertEquals(1, s.ends.get());
+        assertEquals(1, s.ends());
       }
       for (TestSlice s : queuedGone) {
-        assertEquals(1, s.ends.get());
+        assertEquals(1, s.ends());
       }
     }
   }
@@ -392,12 +397,12 @@ class TcpUnregisterTest {
       assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(timeoutMillis),
           "gave up before the transfer timeout: " + took + " ns");
       for (TestSlice s : all) {
-        assertTrue(s.outcome.isDone(), "unregistered() returned before an in-flight slice ended");
+        assertTrue(s.outcome().isDone(), "unregistered() returned before an in-flight slice ended");
         TestSlice.Outcome o = s.await(0);
         // Lane mates on the other region share the closed connection and fail with it.
         assertEquals(TransferState.FAILED, o.state(), o.toString());
         assertEquals(ErrorCode.TRANSFER_FAILED, o.code(), o.toString());
-        assertEquals(1, s.ends.get());
+        assertEquals(1, s.ends());
       }
       raw.gate.countDown();
       // The lane reconnects for new work on the region that stayed.
@@ -459,7 +464,7 @@ class TcpUnregisterTest {
           .get(20, TimeUnit.SECONDS);
       assertEquals(List.of(false), copyingAtReturn, "unregistered() returned mid-copy");
       assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
-      assertTrue(read.outcome.isDone(), "unregistered() returned before the slice ended");
+      assertTrue(read.outcome().isDone(), "unregistered() returned before the slice ended");
       TestSlice.Outcome o = read.await(0);
       assertEquals(TransferState.FAILED, o.state(), o.toString());
       assertEquals(ErrorCode.TRANSFER_FAILED, o.code(), o.toString());
@@ -520,13 +525,13 @@ class TcpUnregisterTest {
       memory.remove(adjacent);
       unregisterAsync(initiator, adjacent, null, null).get(5, TimeUnit.SECONDS);
       for (TestSlice s : all) {
-        assertFalse(s.outcome.isDone(), "a slice on another region was ended");
+        assertFalse(s.outcome().isDone(), "a slice on another region was ended");
       }
       raw.gate.countDown();
       byte[] expected = pattern(1 << 20, 11);
       for (TestSlice s : all) {
         assertTrue(s.await(10_000).ok(), s.await(0).toString());
-        assertEquals(1, s.ends.get());
+        assertEquals(1, s.ends());
       }
       assertArrayEquals(java.util.Arrays.copyOf(expected, n * SLICE), local.get(LOCAL, n * SLICE));
     }
