@@ -31,6 +31,8 @@ final class Slice implements TransferSlice {
   private long targetOffset;
   private long length;
   private SegmentDescriptor target;
+  // Kept apart from the batch: a transport's watchdog may still read it after the slice finished.
+  private long deadlineNanos;
   @SuppressWarnings("unused") // written through FINISHED
   private volatile int finished;
 
@@ -48,6 +50,7 @@ final class Slice implements TransferSlice {
     this.targetOffset = targetOffset;
     this.length = length;
     this.target = target;
+    this.deadlineNanos = batch.deadlineNanos();
     FINISHED.setRelease(this, 0);
     return this;
   }
@@ -84,7 +87,7 @@ final class Slice implements TransferSlice {
 
   @Override
   public long deadlineNanos() {
-    return batch.deadlineNanos();
+    return deadlineNanos;
   }
 
   @Override
