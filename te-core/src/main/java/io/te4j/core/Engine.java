@@ -68,6 +68,8 @@ public final class Engine implements AutoCloseable {
   private static final long DEADLINE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final String CPU = "cpu:0";
   private static final long MANAGED_ARENA_BYTES = 64L << 20;
+  /** {@code false} makes managed arenas anonymous memory instead of memory files. */
+  public static final String SHAREABLE_MEMORY = "te4j.memory.shareable";
 
   private final EngineConfig config;
   private final Map<String, TransportProvider> transportProviders;
@@ -161,7 +163,9 @@ public final class Engine implements AutoCloseable {
     // us before we overwrite the holder's descriptor.
     store.put(keys.rpcMetaKey(segmentName), JsonCodec.rpcMetaToJson(rpcAddress));
     publishDescriptor();
-    managed = new ManagedMemory(registry, MANAGED_ARENA_BYTES);
+    // Managed arenas are memory files unless turned off: same-host peers then map them.
+    managed = new ManagedMemory(registry, MANAGED_ARENA_BYTES,
+        !"false".equalsIgnoreCase(config.settings().get(SHAREABLE_MEMORY)));
     if (config.metricsEnabled()) {
       startMetricsReporter();
     }
@@ -318,6 +322,14 @@ public final class Engine implements AutoCloseable {
   /** Names of the transports this engine runs, the primary one first. */
   public Set<String> transportNames() {
     return java.util.Collections.unmodifiableSet(transports.keySet());
+  }
+
+  /**
+   * The running transport of that name, or null: cast it to its class for what it tells of
+   * itself (which path its copies took, for instance).
+   */
+  public Transport transport(String name) {
+    return transports.get(name);
   }
 
   /** Counters of moved bytes and slices. */

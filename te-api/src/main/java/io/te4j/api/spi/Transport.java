@@ -56,6 +56,18 @@ public interface Transport extends AutoCloseable {
    */
   void submit(TransferSlice slice);
 
+  /**
+   * Queues {@code slices[0, count)}, slices of one batch, as {@link #submit(TransferSlice)} would
+   * each. The engine hands a batch over this way so that a transport can move many small slices at
+   * once (one native call or system call for the lot); the default submits them one by one. The
+   * array belongs to the engine, which reuses it once this returns: keep the slices, not the array.
+   */
+  default void submitAll(TransferSlice[] slices, int count) {
+    for (int i = 0; i < count; i++) {
+      submit(slices[i]);
+    }
+  }
+
   /** The largest slice this transport wants; the engine splits larger requests. */
   default long maxSliceBytes() {
     return Long.MAX_VALUE;

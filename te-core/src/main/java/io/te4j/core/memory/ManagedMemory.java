@@ -14,7 +14,10 @@ import org.slf4j.LoggerFactory;
  * The engine's managed buffers ({@code allocate_managed_buffer} / {@code free_managed_buffer} of
  * the reference): registered, remote-accessible memory handed out by a buddy allocator.
  *
- * <p>Memory comes in arenas of {@code arenaBytes}, each an anonymous mapping registered with the
+ * <p>Memory comes in arenas of {@code arenaBytes}, each a shared mapping of a memory file ({@code
+ * memfd}, kept open so that an engine of this host can map the arena and copy with plain memory
+ * copies; anonymous memory when memory files are turned off or refused, with a logged reason),
+ * registered with the
  * given registry (location {@code cpu:0}, remote-accessible, {@link RegisteredRegion#owner()} this
  * object) and carved by a {@link BuddyAllocator}. A request larger than {@code arenaBytes} gets an
  * arena of its own, of the next power of two. An arena that becomes empty is unregistered and
@@ -41,38 +44,45 @@ public final class ManagedMemory implements AutoCloseable {
 
   private final MemoryRegistryImpl registry;
   private final long arenaBytes;
+  private final boolean shareable;
   private final ReentrantLock lock = new ReentrantLock();
 
   /** Arenas by base address (user-space addresses are positive, so signed order is fine). */
   private final TreeMap<Long, Arena> arenas = new TreeMap<>();
 
   private boolean closed;
+  /** Set once memfd_create failed: later arenas go straight to anonymous memory. */
+  private boolean memoryFilesRefused;
 
   private static final class Arena {
     final long base;
     final long size;
     final BuddyAllocator allocator;
     final boolean standard;
+    /** The memory file's descriptor, or -1 for anonymous memory. */
+    final int fd;
 
-    Arena(long base, long size, boolean standard) {
+    Arena(long base, long size, boolean standard, int fd) {
       this.base = base;
       this.size = size;
       this.standard = standard;
+      this.fd = fd;
       this.allocator = new BuddyAllocator(base, size, Math.max(PAGE, size / BLOCKS_PER_ARENA));
     }
   }
 
-  /** Managed memory with 64 MiB arenas registered in {@code registry}. */
+  /** Managed memory with 64 MiB shareable arenas registered in {@code registry}. */
   public ManagedMemory(MemoryRegistryImpl registry) {
-    this(registry, DEFAULT_ARENA_BYTES);
+    this(registry, DEFAULT_ARENA_BYTES, true);
   }
 
   /**
    * Managed memory with arenas of {@code arenaBytes} registered in {@code registry}.
    *
+   * @param shareable arenas from memory files (see the class comment); false: anonymous memory
    * @throws IllegalArgumentException when {@code arenaBytes} is not a power of two of at least 4096
    */
-  public ManagedMemory(MemoryRegistryImpl registry, long arenaBytes) {
+  public ManagedMemory(MemoryRegistryImpl registry, long arenaBytes, boolean shareable) {
     if (registry == null) {
       throw new NullPointerException("registry");
     }
@@ -82,6 +92,7 @@ public final class ManagedMemory implements AutoCloseable {
     }
     this.registry = registry;
     this.arenaBytes = arenaBytes;
+    this.shareable = shareable;
   }
 
   /**
@@ -246,13 +257,27 @@ public final class ManagedMemory implements AutoCloseable {
 
   private Arena newArena(long size, boolean standard) {
     long base;
+    int fd = -1;
     try {
-      base = NativeMemory.mapAnonymous(size);
+      if (shareable && !memoryFilesRefused) {
+        try {
+          long[] mapped = NativeMemory.mapMemoryFile("te4j-managed", size);
+          base = mapped[0];
+          fd = (int) mapped[1];
+        } catch (TransferException e) {
+          memoryFilesRefused = true;
+          LOG.warn("managed memory falls back to anonymous mappings (peers on this host copy "
+              + "through cross-memory attach): {}", e.getMessage());
+          base = NativeMemory.mapAnonymous(size);
+        }
+      } else {
+        base = NativeMemory.mapAnonymous(size);
+      }
     } catch (TransferException e) {
       LOG.warn("cannot map a managed arena of {} bytes", size, e);
       return null;
     }
-    Arena arena = new Arena(base, size, standard);
+    Arena arena = new Arena(base, size, standard, fd);
     try {
       registry.register(base, size, LOCATION, true, this);
     } catch (RuntimeException e) {
@@ -284,6 +309,9 @@ public final class ManagedMemory implements AutoCloseable {
       NativeMemory.unmap(arena.base, arena.size);
     } catch (TransferException e) {
       LOG.warn("cannot unmap managed arena at 0x{}", Long.toHexString(arena.base), e);
+    }
+    if (arena.fd >= 0) {
+      NativeMemory.closeFd(arena.fd);
     }
   }
 }

@@ -21,7 +21,9 @@ import java.util.Objects;
 public final class NativeMemory {
   private static final int PROT_READ = 0x1;
   private static final int PROT_WRITE = 0x2;
+  private static final int MAP_SHARED = 0x01;
   private static final int MAP_PRIVATE = 0x02;
+  private static final int MFD_CLOEXEC = 0x1;
   private static final int MAP_ANONYMOUS = Platform.isMac() ? 0x1000 : 0x20;
   private static final int MAP_NORESERVE = Platform.isMac() ? 0x40 : 0x4000;
   private static final long MAP_FAILED = -1L;
@@ -60,6 +62,55 @@ public final class NativeMemory {
       throw new TransferException(ErrorCode.MEMORY, "mmap of " + length + " bytes failed");
     }
     return address;
+  }
+
+  /**
+   * Maps {@code length} bytes of a new memory file ({@code memfd_create}), shared: memory another
+   * process of this host can map too, through {@code /proc/<pid>/fd/<fd>} while the descriptor
+   * stays open (the shm transport does). Zero-filled, page-aligned; Linux only.
+   *
+   * @param name shown in {@code /proc/<pid>/maps} as {@code /memfd:<name>}
+   * @return {@code [address, fd]}; give both back with {@link #unmap} and {@link #closeFd}
+   * @throws TransferException MEMORY when the kernel refuses, with the errno text
+   */
+  public static long[] mapMemoryFile(String name, long length) {
+    if (length <= 0) {
+      throw new TransferException(ErrorCode.INVALID_ARGUMENT, "mmap length must be > 0: " + length);
+    }
+    if (!Platform.isLinux()) {
+      throw new TransferException(ErrorCode.MEMORY, "memory files need Linux");
+    }
+    int fd;
+    try {
+      fd = LibC.memfd_create(name, MFD_CLOEXEC);
+    } catch (LastErrorException | UnsatisfiedLinkError e) {
+      throw new TransferException(ErrorCode.MEMORY, "memfd_create failed: "
+          + (e instanceof LastErrorException ? errnoText((LastErrorException) e) : e.toString()), e);
+    }
+    try {
+      LibC.ftruncate(fd, length);
+      long address = LibC.mmap(0L, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0L);
+      if (address == MAP_FAILED || address == 0) {
+        throw new TransferException(ErrorCode.MEMORY, "mmap of " + length + " bytes failed");
+      }
+      return new long[] {address, fd};
+    } catch (LastErrorException e) {
+      closeFd(fd);
+      throw new TransferException(ErrorCode.MEMORY, "mapping a memory file of " + length
+          + " bytes failed: " + errnoText(e), e);
+    } catch (RuntimeException e) {
+      closeFd(fd);
+      throw e;
+    }
+  }
+
+  /** Closes a file descriptor, ignoring errors (nothing to do about them). */
+  public static void closeFd(int fd) {
+    try {
+      LibC.close(fd);
+    } catch (LastErrorException ignored) {
+      // already closed
+    }
   }
 
   /**
@@ -181,6 +232,12 @@ public final class NativeMemory {
         throws LastErrorException;
 
     static native int munmap(long addr, long length) throws LastErrorException;
+
+    static native int memfd_create(String name, int flags) throws LastErrorException;
+
+    static native int ftruncate(int fd, long length) throws LastErrorException;
+
+    static native int close(int fd) throws LastErrorException;
 
     static native long memset(long dst, int value, long length);
 

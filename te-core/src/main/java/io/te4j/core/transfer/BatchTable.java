@@ -8,6 +8,7 @@ import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.Transport;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -78,12 +79,50 @@ public final class BatchTable {
     metrics.batchSubmitted(transport.name());
     // The count is set before the first slice leaves: a slice may finish before the next is cut.
     batch.expectSlices(sliceCount, totalBytes);
-    for (int i = 0; i < regions.length; i++) {
-      if (regions[i] != null) {
-        cutAndSubmit(batch, requests.get(i), regions[i], target, sliceMax, transport);
+    Handover h = HANDOVER.get();
+    if (h.busy) {
+      h = new Handover(); // re-entered from a completion callback on this thread: rare
+    }
+    h.busy = true;
+    try {
+      for (int i = 0; i < regions.length; i++) {
+        if (regions[i] != null) {
+          cutAndSubmit(batch, requests.get(i), regions[i], target, sliceMax, transport, h);
+        }
       }
+      h.flush(transport);
+    } finally {
+      h.busy = false;
     }
     return batch;
+  }
+
+  /** Slices are handed to the transport in groups of this many. */
+  private static final int HANDOVER_SLICES = 256;
+
+  private static final ThreadLocal<Handover> HANDOVER = ThreadLocal.withInitial(Handover::new);
+
+  /** A submitting thread's array of slices on their way to the transport. */
+  private static final class Handover {
+    final TransferSlice[] slices = new TransferSlice[HANDOVER_SLICES];
+    int count;
+    boolean busy;
+
+    void add(TransferSlice s, Transport transport) {
+      slices[count++] = s;
+      if (count == slices.length) {
+        flush(transport);
+      }
+    }
+
+    void flush(Transport transport) {
+      int n = count;
+      count = 0;
+      if (n > 0) {
+        transport.submitAll(slices, n);
+        java.util.Arrays.fill(slices, 0, n, null);
+      }
+    }
   }
 
   /** The batch with this id, or null when it is unknown or was freed. */
@@ -142,7 +181,7 @@ public final class BatchTable {
   }
 
   private void cutAndSubmit(Batch batch, TransferRequest r, MemoryRegion region,
-      SegmentDescriptor target, long sliceMax, Transport transport) {
+      SegmentDescriptor target, long sliceMax, Transport transport, Handover handover) {
     long offset = r.localAddress() - region.address();
     long end = offset + r.length();
     long targetOffset = r.targetOffset();
@@ -152,8 +191,8 @@ public final class BatchTable {
       if (s == null) {
         s = new Slice(metrics, slicePool);
       }
-      transport.submit(s.init(batch, r.opcode(), region.address() + offset, region, targetOffset,
-          len, target));
+      handover.add(s.init(batch, r.opcode(), region.address() + offset, region, targetOffset,
+          len, target), transport);
       offset += len;
       targetOffset += len;
     }

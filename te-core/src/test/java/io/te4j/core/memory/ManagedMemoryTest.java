@@ -26,7 +26,7 @@ class ManagedMemoryTest {
   private static final long ARENA = 1L << 20;
 
   private final MemoryRegistryImpl registry = new MemoryRegistryImpl();
-  private final ManagedMemory managed = new ManagedMemory(registry, ARENA);
+  private final ManagedMemory managed = new ManagedMemory(registry, ARENA, true);
 
   @AfterEach
   void close() {
@@ -57,6 +57,74 @@ class ManagedMemoryTest {
     assertEquals(0, managed.free(address, 1000));
     assertEquals(1, managed.arenaCount(), "the last arena is kept warm");
     assertEquals(0, managed.usedBytes());
+  }
+
+  @Test
+  void arenasAreMemoryFilesAnotherProcessCanOpenAndTheirDescriptorsAreClosedWithThem()
+      throws Exception {
+    long address = managed.allocate(ARENA + 1); // a dedicated arena, returned when freed
+    String line = mapsLine(address);
+    assertTrue(line.contains("/memfd:te4j-managed"), line);
+    assertTrue(line.split("\\s+")[1].contains("s"), "a shared mapping: " + line);
+    long inode = Long.parseLong(line.split("\\s+")[4]);
+    assertEquals(1, memoryFileDescriptors(inode), "the descriptor stays open for peers");
+    NativeMemory.write(address, new byte[] {42}, 0, 1);
+    // What a peer process does: open the file through /proc and see the same bytes.
+    java.nio.file.Path viaProc = java.nio.file.Path.of("/proc/self/fd/" + fdOf(inode));
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(viaProc)) {
+      java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+      ch.read(one, 0);
+      assertEquals(42, one.get(0));
+    }
+    assertEquals(0, managed.free(address, ARENA + 1));
+    assertEquals(0, memoryFileDescriptors(inode), "the arena's descriptor is closed with it");
+  }
+
+  @Test
+  void shareableOffGivesAnonymousMemory() throws Exception {
+    try (ManagedMemory anonymous = new ManagedMemory(new MemoryRegistryImpl(), ARENA, false)) {
+      long address = anonymous.allocate(100);
+      String line = mapsLine(address);
+      assertTrue(!line.contains("memfd") && line.split("\\s+")[1].contains("p"), line);
+    }
+  }
+
+  /** The /proc/self/maps line of the mapping holding {@code address}. */
+  private static String mapsLine(long address) throws java.io.IOException {
+    for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+      String[] range = line.substring(0, line.indexOf(' ')).split("-");
+      if (Long.compareUnsigned(Long.parseUnsignedLong(range[0], 16), address) <= 0
+          && Long.compareUnsigned(address, Long.parseUnsignedLong(range[1], 16)) < 0) {
+        return line;
+      }
+    }
+    throw new AssertionError("0x" + Long.toHexString(address) + " is not mapped");
+  }
+
+  private static long memoryFileDescriptors(long inode) throws java.io.IOException {
+    return fdsOf(inode).count();
+  }
+
+  private static String fdOf(long inode) throws java.io.IOException {
+    return fdsOf(inode).findFirst().orElseThrow();
+  }
+
+  private static java.util.stream.Stream<String> fdsOf(long inode) throws java.io.IOException {
+    List<String> found = new ArrayList<>();
+    try (java.nio.file.DirectoryStream<java.nio.file.Path> fds =
+        java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/fd"))) {
+      for (java.nio.file.Path fd : fds) {
+        try {
+          if (java.nio.file.Files.readSymbolicLink(fd).toString().startsWith("/memfd:")
+              && ((Number) java.nio.file.Files.getAttribute(fd, "unix:ino")).longValue() == inode) {
+            found.add(fd.getFileName().toString());
+          }
+        } catch (java.io.IOException gone) {
+          // the directory stream's own descriptor, closed meanwhile
+        }
+      }
+    }
+    return found.stream();
   }
 
   @Test
@@ -155,7 +223,7 @@ class ManagedMemoryTest {
               @Override
               public void removed(RegisteredRegion r) {}
             });
-    try (ManagedMemory m = new ManagedMemory(refusing, ARENA)) {
+    try (ManagedMemory m = new ManagedMemory(refusing, ARENA, true)) {
       assertEquals(0, m.allocate(100));
       assertEquals(0, m.arenaCount());
       assertEquals(0, refusing.size());
@@ -164,8 +232,8 @@ class ManagedMemoryTest {
 
   @Test
   void arenaSizeMustBeAPowerOfTwo() {
-    assertThrows(IllegalArgumentException.class, () -> new ManagedMemory(registry, 3 << 20));
-    assertThrows(IllegalArgumentException.class, () -> new ManagedMemory(registry, 1024));
+    assertThrows(IllegalArgumentException.class, () -> new ManagedMemory(registry, 3 << 20, true));
+    assertThrows(IllegalArgumentException.class, () -> new ManagedMemory(registry, 1024, true));
   }
 
   @Test

@@ -20,8 +20,11 @@ import org.slf4j.LoggerFactory;
  * allocation-free.
  */
 public final class CopyRoutines {
-  /** Copies at least this long use non-temporal stores when the library is there. */
-  public static final long NON_TEMPORAL_THRESHOLD = 1L << 20;
+  /**
+   * Copies at least this long use non-temporal stores when the library is there: from here up
+   * they beat memcpy (the blocks no longer fit the L2 cache), below it memcpy wins.
+   */
+  public static final long NON_TEMPORAL_THRESHOLD = 256L << 10;
 
   private static final Logger LOG = LoggerFactory.getLogger(CopyRoutines.class);
   private static final Throwable CAUSE;
@@ -36,10 +39,10 @@ public final class CopyRoutines {
       try {
         java.nio.file.Path lib = NativeLibraries.locate("te4jcxl", CopyRoutines.class.getClassLoader());
         Native.register(Lib.class, NativeLibrary.getInstance(lib.toString()));
-        if (Lib.te4jcxl_abi_version() != 3) {
-          throw new UnsatisfiedLinkError("libte4jcxl ABI " + Lib.te4jcxl_abi_version() + ", want 3");
+        if (Lib.te4jcxl_abi_version() != 5) {
+          throw new UnsatisfiedLinkError("libte4jcxl ABI " + Lib.te4jcxl_abi_version() + ", want 5");
         }
-        features = Lib.te4jcxl_features();
+        features = Lib.te4jcxl_features() | (Lib.te4jcxl_stream_width() << 8);
       } catch (Throwable t) {
         cause = t;
       }
@@ -47,8 +50,9 @@ public final class CopyRoutines {
     CAUSE = cause;
     FEATURES = features;
     if (cause == null) {
-      LOG.info("libte4jcxl loaded: cpu features sse2={} clflushopt={} clwb={}",
-          (features & 1) != 0, (features & 2) != 0, (features & 4) != 0);
+      LOG.info("libte4jcxl loaded: cpu features sse2={} clflushopt={} clwb={}, {}-bit streaming "
+          + "stores", (features & 1) != 0, (features & 2) != 0, (features & 4) != 0,
+          64 << (features >> 8));
     } else {
       LOG.warn("libte4jcxl not used, copies fall back to libc memmove without cache write-back: {}",
           cause.getMessage());
@@ -67,7 +71,10 @@ public final class CopyRoutines {
     return CAUSE;
   }
 
-  /** CPU features the library found: bit 0 sse2, 1 clflushopt, 2 clwb; 0 without it. */
+  /**
+   * CPU features the library found: bit 0 sse2, 1 clflushopt, 2 clwb; bits 8+ the streaming-store
+   * width (1 = 128-bit, 2 = 256-bit, 3 = 512-bit); 0 without the library.
+   */
   public static int cpuFeatures() {
     return FEATURES;
   }
@@ -114,6 +121,26 @@ public final class CopyRoutines {
   }
 
   /**
+   * Runs {@code count} copies described at {@code table}: entries {dst, src, length, mode} of
+   * 8-byte values, mode 0 a plain copy (streaming from {@link #NON_TEMPORAL_THRESHOLD} up), 1 as
+   * {@link #copyAndWriteBack}. One fence at the end.
+   */
+  public static void copyMany(long table, int count) {
+    if (CAUSE == null) {
+      Lib.te4jcxl_copy_many(table, count, NON_TEMPORAL_THRESHOLD);
+      return;
+    }
+    com.sun.jna.Pointer p = new com.sun.jna.Pointer(table);
+    for (int i = 0; i < count; i++) {
+      long length = p.getLong(32L * i + 16);
+      if (length > 0) {
+        NativeMemory.copy(p.getLong(32L * i), p.getLong(32L * i + 8), length);
+      }
+    }
+    java.lang.invoke.VarHandle.fullFence();
+  }
+
+  /**
    * A C {@code memcpy} loop for benchmarks: copies {@code length} bytes {@code iterations} times,
    * copy {@code i} at offset {@code (i * length) % span} of both buffers.
    *
@@ -131,6 +158,8 @@ public final class CopyRoutines {
 
     static native int te4jcxl_features();
 
+    static native int te4jcxl_stream_width();
+
     static native void te4jcxl_copy(long dst, long src, long n);
 
     static native void te4jcxl_copy_nt(long dst, long src, long n);
@@ -138,6 +167,8 @@ public final class CopyRoutines {
     static native void te4jcxl_copy_wb(long dst, long src, long n);
 
     static native void te4jcxl_writeback(long address, long n);
+
+    static native void te4jcxl_copy_many(long table, long count, long ntThreshold);
 
     static native long te4jcxl_bench_memcpy(long dst, long src, long n, long iterations,
         long span);

@@ -8,7 +8,6 @@ import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.TransferSlice;
-import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,11 +37,12 @@ import org.slf4j.LoggerFactory;
  * enough within one host, not across hosts. READs copy from the mapping as it is; this transport
  * does not invalidate lines another host may have changed.
  *
- * <p>Threading: {@link #submit} copies on the caller's thread and completes the slice before it
- * returns (a memory copy, nothing to wait for); {@link #unregistered} and {@link #close} wait for
+ * <p>Threading: {@link #submit} and {@link #submitAll} copy on the caller's thread and finish the
+ * slices before they return (memory copies, nothing to wait for; a batch's copies run in one
+ * native call, see {@link CopyBatch}); {@link #unregistered} and {@link #close} wait for
  * copies touching the memory to end.
  */
-public final class CxlTransport implements Transport {
+public final class CxlTransport extends MemoryCopyTransport {
   /** Device path setting (the reference's older builds read {@code CXL_DEV_PATH}). */
   public static final String DEV_PATH = "MC_CXL_DEV_PATH";
   /** Device size setting, bytes. */
@@ -55,18 +55,14 @@ public final class CxlTransport implements Transport {
 
   private static final Logger LOG = LoggerFactory.getLogger(CxlTransport.class);
 
-  private final TransportContext context;
-  private final InFlight inFlight = new InFlight();
-  private final LongAdder bytesWritten = new LongAdder();
-  private final LongAdder bytesRead = new LongAdder();
+  private final LongAdder bytesMoved = new LongAdder();
   private volatile CxlDevice device;
-  private volatile boolean closed;
   private boolean writeBack = true;
   /** True when cxl is the engine's primary transport (the descriptor's protocol). */
   private boolean primary = true;
 
   CxlTransport(TransportContext context) {
-    this.context = context;
+    super(context);
   }
 
   @Override
@@ -138,14 +134,6 @@ public final class CxlTransport implements Transport {
         base.remoteKeys(), base.localKeys(), attrs);
   }
 
-  @Override
-  public void unregistered(MemoryRegion region) {
-    if (!inFlight.awaitQuiet(region.address(), region.length(),
-        System.nanoTime() + context.transferTimeoutNanos())) {
-      LOG.warn("cxl: a copy still touched 0x{} after the transfer timeout",
-          Long.toHexString(region.address()));
-    }
-  }
 
   @Override
   public boolean canReach(SegmentDescriptor target) {
@@ -154,8 +142,20 @@ public final class CxlTransport implements Transport {
     return d != null && !closed && name instanceof String && name.equals(d.path());
   }
 
+
+  /** Checks the slice's target range and adds its copy to {@code batch}, or fails it. */
   @Override
-  public void submit(TransferSlice slice) {
+  void copied(long bytes) {
+    bytesMoved.add(bytes);
+  }
+
+  @Override
+  ErrorCode closedCode() {
+    return ErrorCode.TRANSPORT_UNAVAILABLE;
+  }
+
+  @Override
+  void stage(TransferSlice slice, CopyBatch batch) {
     CxlDevice d = device;
     long offset = slice.targetOffset();
     long length = slice.length();
@@ -177,59 +177,27 @@ public final class CxlTransport implements Transport {
       return;
     }
     long local = slice.localAddress();
-    int slot;
-    try {
-      slot = inFlight.enter(local, length);
-    } catch (IllegalStateException e) {
-      slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, e.getMessage());
-      return;
+    long remote = d.base() + offset;
+    if (slice.opcode() == TransferOpcode.WRITE) {
+      batch.add(slice, remote, local, length, writeBack, local, null);
+    } else {
+      batch.add(slice, local, remote, length, false, local, null);
     }
-    try {
-      // Re-check after publishing the hazard: unregistered() or close() may have run meanwhile.
-      if (closed) {
-        slice.fail(TransferState.FAILED, ErrorCode.TRANSPORT_UNAVAILABLE, "cxl transport closed");
-        return;
-      }
-      if (context.memory().find(local, length) == null) {
-        slice.fail(TransferState.FAILED, ErrorCode.ADDRESS_NOT_REGISTERED, "cxl: local 0x"
-            + Long.toHexString(local) + "+" + length + " was unregistered");
-        return;
-      }
-      long remote = d.base() + offset;
-      if (slice.opcode() == TransferOpcode.WRITE) {
-        if (writeBack) {
-          CopyRoutines.copyAndWriteBack(remote, local, length);
-        } else {
-          CopyRoutines.copy(remote, local, length);
-        }
-        bytesWritten.add(length);
-      } else {
-        CopyRoutines.copy(local, remote, length);
-        bytesRead.add(length);
-      }
-    } finally {
-      inFlight.exit(slot);
-    }
-    slice.complete();
   }
 
-  /** Bytes written to the device since start. */
-  public long bytesWritten() {
-    return bytesWritten.sum();
-  }
 
-  /** Bytes read from the device since start. */
-  public long bytesRead() {
-    return bytesRead.sum();
+  /** Bytes written to and read from the device since start. */
+  public long bytesMoved() {
+    return bytesMoved.sum();
   }
 
   @Override
   public void close() {
     CxlDevice d = device;
-    closed = true;
+    boolean quiet = closeAndQuiesce();
     if (d != null) {
       // No copy may run on the mapping once it is gone.
-      if (!inFlight.awaitQuiet(0, -1L, System.nanoTime() + context.transferTimeoutNanos())) {
+      if (!quiet) {
         LOG.warn("cxl: copies still running at close; leaving {} mapped", d.path());
         return;
       }

@@ -34,15 +34,16 @@ final class InFlight {
       slot = claimSlot();
       holder[0] = slot;
     }
-    ranges.set(slot * 2 + 1, length);
+    // The length first, plainly; the volatile write of the address publishes both and fences
+    // before the caller re-checks the registry (the one fence on the copy path).
+    ranges.setOpaque(slot * 2 + 1, length);
     ranges.set(slot * 2, address);
     return slot;
   }
 
-  /** Clears the calling thread's slot. */
+  /** Clears the calling thread's slot (a waiter ignores the length of a cleared slot). */
   void exit(int slot) {
-    ranges.set(slot * 2, 0);
-    ranges.set(slot * 2 + 1, 0);
+    ranges.setRelease(slot * 2, 0); // after the copy: a waiter that reads 0 sees it finished
   }
 
   /** A free slot, or one whose owner thread has died (its range is clear: exit runs in finally). */

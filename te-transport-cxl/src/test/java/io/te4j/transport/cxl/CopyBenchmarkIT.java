@@ -25,6 +25,9 @@ class CopyBenchmarkIT {
   private static final long BUF = 128L << 20;
   private static final long[] SIZES = {4096, 64 << 10, 1 << 20, 64 << 20};
   private static final long TOTAL = 1L << 30;
+  private static final long WARM_UP_NANOS = 500_000_000L;
+  private static final long MEASURE_NANOS = 1_500_000_000L;
+  private static String segment;
 
   @Test
   void throughputBesideMemcpy() throws Exception {
@@ -40,8 +43,9 @@ class CopyBenchmarkIT {
       long iters = Math.max(4, TOTAL / SIZES[i]);
       // The same footprint as the transfers below: 256 distinct blocks, at most 64 MiB.
       long span = Math.min(64L << 20, Math.max(1, Math.min(256, (64L << 20) / SIZES[i])) * SIZES[i]);
-      CopyRoutines.benchMemcpy(b, a, SIZES[i], Math.max(2, iters / 8), span); // warm up
-      long ns = CopyRoutines.benchMemcpy(b, a, SIZES[i], iters, span);
+      long ns = CopyRoutines.benchMemcpy(b, a, SIZES[i], iters, span); // also warms up
+      iters = Math.max(iters, (long) (iters * (MEASURE_NANOS / (double) ns)));
+      ns = CopyRoutines.benchMemcpy(b, a, SIZES[i], iters, span);
       memcpy[i] = SIZES[i] * (double) iters / ns;
     }
     NativeMemory.unmap(a, 64L << 20);
@@ -80,6 +84,7 @@ class CopyBenchmarkIT {
 
   private static void measure(StringBuilder out, String path, Engine e, PeerProcess t, long local,
       double[] memcpy) {
+    segment = t.segment;
     for (int i = 0; i < SIZES.length; i++) {
       long size = SIZES[i];
       // Small transfers go in batches of 256 over distinct offsets (1 MiB at 4 KiB).
@@ -91,10 +96,9 @@ class CopyBenchmarkIT {
           batch.add(write ? TransferRequest.write(local + off, t.peerAddress + off, size)
               : TransferRequest.read(local + off, t.peerAddress + off, size));
         }
-        long batches = Math.max(4, TOTAL / (size * perBatch));
-        run(e, t, batch, Math.max(1, batches / 8)); // warm up
+        runFor(e, batch, WARM_UP_NANOS);
         long start = System.nanoTime();
-        run(e, t, batch, batches);
+        long batches = runFor(e, batch, MEASURE_NANOS);
         long ns = System.nanoTime() - start;
         long transfers = batches * perBatch;
         double gbps = size * (double) transfers / ns;
@@ -105,12 +109,17 @@ class CopyBenchmarkIT {
     }
   }
 
-  private static void run(Engine e, PeerProcess t, List<TransferRequest> batch, long times) {
-    for (long n = 0; n < times; n++) {
-      io.te4j.core.transfer.Batch b = e.submit(t.segment, batch, e.transportNames().iterator()
-          .next());
+  /** Submits the batch over and over for at least {@code nanos}; returns how many times. */
+  private static long runFor(Engine e, List<TransferRequest> batch, long nanos) {
+    String transport = e.transportNames().iterator().next();
+    long start = System.nanoTime();
+    long n = 0;
+    do {
+      io.te4j.core.transfer.Batch b = e.submit(segment, batch, transport);
       assertEquals(TransferState.COMPLETED, e.await(b));
       e.freeBatch(b.id());
-    }
+      n++;
+    } while (System.nanoTime() - start < nanos);
+    return n;
   }
 }

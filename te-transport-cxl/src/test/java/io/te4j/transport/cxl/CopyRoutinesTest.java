@@ -23,7 +23,7 @@ class CopyRoutinesTest {
     long dst = NativeMemory.mapAnonymous(max + 128);
     try {
       Random rnd = new Random(3);
-      int[] sizes = {1, 15, 16, 63, 64, 255, 256, 257, 511, 512, 577, 4096, 65_537, 1 << 20, (1 << 20) + 13, max};
+      int[] sizes = {1, 15, 16, 63, 64, 255, 256, 257, 511, 512, 577, 4096, 65_537, (256 << 10) + 5, 1 << 20, (1 << 20) + 13, max};
       for (int size : sizes) {
         for (int srcOff : new int[] {0, 3}) {
           for (int dstOff : new int[] {0, 7, 16, 60}) {

@@ -100,6 +100,56 @@ class CxlEngineIT {
     }
   }
 
+  /**
+   * A batch of 600 slices (more than one native call's worth) mixing writes and reads of odd sizes
+   * at odd offsets: every byte lands where it should and nothing beside it changes.
+   */
+  @Test
+  void largeMixedBatchesCopyEveryByteExactly() throws Exception {
+    Path dev = CxlFiles.device("batch", 64 * MIB);
+    long local = NativeMemory.mapAnonymous(16 * MIB);
+    try (Engine e = CxlFiles.engine(dev, "cxl")) {
+      long base = CxlFiles.base(e);
+      e.register(base, 32 * MIB);
+      e.register(local, 16 * MIB, "cpu:0", false);
+      Random rnd = new Random(600);
+      byte[] device = new byte[(int) (8 * MIB)];
+      rnd.nextBytes(device);
+      NativeMemory.write(base, device, 0, device.length); // what the reads will fetch
+      byte[] source = new byte[(int) (8 * MIB)];
+      rnd.nextBytes(source);
+      NativeMemory.write(local, source, 0, source.length);
+      List<TransferRequest> batch = new java.util.ArrayList<>();
+      byte[] expectDevice = device.clone();
+      byte[] expectLocal = new byte[(int) (16 * MIB)];
+      System.arraycopy(source, 0, expectLocal, 0, source.length);
+      for (int i = 0; i < 600; i++) {
+        int len = 1 + rnd.nextInt(6000);
+        int slot = i * 6144 + rnd.nextInt(100); // disjoint 6 KiB slots, unaligned starts
+        if (i % 3 == 2) {
+          // read device [slot] into local [8 MiB + slot]
+          batch.add(TransferRequest.read(local + 8 * MIB + slot, slot + 4 * MIB, len));
+          System.arraycopy(device, (int) (4 * MIB) + slot, expectLocal, (int) (8 * MIB) + slot,
+              len);
+        } else {
+          batch.add(TransferRequest.write(local + slot, slot, len));
+          System.arraycopy(source, slot, expectDevice, slot, len);
+        }
+      }
+      Batch b = e.submit(e.segmentName(), batch, "");
+      assertEquals(TransferState.COMPLETED, e.await(b));
+      byte[] onDevice = new byte[device.length];
+      NativeMemory.read(base, onDevice, 0, onDevice.length);
+      assertArrayEquals(expectDevice, onDevice, "device after the batch");
+      byte[] mine = new byte[expectLocal.length];
+      NativeMemory.read(local, mine, 0, mine.length);
+      assertArrayEquals(expectLocal, mine, "local memory after the batch");
+    } finally {
+      NativeMemory.unmap(local, 16 * MIB);
+      Files.deleteIfExists(dev);
+    }
+  }
+
   /** A 5 GiB sparse device, a 4.5 GiB region, transfers at offsets beyond 4 GiB. */
   @Test
   void regionOverFourGibAndOffsetsBeyondIt() throws Exception {

@@ -2,6 +2,11 @@ package io.te4j.transport.cxl;
 
 import io.te4j.api.TransferNotify;
 import io.te4j.core.Engine;
+import io.te4j.core.memory.NativeMemory;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -11,13 +16,18 @@ import java.util.zip.CRC32;
 
 /**
  * A target engine in its own JVM for the same-host pair tests. Arguments: {@code cxl <device>
- * <offset> <bytes>} (registers that range of the device) or {@code shm <bytes>} (a managed buffer,
- * protocol {@code shm,tcp}). Prints {@code READY <segment> <address peers use> <local address>},
+ * <offset> <bytes>} (registers that range of the device); {@code shm <bytes>} (a managed buffer,
+ * protocol {@code shm,tcp}); {@code tcp <bytes>} (the same, protocol {@code tcp}); {@code shm-anon
+ * <bytes>} and {@code tcp-anon <bytes>} (anonymous memory, registered); {@code shm-file <path> <bytes>} (a shared mapping of
+ * that file, registered). Prints {@code READY <segment> <address peers use> <local address>},
  * then serves; stdin line {@code CRC <offset> <length>} answers {@code CRC <crc32>} of its own
  * memory at that offset of its buffer; notifications print as {@code NOTIFY <name> <msg>}; stdin
  * closing ends it.
  */
 public final class PeerMain {
+  /** Keeps mapped files mapped for the life of the process. */
+  private static final java.util.List<Object> KEEP = new java.util.ArrayList<>();
+
   private PeerMain() {}
 
   public static void main(String[] args) throws Exception {
@@ -37,11 +47,24 @@ public final class PeerMain {
       peerAddress = offset;
     } else {
       // "shm": shm named explicitly; "tcp": the default configuration, shm starts beside it.
-      long bytes = Long.parseLong(args[1]);
+      long bytes = Long.parseLong(args[args.length - 1]);
       engine = Engine.builder().localHostname("127.0.0.1").metadataServer("P2PHANDSHAKE")
-          .protocol(args[0].equals("tcp") ? "tcp" : "shm,tcp")
+          .protocol(args[0].startsWith("tcp") ? "tcp" : "shm,tcp")
           .transferTimeout(Duration.ofSeconds(30)).start();
-      local = engine.allocate(bytes).address();
+      if (args[0].endsWith("-anon")) {
+        local = NativeMemory.mapAnonymous(bytes);
+        engine.register(local, bytes);
+      } else if (args[0].equals("shm-file")) {
+        try (FileChannel ch = FileChannel.open(Path.of(args[1]), StandardOpenOption.READ,
+            StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
+          MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
+          KEEP.add(mapped);
+          local = NativeMemory.addressOf(mapped);
+        }
+        engine.register(local, bytes);
+      } else {
+        local = engine.allocate(bytes).address();
+      }
       peerAddress = local;
     }
     out.println("READY " + engine.segmentName() + " " + peerAddress + " " + local);

@@ -44,4 +44,35 @@ class ShmByDefaultIT {
       assertEquals(2, engine.metrics().batchesVia("shm"));
     }
   }
+
+  /**
+   * With cross-memory attach turned off (as when the kernel refuses it), a same-host peer whose
+   * memory is a memory file is still reached through shm, and one with anonymous memory over TCP.
+   */
+  @Test
+  void withoutCrossMemoryAttachOnlyMemoryFilesGoThroughShm() throws Exception {
+    try (PeerProcess files = PeerProcess.start(List.of(), "tcp", Long.toString(8L << 20));
+        PeerProcess anonymous = PeerProcess.start(List.of(), "tcp-anon", Long.toString(8L << 20));
+        Engine engine = Engine.builder().localHostname("127.0.0.1").protocol("tcp")
+            .setting(ShmTransport.ATTACH_DISABLED, "true").start();
+        ManagedBuffer src = engine.allocate(8L << 20)) {
+      byte[] data = new byte[1 << 20];
+      new Random(5).nextBytes(data);
+      engine.write(src.address(), data, 0, data.length);
+      ShmTransport shm = (ShmTransport) engine.transport("shm");
+      for (PeerProcess target : List.of(files, anonymous)) {
+        engine.write(src.address(), data, 0, data.length);
+        assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment,
+            List.of(TransferRequest.write(src.address(), target.peerAddress, data.length)), "")));
+        engine.write(src.address(), new byte[data.length], 0, data.length);
+        assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment,
+            List.of(TransferRequest.read(src.address(), target.peerAddress, data.length)), "")));
+        assertArrayEquals(data, engine.read(src.address(), data.length));
+      }
+      assertEquals(2, engine.metrics().batchesVia("shm"), "the memory-file peer");
+      assertEquals(2, engine.metrics().batchesVia("tcp"), "the anonymous-memory peer");
+      assertEquals(2L << 20, shm.mappedBytes());
+      assertEquals(0, shm.attachBytes());
+    }
+  }
 }
