@@ -2,20 +2,30 @@ package io.te4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.te4j.api.ErrorCode;
+import io.te4j.api.TransferException;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
-import io.te4j.core.ManagedBuffer;
+import io.te4j.core.memory.ManagedMemory;
+import io.te4j.core.memory.NativeMemory;
 import io.te4j.core.transfer.Batch;
+import io.te4j.transport.cxl.CxlDevice;
+import io.te4j.transport.cxl.CxlTransport;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -28,16 +38,28 @@ import java.util.concurrent.atomic.LongAdder;
  * reports throughput, transfers per second and batch latency. With no {@code --mode} it runs both:
  * the target in a child JVM, the initiator here, on loopback with P2P metadata, and measures the
  * baselines (a raw Java socket copy, iperf3 when installed) in the same run.
+ *
+ * <p>With {@code --protocol cxl} both sides map one device ({@code --cxl-device PATH}, else {@code
+ * MC_CXL_DEV_PATH}): the target serves device offsets {@code [0, --buffer-size)} (remote-accessible
+ * memory of a cxl engine must lie inside the device), the initiator copies between that range and
+ * ordinary memory it registers local-only. {@code --verify} ends any run with a round trip (write a
+ * seeded pattern, read it back into cleared memory, compare) over the range the bench used.
  */
 final class BenchCommand {
   static final Set<String> OPTIONS = Set.of("mode", "operation", "protocol", "metadata-server",
       "local-server-name", "segment-id", "block-size", "batch-size", "threads", "duration",
-      "buffer-size", "baseline", "report-interval", "segment-file");
-  static final Set<String> FLAGS = Set.of("json", "exit-on-stdin-eof");
+      "buffer-size", "baseline", "report-interval", "segment-file", "cxl-device");
+  static final Set<String> FLAGS = Set.of("json", "exit-on-stdin-eof", "verify");
+
+  /** The reference's older builds read this name for the device; the cxl transport still does. */
+  private static final String LEGACY_DEV_PATH = "CXL_DEV_PATH";
+  private static final String SHM_DIR = "/dev/shm";
 
   private final Options o;
   private final PrintStream out;
   private final PrintStream err;
+  /** The device both sides map when the protocol is cxl, else null; set by {@link #run}. */
+  private String cxlDevice;
 
   BenchCommand(Options options, PrintStream out, PrintStream err) {
     this.o = options;
@@ -46,6 +68,16 @@ final class BenchCommand {
   }
 
   int run() throws Exception {
+    if (o.has("cxl-device") && !protocol().equals("cxl")) {
+      throw new Options.UsageException("--cxl-device goes with --protocol cxl, not "
+          + protocol());
+    }
+    if (protocol().equals("cxl")) {
+      cxlDevice = cxlDevicePath();
+      // The cxl provider only offers itself when the device is configured outside the engine
+      // (system property or environment); the engine setting alone would not start it.
+      System.setProperty(CxlTransport.DEV_PATH, cxlDevice);
+    }
     if (o.has("segment-file")) {
       // An NVMe-oF file segment needs no target process: this engine publishes it (P2P answers
       // its own keys) and drives it.
@@ -56,6 +88,7 @@ final class BenchCommand {
       case "target":
         return runTarget();
       case "initiator":
+        checkCxlDevice(false, 0);
         return runInitiator(o.get("segment-id", null), List.of());
       case "":
         return runBoth();
@@ -65,26 +98,127 @@ final class BenchCommand {
   }
 
   private Engine startEngine() {
-    return Engine.builder().localHostname(o.get("local-server-name", "127.0.0.1"))
+    Engine.Builder b = Engine.builder().localHostname(o.get("local-server-name", "127.0.0.1"))
         .metadataServer(o.get("metadata-server", "P2PHANDSHAKE"))
-        .protocol(protocol()).start();
+        .protocol(protocol());
+    if (cxlDevice != null) {
+      b.setting(CxlTransport.DEV_PATH, cxlDevice);
+    }
+    return b.start();
   }
 
   private String protocol() {
-    return o.get("protocol", o.has("segment-file") ? "nvmeof" : "tcp");
+    return o.get("protocol", o.has("segment-file") ? "nvmeof"
+        : o.has("cxl-device") ? "cxl" : "tcp");
   }
 
   private long bufferSize() {
     return o.size("buffer-size", 256L << 20);
   }
 
-  /** Serves a managed buffer until killed (or until stdin closes, for a child of {@link #runBoth}). */
+  /** {@code --cxl-device}, else {@code MC_CXL_DEV_PATH} (system property, then environment). */
+  private String cxlDevicePath() {
+    String path = o.get("cxl-device", null);
+    for (String name : List.of(CxlTransport.DEV_PATH, LEGACY_DEV_PATH)) {
+      if (path == null || path.isBlank()) {
+        path = System.getProperty(name, System.getenv(name));
+      }
+    }
+    if (path == null || path.isBlank()) {
+      throw new Options.UsageException("--protocol cxl needs a device: --cxl-device PATH or "
+          + CxlTransport.DEV_PATH + " (a DAX device such as /dev/dax0.0, or a file on /dev/shm "
+          + "standing in for one)");
+    }
+    return path;
+  }
+
+  /**
+   * Checks the cxl device before any engine maps it, so a mistake reads as one clear line. A
+   * missing file directly under /dev/shm is created sparse ({@code --buffer-size} bytes) when
+   * {@code create} is set (the two-process run, which deletes it again); anything else missing is
+   * an error: a DAX device is never invented.
+   *
+   * @param needed bytes the target serves from offset 0, or 0 when this side serves nothing
+   * @return true when this call created the file
+   * @throws TransferException DEVICE_NOT_FOUND when missing, INVALID_CONFIGURATION when too small
+   */
+  private boolean checkCxlDevice(boolean create, long needed) throws IOException {
+    if (cxlDevice == null) {
+      return false;
+    }
+    Path path = Path.of(cxlDevice);
+    boolean created = false;
+    if (!Files.exists(path)) {
+      Path parent = path.toAbsolutePath().getParent();
+      if (!create || parent == null || !parent.equals(Path.of(SHM_DIR))) {
+        throw new TransferException(ErrorCode.DEVICE_NOT_FOUND, "CXL device " + cxlDevice
+            + " (--cxl-device / " + CxlTransport.DEV_PATH + ") does not exist; te bench creates "
+            + "only a missing file directly under " + SHM_DIR + ", and only when it runs both "
+            + "sides");
+      }
+      try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
+        f.setLength(needed); // sparse: memory is used only where the bench writes
+      }
+      created = true;
+      err.println("created sparse " + needed + "-byte CXL stand-in " + cxlDevice
+          + " for this run");
+    }
+    if (needed > 0) {
+      long size;
+      // Opened the way the transport opens it (MC_CXL_DEV_SIZE, sysfs, file length), then let go.
+      try (CxlDevice d = CxlDevice.open(cxlDevice, configuredDeviceSize())) {
+        size = d.size();
+      } catch (RuntimeException e) {
+        if (created) {
+          Files.deleteIfExists(path);
+        }
+        throw e;
+      }
+      if (size < needed) {
+        throw new TransferException(ErrorCode.INVALID_CONFIGURATION, "CXL device " + cxlDevice
+            + " holds " + size + " bytes; the bench target serves --buffer-size " + needed
+            + " bytes of it: use a larger device or a smaller --buffer-size");
+      }
+    }
+    return created;
+  }
+
+  private static long configuredDeviceSize() {
+    String v = System.getProperty(CxlTransport.DEV_SIZE, System.getenv(CxlTransport.DEV_SIZE));
+    if (v == null || v.isBlank()) {
+      return 0;
+    }
+    try {
+      return Long.parseUnsignedLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new TransferException(ErrorCode.INVALID_CONFIGURATION, CxlTransport.DEV_SIZE
+          + " is not a byte count: " + v, e);
+    }
+  }
+
+  /**
+   * Serves a buffer until killed (or until stdin closes, for a child of {@link #runBoth}): a
+   * managed buffer, or with cxl device offsets {@code [0, --buffer-size)}.
+   */
   private int runTarget() throws Exception {
-    try (Engine engine = startEngine(); ManagedBuffer buffer = engine.allocate(bufferSize())) {
+    long size = bufferSize();
+    checkCxlDevice(false, size);
+    try (Engine engine = startEngine()) {
+      long address;
+      String where;
+      if (cxlDevice != null) {
+        address = cxlBase(engine);
+        engine.register(address, size);
+        where = "offsets [0, " + size + ") of " + cxlDevice;
+      } else {
+        address = engine.allocate(size).address(); // freed when the engine closes
+        where = "0x" + Long.toHexString(address);
+      }
+      // Touched once, so a read copies real memory rather than the kernel's shared zero page.
+      NativeMemory.fill(address, size, (byte) 0);
       out.println(engine.segmentName());
       out.flush();
-      err.println("target " + engine.segmentName() + " serving " + buffer.length()
-          + " bytes at 0x" + Long.toHexString(buffer.address()));
+      err.println("target " + engine.segmentName() + " serving " + size + " bytes at " + where);
       if (o.flag("exit-on-stdin-eof")) {
         while (System.in.read() >= 0) {
           // until the parent goes away
@@ -96,7 +230,23 @@ final class BenchCommand {
     return 0;
   }
 
+  /** This engine's mapping of the cxl device, from its descriptor. */
+  private static long cxlBase(Engine engine) {
+    return ((Number) engine.localDescriptor().attributes().get("cxl_base_addr")).longValue();
+  }
+
   private int runBoth() throws Exception {
+    boolean createdDevice = checkCxlDevice(true, bufferSize());
+    try {
+      return runBothWithDevice();
+    } finally {
+      if (createdDevice) {
+        Files.deleteIfExists(Path.of(cxlDevice));
+      }
+    }
+  }
+
+  private int runBothWithDevice() throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -107,12 +257,18 @@ final class BenchCommand {
     cmd.add("--mode");
     cmd.add("target");
     cmd.add("--exit-on-stdin-eof");
-    for (String name : List.of("protocol", "metadata-server", "local-server-name",
-        "buffer-size")) {
+    cmd.add("--protocol");
+    cmd.add(protocol());
+    for (String name : List.of("metadata-server", "local-server-name", "buffer-size")) {
       if (o.has(name)) {
         cmd.add("--" + name);
         cmd.add(o.get(name, ""));
       }
+    }
+    if (cxlDevice != null) {
+      // Named explicitly: it may have come from this process's properties, not the environment.
+      cmd.add("--cxl-device");
+      cmd.add(cxlDevice);
     }
     Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     try {
@@ -129,6 +285,7 @@ final class BenchCommand {
       child.getOutputStream().close();
       if (!child.waitFor(10, TimeUnit.SECONDS)) {
         child.destroyForcibly();
+        child.waitFor(10, TimeUnit.SECONDS); // the device file is deleted only after it is gone
       }
     }
   }
@@ -152,19 +309,50 @@ final class BenchCommand {
           + ") exceeds --buffer-size " + buffer);
     }
     Result r;
-    try (Engine engine = startEngine(); ManagedBuffer local = engine.allocate(buffer)) {
+    long verified = -1;
+    long anonymous = 0;
+    Engine engine = startEngine();
+    try {
+      long local;
+      if (cxlDevice != null) {
+        // A cxl engine publishes only memory inside the device, and managed arenas are
+        // remote-accessible: the source/destination is plain memory registered local-only.
+        anonymous = NativeMemory.mapAnonymous(buffer);
+        engine.register(anonymous, buffer, ManagedMemory.LOCATION, false);
+        local = anonymous;
+      } else {
+        local = engine.allocate(buffer).address(); // freed when the engine closes
+      }
+      // Touched once, so a write copies real memory rather than the kernel's shared zero page.
+      NativeMemory.fill(local, buffer, (byte) 0x5a);
       if (o.has("segment-file")) {
         NvmeofCommand.publishBenchSegment(engine, o.get("segment-file", ""), perThread * threads);
       }
       var buffers = engine.segment(segment).buffers();
-      long remote = buffers.isEmpty() ? 0 : buffers.get(0).address();
-      if (remote == 0 && !o.has("segment-file")) {
+      if (buffers.isEmpty() && !o.has("segment-file")) {
         err.println("segment " + segment + " has no buffer");
         return 1;
       }
-      r = drive(engine, segment, op, local.address(), remote, block, batchSize, threads, seconds);
+      // With cxl the address is a device offset, and 0 is a valid one.
+      long remote = buffers.isEmpty() ? 0 : buffers.get(0).address();
+      r = drive(engine, segment, op, local, remote, block, batchSize, threads, seconds);
+      if (o.flag("verify")) {
+        verified = verify(engine, segment, local, remote, block, perThread * threads);
+      }
+    } finally {
+      engine.close();
+      if (anonymous != 0) {
+        NativeMemory.unmap(anonymous, buffer); // after close: no copy can touch it any more
+      }
     }
     ObjectNode json = r.toJson(protocol(), op, block, batchSize, threads);
+    if (cxlDevice != null) {
+      json.put("cxl_device", cxlDevice);
+    }
+    if (o.flag("verify")) {
+      json.put("verified", verified >= 0);
+      json.put("verified_bytes", Math.max(0, verified));
+    }
     for (String b : baselines) {
       String name = b.trim().toLowerCase(Locale.ROOT);
       if (name.equals("socket")) {
@@ -184,7 +372,68 @@ final class BenchCommand {
     } else {
       out.println(human(json));
     }
-    return r.errors == 0 ? 0 : 1;
+    return r.errors == 0 && (verified >= 0 || !o.flag("verify")) ? 0 : 1;
+  }
+
+  /**
+   * The round trip of {@code --verify}: writes a seeded pattern from {@code local} over the first
+   * {@code span} bytes of the target, clears {@code local}, reads the span back and compares.
+   *
+   * @return bytes verified, or -1 (with the reason on stderr) when a transfer failed or a byte
+   *     differed
+   */
+  private long verify(Engine engine, String segment, long local, long remote, long block,
+      long span) {
+    final int chunk = (int) Math.min(span, 1 << 20);
+    final long seed = System.nanoTime();
+    byte[] expected = new byte[chunk];
+    for (long off = 0; off < span; off += chunk) {
+      int n = (int) Math.min(chunk, span - off);
+      pattern(seed, off, expected, n);
+      NativeMemory.write(local + off, expected, 0, n);
+    }
+    for (TransferOpcode op : new TransferOpcode[] {TransferOpcode.WRITE, TransferOpcode.READ}) {
+      if (op == TransferOpcode.READ) {
+        NativeMemory.fill(local, span, (byte) 0);
+      }
+      List<TransferRequest> requests = new ArrayList<>();
+      for (long off = 0; off < span; off += block) {
+        requests.add(new TransferRequest(op, local + off, remote + off, Math.min(block,
+            span - off)));
+      }
+      Batch b = engine.submit(segment, requests, protocol());
+      TransferState s = engine.await(b);
+      engine.freeBatch(b.id());
+      if (s != TransferState.COMPLETED) {
+        err.println("verify: " + op + " batch " + s + ": " + b.errorMessage());
+        return -1;
+      }
+    }
+    byte[] got = new byte[chunk];
+    for (long off = 0; off < span; off += chunk) {
+      int n = (int) Math.min(chunk, span - off);
+      pattern(seed, off, expected, n);
+      NativeMemory.read(local + off, got, 0, n);
+      int at = Arrays.mismatch(expected, 0, n, got, 0, n);
+      if (at >= 0) {
+        err.println("verify: byte " + (off + at) + " of the target came back as " + got[at]
+            + ", " + expected[at] + " was written");
+        return -1;
+      }
+    }
+    return span;
+  }
+
+  /** The verify pattern for the chunk at {@code offset}: reproducible from the seed alone. */
+  private static void pattern(long seed, long offset, byte[] into, int n) {
+    Random rnd = new Random(seed ^ (offset * 0x9E3779B97F4A7C15L));
+    if (n == into.length) {
+      rnd.nextBytes(into);
+    } else {
+      byte[] part = new byte[n];
+      rnd.nextBytes(part);
+      System.arraycopy(part, 0, into, 0, n);
+    }
   }
 
   private static TransferOpcode opcode(String s) {
@@ -270,7 +519,8 @@ final class BenchCommand {
   private static String human(ObjectNode j) {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT,
-        "%s %s: block %d B, batch %d, %d threads, %.1f s%n", j.get("protocol").asText(),
+        "%s%s %s: block %d B, batch %d, %d threads, %.1f s%n", j.get("protocol").asText(),
+        j.has("cxl_device") ? " (" + j.get("cxl_device").asText() + ")" : "",
         j.get("operation").asText(), j.get("block_size").asLong(), j.get("batch_size").asInt(),
         j.get("threads").asInt(), j.get("duration_s").asDouble()));
     sb.append(String.format(Locale.ROOT, "throughput  %.3f GB/s, %.0f transfers/s, %d errors%n",
@@ -280,6 +530,12 @@ final class BenchCommand {
         "batch latency (us)  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f%n",
         lat.get("p50").asDouble(), lat.get("p90").asDouble(), lat.get("p99").asDouble(),
         lat.get("p999").asDouble(), lat.get("max").asDouble()));
+    if (j.has("verified")) {
+      sb.append(j.get("verified").asBoolean()
+          ? String.format(Locale.ROOT, "verified  %d bytes written and read back intact%n",
+              j.get("verified_bytes").asLong())
+          : String.format(Locale.ROOT, "verified  FAILED: the bytes read back differ%n"));
+    }
     if (j.has("baseline_socket_gbps")) {
       sb.append(String.format(Locale.ROOT, "raw Java socket copy  %.3f GB/s  (engine = %.2fx)%n",
           j.get("baseline_socket_gbps").asDouble(), j.get("ratio_to_socket").asDouble()));

@@ -1,31 +1,87 @@
 package io.te4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The runnable JAR, as the README's quick start runs it: a real bench between two JVMs. */
 class CliIT {
   private static Result te(String... args) throws Exception {
+    return te(Map.of(), args);
+  }
+
+  /**
+   * Runs the JAR with {@code env} changed ({@code ""} removes a variable); MC_CXL_DEV_PATH is
+   * removed unless {@code env} names it, so the caller's shell cannot pick a device.
+   */
+  private static Result te(Map<String, String> env, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--enable-native-access=ALL-UNNAMED", "-jar", System.getProperty("te.cli.jar")));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    byte[] out = p.getInputStream().readAllBytes();
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "te " + String.join(" ", args) + " hung");
-    return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    Path errFile = Files.createTempFile("te4j-cli-err-", ".txt");
+    try {
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(errFile.toFile());
+      pb.environment().remove("MC_CXL_DEV_PATH");
+      pb.environment().remove("CXL_DEV_PATH");
+      env.forEach((k, v) -> {
+        if (v.isEmpty()) {
+          pb.environment().remove(k);
+        } else {
+          pb.environment().put(k, v);
+        }
+      });
+      Process p = pb.start();
+      byte[] out = p.getInputStream().readAllBytes();
+      assertTrue(p.waitFor(120, TimeUnit.SECONDS), "te " + String.join(" ", args) + " hung");
+      return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8),
+          Files.readString(errFile));
+    } finally {
+      Files.deleteIfExists(errFile);
+    }
   }
 
-  private record Result(int exit, String out) {}
+  private record Result(int exit, String out, String err) {}
+
+  /** A path on /dev/shm for a CXL stand-in, unique to this JVM; deleted if it exists. */
+  private static Path shmPath(String tag) throws Exception {
+    Path p = Path.of("/dev/shm", "te4j-cli-" + ProcessHandle.current().pid() + "-" + tag);
+    Files.deleteIfExists(p);
+    return p;
+  }
+
+  private static Path sparseFile(String tag, long size) throws Exception {
+    Path p = shmPath(tag);
+    try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+      f.setLength(size);
+    }
+    return p;
+  }
+
+  private static void assertCxlRun(Result r, String op, Path device) throws Exception {
+    assertEquals(0, r.exit(), r.out() + r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertEquals("cxl", j.get("protocol").asText(), r.out());
+    assertEquals(op, j.get("operation").asText());
+    assertEquals(device.toString(), j.get("cxl_device").asText());
+    assertTrue(j.get("gbps").asDouble() > 0, r.out());
+    assertTrue(j.get("transfers_per_sec").asLong() > 0, r.out());
+    assertTrue(j.get("batches").asLong() > 0, r.out());
+    assertEquals(0, j.get("errors").asLong(), r.out());
+  }
 
   @Test
   void benchWithoutModeRunsTargetAndInitiatorAndPrintsJson() throws Exception {
@@ -40,6 +96,93 @@ class CliIT {
       assertEquals(0, j.get("errors").asLong());
       assertTrue(j.get("batch_latency_us").get("p99").asDouble() > 0);
       assertTrue(j.get("baseline_socket_gbps").asDouble() > 0);
+    }
+  }
+
+  /**
+   * {@code te bench --protocol cxl}: target in a child JVM serving the first 16 MiB of a sparse
+   * /dev/shm file, initiator here; {@code --verify} round-trips a pattern, and the file itself
+   * holds it afterwards: every block of the span the bench used, and nothing beyond it.
+   */
+  @Test
+  void cxlBenchWritesThroughTheDeviceFile() throws Exception {
+    long size = 16L << 20;
+    long block = 64L << 10;
+    long span = 2 * 8 * block; // threads x batch-size x block-size
+    Path device = sparseFile("cxl", size);
+    try {
+      Result r = te("bench", "--protocol", "cxl", "--cxl-device", device.toString(), "--duration",
+          "1", "--block-size", "64K", "--batch-size", "8", "--buffer-size", "16M", "--baseline",
+          "none", "--json", "--verify");
+      assertCxlRun(r, "write", device);
+      JsonNode j = new ObjectMapper().readTree(r.out());
+      assertTrue(j.get("verified").asBoolean(), r.out() + r.err());
+      assertEquals(span, j.get("verified_bytes").asLong());
+      assertTrue(Files.exists(device), "a device te did not create is left in place");
+      byte[] file = Files.readAllBytes(device);
+      assertEquals(size, file.length);
+      for (long at = 0; at < span; at += block) {
+        boolean written = false;
+        for (int i = 0; i < block && !written; i++) {
+          written = file[(int) (at + i)] != 0;
+        }
+        assertTrue(written, "the device file's block at " + at + " holds what was sent");
+      }
+      int stray = Arrays.mismatch(file, (int) span, (int) size, new byte[(int) (size - span)], 0,
+          (int) (size - span));
+      assertEquals(-1, stray, "byte " + (span + stray) + " lies outside what the bench used");
+    } finally {
+      Files.deleteIfExists(device);
+    }
+  }
+
+  /** MC_CXL_DEV_PATH names the device; a missing one under /dev/shm lives only for the run. */
+  @Test
+  void cxlDeviceFromEnvironmentIsCreatedForTheRunAndRemoved() throws Exception {
+    Path device = shmPath("env");
+    try {
+      Result r = te(Map.of("MC_CXL_DEV_PATH", device.toString()), "bench", "--protocol", "cxl",
+          "--operation", "read", "--duration", "1", "--block-size", "64K", "--batch-size", "8",
+          "--buffer-size", "16M", "--baseline", "none", "--json", "--verify");
+      assertCxlRun(r, "read", device);
+      assertTrue(new ObjectMapper().readTree(r.out()).get("verified").asBoolean(), r.out());
+      assertTrue(r.err().contains("created sparse"), r.err());
+      assertFalse(Files.exists(device), "the stand-in te created is deleted after the run");
+    } finally {
+      Files.deleteIfExists(device);
+    }
+  }
+
+  @Test
+  void cxlWithoutAUsableDeviceFailsWithAClearMessage() throws Exception {
+    Result none = te("bench", "--protocol", "cxl", "--duration", "1", "--baseline", "none");
+    assertEquals(2, none.exit(), none.err());
+    assertTrue(none.err().contains("--cxl-device") && none.err().contains("MC_CXL_DEV_PATH"),
+        none.err());
+    assertEquals("", none.out());
+
+    Path small = sparseFile("small", 1L << 20);
+    try {
+      Result tooSmall = te("bench", "--protocol", "cxl", "--cxl-device", small.toString(),
+          "--buffer-size", "16M", "--duration", "1", "--baseline", "none");
+      assertEquals(1, tooSmall.exit(), tooSmall.err());
+      assertTrue(tooSmall.err().contains("holds 1048576 bytes")
+          && tooSmall.err().contains("--buffer-size"), tooSmall.err());
+      assertEquals(1L << 20, Files.size(small), "an existing device is never resized");
+    } finally {
+      Files.deleteIfExists(small);
+    }
+
+    Path elsewhere = Files.createTempDirectory("te4j-cli-").resolve("no-such-device");
+    try {
+      Result missing = te("bench", "--cxl-device", elsewhere.toString(), "--duration", "1",
+          "--baseline", "none");
+      assertEquals(1, missing.exit(), missing.err());
+      assertTrue(missing.err().contains(elsewhere + " (--cxl-device / MC_CXL_DEV_PATH) does not "
+          + "exist"), missing.err());
+      assertFalse(Files.exists(elsewhere), "only /dev/shm stand-ins are created");
+    } finally {
+      Files.deleteIfExists(elsewhere.getParent());
     }
   }
 

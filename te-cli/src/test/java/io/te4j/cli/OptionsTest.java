@@ -37,6 +37,10 @@ class OptionsTest {
         new java.io.PrintStream(err));
     assertEquals(2, rc);
     assertTrue(err.toString().contains("--mode"), err.toString());
+    err.reset();
+    assertEquals(2, Main.run(new String[] {"bench", "--protocol", "shm", "--cxl-device",
+        "/dev/shm/x"}, System.out, new java.io.PrintStream(err)));
+    assertTrue(err.toString().contains("--cxl-device goes with --protocol cxl"), err.toString());
     assertEquals(2, Main.run(new String[] {"frobnicate"}, System.out,
         new java.io.PrintStream(new java.io.ByteArrayOutputStream())));
   }
