@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
  * The memory copies of the cxl and shm transports. With {@code libte4jcxl} (the module's {@code
  * linux-x86_64} classifier JAR, loaded by {@link NativeLibraries}) large copies use non-temporal
  * stores and {@link #writeBack} writes cache lines back with {@code clwb}/{@code clflushopt}/{@code
- * clflush} plus a fence. Without it copies go to libc's {@code memmove} through {@link
- * NativeMemory} and {@link #writeBack} is only a full fence: correct between processes of one host
+ * clflush} plus a fence. Without it copies are Java bulk copies between direct-buffer views of the
+ * memory ({@link #javaCopy}) and {@link #writeBack} is only a full fence: correct between processes of one host
  * (caches are coherent), not enough for a CXL device shared by several hosts without hardware
  * coherence. The probe runs once; why the library is absent is kept and logged once.
  *
@@ -54,7 +54,7 @@ public final class CopyRoutines {
           + "stores", (features & 1) != 0, (features & 2) != 0, (features & 4) != 0,
           64 << (features >> 8));
     } else {
-      LOG.warn("libte4jcxl not used, copies fall back to libc memmove without cache write-back: {}",
+      LOG.warn("libte4jcxl not used, copies fall back to Java bulk copies without cache write-back: {}",
           cause.getMessage());
     }
   }
@@ -91,7 +91,7 @@ public final class CopyRoutines {
         Lib.te4jcxl_copy(dst, src, length);
       }
     } else {
-      NativeMemory.copy(dst, src, length);
+      javaCopy(dst, src, length);
     }
   }
 
@@ -106,7 +106,7 @@ public final class CopyRoutines {
     if (CAUSE == null) {
       Lib.te4jcxl_copy_wb(dst, src, length);
     } else {
-      NativeMemory.copy(dst, src, length);
+      javaCopy(dst, src, length);
       java.lang.invoke.VarHandle.fullFence();
     }
   }
@@ -134,7 +134,7 @@ public final class CopyRoutines {
     for (int i = 0; i < count; i++) {
       long length = p.getLong(32L * i + 16);
       if (length > 0) {
-        NativeMemory.copy(p.getLong(32L * i), p.getLong(32L * i + 8), length);
+        javaCopy(p.getLong(32L * i), p.getLong(32L * i + 8), length);
       }
     }
     java.lang.invoke.VarHandle.fullFence();
@@ -148,6 +148,19 @@ public final class CopyRoutines {
    */
   public static long benchMemcpy(long dst, long src, long length, long iterations, long span) {
     return CAUSE == null ? Lib.te4jcxl_bench_memcpy(dst, src, length, iterations, span) : -1;
+  }
+
+  /**
+   * The copy used without the library: a bulk {@code put} between direct-buffer views of the two
+   * ranges (the JDK's own copy loop), in pieces of at most 1 GiB. Allocates two views per piece.
+   */
+  static void javaCopy(long dst, long src, long length) {
+    long done = 0;
+    while (done < length) {
+      int piece = (int) Math.min(length - done, 1L << 30);
+      NativeMemory.view(dst + done, piece).put(NativeMemory.view(src + done, piece));
+      done += piece;
+    }
   }
 
   /** Direct mapping of libte4jcxl. */

@@ -16,8 +16,8 @@ class CopyRoutinesTest {
   }
 
   @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-  void copiesAreExactAtEverySizeAndAlignment(boolean withWriteBack) {
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"copy", "writeBack", "java"})
+  void copiesAreExactAtEverySizeAndAlignment(String routine) {
     int max = (2 << 20) + 256;
     long src = NativeMemory.mapAnonymous(max + 128);
     long dst = NativeMemory.mapAnonymous(max + 128);
@@ -31,8 +31,10 @@ class CopyRoutinesTest {
             rnd.nextBytes(data);
             NativeMemory.write(src + srcOff, data, 0, size);
             NativeMemory.fill(dst, max + 128, (byte) 0x55);
-            if (withWriteBack) {
+            if (routine.equals("writeBack")) {
               CopyRoutines.copyAndWriteBack(dst + dstOff, src + srcOff, size);
+            } else if (routine.equals("java")) {
+              CopyRoutines.javaCopy(dst + dstOff, src + srcOff, size);
             } else {
               CopyRoutines.copy(dst + dstOff, src + srcOff, size);
               CopyRoutines.writeBack(dst + dstOff, size);
