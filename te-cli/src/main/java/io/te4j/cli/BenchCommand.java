@@ -74,9 +74,6 @@ final class BenchCommand {
     }
     if (protocol().equals("cxl")) {
       cxlDevice = cxlDevicePath();
-      // The cxl provider only offers itself when the device is configured outside the engine
-      // (system property or environment); the engine setting alone would not start it.
-      System.setProperty(CxlTransport.DEV_PATH, cxlDevice);
     }
     if (o.has("segment-file")) {
       // An NVMe-oF file segment needs no target process: this engine publishes it (P2P answers

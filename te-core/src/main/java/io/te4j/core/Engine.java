@@ -173,15 +173,27 @@ public final class Engine implements AutoCloseable {
         primaryProtocol, rpcServer.port(), config.metadataServer());
   }
 
+  /** A provider the engine was not asked for by name: started when available and configured. */
+  private static boolean startable(TransportProvider p, TransportContext ctx) {
+    if (!p.isAvailable()) {
+      LOG.info("transport {} not started: {}", p.name(), p.unavailabilityCause());
+      return false;
+    }
+    if (!p.isConfigured(ctx)) {
+      LOG.info("transport {} not started: not configured", p.name());
+      return false;
+    }
+    return true;
+  }
+
   private void startTransports() {
     String wanted = config.protocol();
+    TransportContext ctx = new EngineTransportContext();
     List<TransportProvider> chosen = new ArrayList<>();
     if (wanted.equals("auto")) {
       for (TransportProvider p : new java.util.LinkedHashSet<>(transportProviders.values())) {
-        if (p.isAvailable()) {
+        if (startable(p, ctx)) {
           chosen.add(p);
-        } else {
-          LOG.info("transport {} not started: {}", p.name(), p.unavailabilityCause());
         }
       }
       if (chosen.isEmpty()) {
@@ -198,17 +210,12 @@ public final class Engine implements AutoCloseable {
       }
     }
     for (TransportProvider p : new java.util.LinkedHashSet<>(transportProviders.values())) {
-      if (p.startsAlongside() && !chosen.contains(p)) {
-        if (p.isAvailable()) {
-          chosen.add(p);
-        } else {
-          LOG.info("transport {} not started: {}", p.name(), p.unavailabilityCause());
-        }
+      if (p.startsAlongside() && !chosen.contains(p) && startable(p, ctx)) {
+        chosen.add(p);
       }
     }
     primaryProtocol = chosen.get(0).name();
     SegmentDescriptor.Builder b = SegmentDescriptor.builder(segmentName, primaryProtocol);
-    TransportContext ctx = new EngineTransportContext();
     for (TransportProvider p : chosen) {
       p.ensureAvailability();
       Transport t = p.create(ctx);

@@ -32,6 +32,16 @@ public interface TransportProvider extends Availability {
   }
 
   /**
+   * Whether this engine's settings give the transport what it needs to start (a device path, for
+   * instance). The engine starts a provider it was not asked for by name ({@code protocol auto},
+   * {@link #startsAlongside()}) only when this holds; named explicitly, the transport's {@link
+   * Transport#start} says what is missing. The default: nothing is needed.
+   */
+  default boolean isConfigured(TransportContext context) {
+    return true;
+  }
+
+  /**
    * Creates a transport for one engine. Called only when {@link #isAvailable()}.
    *
    * @throws io.te4j.api.TransferException when set-up fails

@@ -6,10 +6,11 @@ import io.te4j.api.spi.TransportContext;
 import io.te4j.api.spi.TransportProvider;
 
 /**
- * Finds the {@code cxl} transport. Available on Linux when {@code MC_CXL_DEV_PATH} (or the older
- * {@code CXL_DEV_PATH}) is set as a system property or environment variable, so that {@code
- * protocol auto} does not start it on machines without a device; the device itself is opened when
- * an engine starts the transport. Kill switch {@code -Dte4j.transport.cxl.disabled=true}.
+ * Finds the {@code cxl} transport. Available on Linux; configured for an engine whose settings
+ * name a device ({@code MC_CXL_DEV_PATH}, or the older {@code CXL_DEV_PATH}: an engine setting,
+ * system property or environment variable), so that {@code protocol auto} does not start it on
+ * machines without one. The device is opened when an engine starts the transport. Kill switch
+ * {@code -Dte4j.transport.cxl.disabled=true}.
  */
 public final class CxlTransportProvider implements TransportProvider {
   private static final Throwable CAUSE = probe("cxl");
@@ -38,18 +39,18 @@ public final class CxlTransportProvider implements TransportProvider {
 
   @Override
   public Throwable unavailabilityCause() {
-    if (CAUSE != null) {
-      return CAUSE;
-    }
-    // Read each time: the device is configuration, which may be set after class loading.
+    return CAUSE;
+  }
+
+  @Override
+  public boolean isConfigured(TransportContext context) {
     for (String name : new String[] {CxlTransport.DEV_PATH, "CXL_DEV_PATH"}) {
-      String v = System.getProperty(name, System.getenv(name));
+      String v = context.setting(name);
       if (v != null && !v.isBlank()) {
-        return null;
+        return true;
       }
     }
-    return new IllegalStateException(CxlTransport.DEV_PATH + " is not set (system property or "
-        + "environment): no CXL device to map");
+    return false;
   }
 
   @Override

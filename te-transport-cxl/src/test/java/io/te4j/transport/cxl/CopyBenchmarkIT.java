@@ -55,7 +55,7 @@ class CopyBenchmarkIT {
     try {
       for (boolean writeBack : new boolean[] {true, false}) {
         System.setProperty(CxlTransport.WRITEBACK, writeBack ? "1" : "0");
-        try (PeerProcess t = PeerProcess.start(List.of("-D" + CxlTransport.DEV_PATH + "=" + dev),
+        try (PeerProcess t = PeerProcess.start(List.of(),
             "cxl", dev.toString(), "0", Long.toString(BUF));
             Engine e = CxlFiles.engine(dev, "cxl")) {
           long local = CxlFiles.base(e) + BUF;

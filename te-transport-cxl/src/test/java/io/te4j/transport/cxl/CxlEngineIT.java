@@ -3,6 +3,7 @@ package io.te4j.transport.cxl;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.api.BufferDescriptor;
 import io.te4j.api.ErrorCode;
@@ -146,6 +147,21 @@ class CxlEngineIT {
       assertArrayEquals(expectLocal, mine, "local memory after the batch");
     } finally {
       NativeMemory.unmap(local, 16 * MIB);
+      Files.deleteIfExists(dev);
+    }
+  }
+
+  /** protocol auto starts cxl only for an engine whose settings name a device. */
+  @Test
+  void autoStartsCxlOnlyWhenADeviceIsConfigured() throws Exception {
+    Path dev = CxlFiles.device("auto", 16 * MIB);
+    try (Engine without = Engine.builder().localHostname("127.0.0.1").protocol("auto").start();
+        Engine with = Engine.builder().localHostname("127.0.0.1").protocol("auto")
+            .setting(CxlTransport.DEV_PATH, dev.toString()).start()) {
+      assertTrue(!without.transportNames().contains("cxl"), without.transportNames().toString());
+      assertTrue(with.transportNames().contains("cxl"), with.transportNames().toString());
+      assertEquals(dev.toString(), with.localDescriptor().attributes().get("cxl_name"));
+    } finally {
       Files.deleteIfExists(dev);
     }
   }

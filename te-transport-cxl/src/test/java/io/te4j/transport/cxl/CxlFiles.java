@@ -23,8 +23,6 @@ final class CxlFiles {
 
   /** An engine running the cxl transport on {@code device}. */
   static Engine engine(Path device, String protocol) {
-    // The provider is available only when a device is configured outside the engine.
-    System.setProperty(CxlTransport.DEV_PATH, device.toString());
     return Engine.builder().localHostname("127.0.0.1").metadataServer("P2PHANDSHAKE")
         .protocol(protocol).transferTimeout(Duration.ofSeconds(30))
         .setting(CxlTransport.DEV_PATH, device.toString()).start();

@@ -22,8 +22,8 @@ class CxlPairIT extends SameHostPairSuite {
   @Override
   void startPair() throws Exception {
     device = CxlFiles.device("pair", 256L << 20);
-    target = PeerProcess.start(
-        java.util.List.of("-D" + CxlTransport.DEV_PATH + "=" + device), "cxl", device.toString(), "0", Long.toString(BUFFER));
+    target = PeerProcess.start(java.util.List.of(), "cxl", device.toString(), "0",
+        Long.toString(BUFFER));
     engine = CxlFiles.engine(device, "cxl");
     local = CxlFiles.base(engine) + (128L << 20);
     engine.register(local, BUFFER);

@@ -23,7 +23,7 @@ class NativeFallbackIT {
         .filter(e -> !Files.exists(Path.of(e, "META-INF/native/linux-x86_64/libte4jcxl.so")))
         .collect(Collectors.joining(File.pathSeparator));
     try (PeerProcess p = PeerProcess.launch(cp,
-        List.of("-D" + CxlTransport.DEV_PATH + "=" + dev), FallbackMain.class.getName(),
+        List.of(), FallbackMain.class.getName(),
         dev.toString())) {
       assertEquals("READY false true", p.ready, "library absent, transfers intact");
       String cause = p.nextLine(30);
