@@ -33,7 +33,7 @@ class FaultIT {
         pending.add(initiator.submit(target.segment, List.of(
             TransferRequest.write(src.address(), target.bufferAddress, 8L << 20)), ""));
       }
-      target.kill();
+      target.jvm.kill();
       long killedAt = System.nanoTime();
       int completed = 0;
       int failed = 0;

@@ -163,7 +163,7 @@ abstract class PairConformanceSuite {
     engine.writeBytesToBuffer(local, data, data.length);
     assertEquals(0, engine.transferSync(target.segment, local, remote + (8L << 20), data.length,
         TransferOpcode.WRITE, new TransferNotify("n1", "hello")));
-    String line = target.nextLine(10);
+    String line = target.jvm.nextLine(Duration.ofSeconds(10));
     assertEquals("NOTIFY n1 hello", line);
   }
 

@@ -30,29 +30,24 @@ class EtcdCrashIT {
       String name = EtcdEngines.uniqueName();
       List<String> keys = List.of(KEYS.segmentKey(name), KEYS.rpcMetaKey(name));
       BlockingQueue<String> changes = new LinkedBlockingQueue<>();
-      try (AutoCloseable w = observer.watch(KEYS.prefix(), changes::add)) {
-        Process child = startChild(etcd.metadataServer(), name);
-        try {
-          for (String k : keys) {
-            assertTrue(observer.get(k).isPresent(), k + " published by the child");
-          }
-          child.destroyForcibly(); // SIGKILL: no close, no revoke
-          assertTrue(child.waitFor(10, TimeUnit.SECONDS));
-          long killed = System.nanoTime();
-          // The keys go when the lease expires: TTL after the last keep-alive, checked by etcd.
-          long bound = TimeUnit.SECONDS.toNanos(TTL_SECONDS + 4);
-          for (String k : keys) {
-            while (observer.get(k).isPresent()) {
-              long left = bound - (System.nanoTime() - killed);
-              assertTrue(left > 0, k + " still there " + (TTL_SECONDS + 4) + " s after the kill");
-              changes.poll(left, TimeUnit.NANOSECONDS); // woken by the DELETE event
-            }
-          }
-          long goneMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
-          System.out.println("keys of a SIGKILLed engine vanished after " + goneMillis + " ms");
-        } finally {
-          child.destroyForcibly();
+      try (AutoCloseable w = observer.watch(KEYS.prefix(), changes::add);
+          ChildJvm child = startChild(etcd.metadataServer(), name)) {
+        for (String k : keys) {
+          assertTrue(observer.get(k).isPresent(), k + " published by the child");
         }
+        assertTrue(child.kill()); // SIGKILL: no close, no revoke
+        long killed = System.nanoTime();
+        // The keys go when the lease expires: TTL after the last keep-alive, checked by etcd.
+        long bound = TimeUnit.SECONDS.toNanos(TTL_SECONDS + 4);
+        for (String k : keys) {
+          while (observer.get(k).isPresent()) {
+            long left = bound - (System.nanoTime() - killed);
+            assertTrue(left > 0, k + " still there " + (TTL_SECONDS + 4) + " s after the kill");
+            changes.poll(left, TimeUnit.NANOSECONDS); // woken by the DELETE event
+          }
+        }
+        long goneMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+        System.out.println("keys of a SIGKILLed engine vanished after " + goneMillis + " ms");
       }
     }
   }
@@ -95,7 +90,7 @@ class EtcdCrashIT {
   }
 
   /** An {@link EtcdEngineMain} in a child JVM, started and read until READY (at most 60 s). */
-  private static Process startChild(String metadata, String name) throws Exception {
+  private static ChildJvm startChild(String metadata, String name) throws Exception {
     return ChildJvm.start(EtcdEngineMain.class,
         List.of("-Xmx128m", "-D" + EtcdStoreConfig.LEASE_TTL_SECONDS + "=" + TTL_SECONDS),
         List.of(metadata, name), "READY " + name, Duration.ofSeconds(60));

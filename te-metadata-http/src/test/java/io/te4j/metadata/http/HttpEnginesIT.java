@@ -174,9 +174,8 @@ class HttpEnginesIT {
     try (HttpMetadataServer expiring = HttpMetadataServer.start("127.0.0.1", 0, "/metadata", ttl)) {
       String u = "http://127.0.0.1:" + expiring.port() + "/metadata";
       String name = uniqueName();
-      Process p = ChildJvm.start(EngineMain.class, List.of("-Xmx256m"), List.of(u, name),
-          "READY " + name, Duration.ofSeconds(60));
-      try {
+      try (ChildJvm child = ChildJvm.start(EngineMain.class, List.of("-Xmx256m"),
+          List.of(u, name), "READY " + name, Duration.ofSeconds(60))) {
         String ram = "mooncake/ram/" + name;
         String rpc = "mooncake/rpc_meta/" + name;
         // Alive for two TTLs and more: its refresh keeps both keys.
@@ -186,8 +185,7 @@ class HttpEnginesIT {
           assertEquals(200, get(u, rpc).statusCode(), "live engine's rpc_meta expired");
           Thread.sleep(200);
         }
-        p.destroyForcibly(); // SIGKILL: no close, no DELETE
-        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        assertTrue(child.kill()); // SIGKILL: no close, no DELETE
         long killed = System.nanoTime();
         long deadline = killed + TimeUnit.SECONDS.toNanos(15);
         while (get(u, ram).statusCode() == 200 || get(u, rpc).statusCode() == 200) {
@@ -200,9 +198,6 @@ class HttpEnginesIT {
             .protocol("tcp").start()) {
           assertEquals(200, get(u, rpc).statusCode());
         }
-      } finally {
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
       }
     }
   }

@@ -165,11 +165,8 @@ class ZkEngineIT {
   void killedEnginesNodesVanishWithinTheSessionTimeout() throws Exception {
     Engine a = engine(uniqueName());
     String name = uniqueName();
-    Process child = startChild("zk://" + server.connectString(), name, "2000");
-    open.add(() -> {
-      child.destroyForcibly();
-      child.waitFor(10, TimeUnit.SECONDS);
-    });
+    ChildJvm child = startChild("zk://" + server.connectString(), name, "2000");
+    open.add(child);
     String seg = "/mooncake/ram/" + name;
     String rpc = "/mooncake/rpc_meta/" + name;
     assertTrue(plain.holder(seg) > 0 && plain.holder(rpc) > 0, "child published its nodes");
@@ -178,8 +175,7 @@ class ZkEngineIT {
     assertEquals(1, d.buffers().size());
 
     long killedAt = System.nanoTime();
-    child.destroyForcibly();
-    assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+    assertTrue(child.kill());
     plain.await(Duration.ofSeconds(10), "killed engine's nodes gone",
         () -> plain.holder(seg) == -1 && plain.holder(rpc) == -1);
     long goneMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
@@ -340,7 +336,7 @@ class ZkEngineIT {
 
   // ------------------------------------------------------------------ child JVM
 
-  private static Process startChild(String metadata, String name, String sessionTimeoutMs)
+  private static ChildJvm startChild(String metadata, String name, String sessionTimeoutMs)
       throws IOException, InterruptedException {
     return ChildJvm.start(ZkTargetMain.class,
         List.of("-Xmx256m", "-D" + ZkConfig.SESSION_TIMEOUT_MS + "=" + sessionTimeoutMs),

@@ -3,11 +3,14 @@ package io.te4j.transport.cxl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.te4j.testkit.ChildJvm;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -19,17 +22,16 @@ class NativeFallbackIT {
   @Test
   void transportWorksAndSaysWhyWithoutTheLibrary() throws Exception {
     Path dev = CxlFiles.device("fallback", 64L << 20);
-    String cp = Arrays.stream(PeerProcess.classPath().split(File.pathSeparator))
+    String cp = Arrays.stream(ChildJvm.classPath().split(File.pathSeparator))
         .filter(e -> !Files.exists(Path.of(e, "META-INF/native/linux-x86_64/libte4jcxl.so")))
         .collect(Collectors.joining(File.pathSeparator));
-    try (PeerProcess p = PeerProcess.launch(cp,
-        List.of(), FallbackMain.class.getName(),
-        dev.toString())) {
-      assertEquals("READY false true", p.ready, "library absent, transfers intact");
-      String cause = p.nextLine(30);
+    try (PeerProcess p = PeerProcess.launch(cp, List.of(), FallbackMain.class, dev.toString())) {
+      assertEquals("READY false true", p.jvm.readyLine(), "library absent, transfers intact");
+      String cause = p.jvm.nextLine(Duration.ofSeconds(30));
       assertTrue(cause != null && cause.contains("libte4jcxl.so not found"), cause);
-      p.process.waitFor();
-      String log = Files.readString(p.log.toPath());
+      // FallbackMain ends by itself; once it has, its log is complete.
+      assertTrue(p.jvm.process().waitFor(60, TimeUnit.SECONDS), "FallbackMain did not end");
+      String log = p.jvm.stderr();
       assertTrue(log.contains("libte4jcxl not used"), log);
     } finally {
       Files.deleteIfExists(dev);

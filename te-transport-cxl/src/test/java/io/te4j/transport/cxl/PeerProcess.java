@@ -1,120 +1,50 @@
 package io.te4j.transport.cxl;
 
-import java.io.BufferedReader;
-import java.io.File;
+import io.te4j.testkit.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
-/** A {@link PeerMain} (or another main) in a child JVM: started, talked to, killed. */
+/**
+ * A {@link PeerMain} (or another main) in a {@link ChildJvm}, with the words of its {@code READY
+ * <segment> <address peers use> <local address>} line parsed.
+ */
 final class PeerProcess implements AutoCloseable {
-  final Process process;
+  /** The peer's JVM: its later lines, its stdin, kill. */
+  final ChildJvm jvm;
   final String segment;
   final long peerAddress;
   final long localAddress;
-  final File log;
-  /** The READY line as printed. */
-  final String ready;
-  private final BlockingQueue<String> lines;
 
-  private PeerProcess(Process process, File log, BlockingQueue<String> lines, String ready) {
-    this.process = process;
-    this.log = log;
-    this.lines = lines;
-    this.ready = ready;
-    String[] f = ready.split(" ");
+  private PeerProcess(ChildJvm jvm) {
+    this.jvm = jvm;
+    // FallbackMain prints other words after READY: what is not an address stays 0.
+    String[] f = jvm.readyLine().split(" ");
     this.segment = f.length > 1 ? f[1] : null;
     this.peerAddress = f.length > 2 && f[2].matches("\\d+") ? Long.parseLong(f[2]) : 0;
     this.localAddress = f.length > 3 && f[3].matches("\\d+") ? Long.parseLong(f[3]) : 0;
   }
 
+  /** Starts a {@link PeerMain} with {@code args} on the test class path. */
   static PeerProcess start(List<String> jvmArgs, String... args)
       throws IOException, InterruptedException {
-    return launch(classPath(), jvmArgs, PeerMain.class.getName(), args);
+    return launch(ChildJvm.classPath(), jvmArgs, PeerMain.class, args);
   }
 
   /** Starts {@code mainClass} and waits (60 s at most) for its first line, which must be READY. */
-  static PeerProcess launch(String classPath, List<String> jvmArgs, String mainClass,
+  static PeerProcess launch(String classPath, List<String> jvmArgs, Class<?> mainClass,
       String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx256m");
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("--enable-native-access=ALL-UNNAMED");
-    cmd.addAll(jvmArgs);
-    cmd.add("-cp");
-    cmd.add(classPath);
-    cmd.add(mainClass);
-    cmd.addAll(List.of(args));
-    File log = File.createTempFile("te4j-cxl-peer-", ".log");
-    log.deleteOnExit();
-    Process p = new ProcessBuilder(cmd).redirectError(log).start();
-    BlockingQueue<String> queue = new LinkedBlockingQueue<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          queue.add(line);
-        }
-      } catch (IOException e) {
-        // process gone
-      }
-    }, "peer-stdout");
-    reader.setDaemon(true);
-    reader.start();
-    String first = queue.poll(60, TimeUnit.SECONDS);
-    if (first == null || !first.startsWith("READY")) {
-      p.destroyForcibly();
-      throw new IllegalStateException("peer did not start: " + first + "; see " + log);
-    }
-    return new PeerProcess(p, log, queue, first);
+    List<String> options = new ArrayList<>();
+    options.add("-Xmx256m"); // room for an engine; several peers run beside the test JVM
+    options.addAll(jvmArgs);
+    return new PeerProcess(ChildJvm.start(classPath, mainClass, options, List.of(args), "READY",
+        Duration.ofSeconds(60)));
   }
 
-  /** Sends one line to the child's stdin. */
-  void send(String line) throws IOException {
-    OutputStream o = process.getOutputStream();
-    o.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-    o.flush();
-  }
-
-  /** The next line printed, or null after {@code seconds}. */
-  String nextLine(long seconds) throws InterruptedException {
-    return lines.poll(seconds, TimeUnit.SECONDS);
-  }
-
-  /** SIGKILL, as a crash would. */
-  void kill() throws InterruptedException {
-    process.destroyForcibly();
-    process.waitFor(10, TimeUnit.SECONDS);
-  }
-
+  /** Closes the peer's stdin (it exits by itself), then kills it if it lingers. */
   @Override
   public void close() {
-    try {
-      process.getOutputStream().close();
-    } catch (IOException e) {
-      // already gone
-    }
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  static String classPath() {
-    String cp = System.getProperty("surefire.test.class.path");
-    return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
+    jvm.close();
   }
 }

@@ -87,8 +87,8 @@ abstract class SameHostPairSuite {
   }
 
   private long targetCrc(long offset, int length) throws Exception {
-    target.send("CRC " + offset + " " + length);
-    String line = target.nextLine(30);
+    target.jvm.send("CRC " + offset + " " + length);
+    String line = target.jvm.nextLine(Duration.ofSeconds(30));
     assertNotNull(line, "target answered");
     assertTrue(line.startsWith("CRC "), line);
     return Long.parseLong(line.substring(4));
@@ -217,7 +217,7 @@ abstract class SameHostPairSuite {
     assertEquals(TransferState.COMPLETED,
         run(TransferRequest.write(local, remote + (8L << 20), data.length)).state());
     engine.notify(target.segment, new TransferNotify("n1", "hello"));
-    assertEquals("NOTIFY n1 hello", target.nextLine(10));
+    assertEquals("NOTIFY n1 hello", target.jvm.nextLine(Duration.ofSeconds(10)));
   }
 
   @Test
@@ -256,7 +256,7 @@ abstract class SameHostPairSuite {
         }));
       }
       Thread.sleep(200);
-      target.kill();
+      target.jvm.kill();
       afterTargetDied();
       stop.set(true);
       assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
