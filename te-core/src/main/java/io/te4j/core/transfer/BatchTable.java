@@ -47,11 +47,29 @@ public final class BatchTable {
     if (requests.isEmpty()) {
       throw new TransferException(ErrorCode.INVALID_ARGUMENT, "no requests");
     }
+    Handover h = HANDOVER.get();
+    if (h.busy) {
+      h = new Handover(); // re-entered from a completion callback on this thread: rare
+    }
+    h.busy = true;
+    try {
+      return submit(targetName, target, transport, requests, memory, timeoutNanos,
+          failureListener, h);
+    } finally {
+      h.clear();
+      h.busy = false;
+    }
+  }
+
+  private Batch submit(String targetName, SegmentDescriptor target, Transport transport,
+      List<TransferRequest> requests, MemoryRegistry memory, long timeoutNanos,
+      Batch.SliceFailureListener failureListener, Handover h) {
     long sliceMax = Math.max(1, transport.maxSliceBytes());
-    MemoryRegion[] regions = new MemoryRegion[requests.size()];
+    int n = requests.size();
+    MemoryRegion[] regions = h.regions(n);
     int sliceCount = 0;
     long totalBytes = 0;
-    for (int i = 0; i < regions.length; i++) {
+    for (int i = 0; i < n; i++) {
       TransferRequest r = requests.get(i);
       if (r.length() == 0) {
         continue; // completes locally, no round trip
@@ -79,21 +97,12 @@ public final class BatchTable {
     metrics.batchSubmitted(transport.name());
     // The count is set before the first slice leaves: a slice may finish before the next is cut.
     batch.expectSlices(sliceCount, totalBytes);
-    Handover h = HANDOVER.get();
-    if (h.busy) {
-      h = new Handover(); // re-entered from a completion callback on this thread: rare
-    }
-    h.busy = true;
-    try {
-      for (int i = 0; i < regions.length; i++) {
-        if (regions[i] != null) {
-          cutAndSubmit(batch, requests.get(i), regions[i], target, sliceMax, transport, h);
-        }
+    for (int i = 0; i < n; i++) {
+      if (regions[i] != null) {
+        cutAndSubmit(batch, requests.get(i), regions[i], target, sliceMax, transport, h);
       }
-      h.flush(transport);
-    } finally {
-      h.busy = false;
     }
+    h.flush(transport);
     return batch;
   }
 
@@ -102,11 +111,33 @@ public final class BatchTable {
 
   private static final ThreadLocal<Handover> HANDOVER = ThreadLocal.withInitial(Handover::new);
 
-  /** A submitting thread's array of slices on their way to the transport. */
+  /**
+   * A submitting thread's scratch space: the requests' regions, and slices on their way to the
+   * transport. Reused, so a batch allocates neither.
+   */
   private static final class Handover {
     final TransferSlice[] slices = new TransferSlice[HANDOVER_SLICES];
+    private MemoryRegion[] regions = new MemoryRegion[64];
+    private int regionsUsed;
     int count;
     boolean busy;
+
+    /** A cleared array of at least {@code n} regions. */
+    MemoryRegion[] regions(int n) {
+      if (regions.length < n) {
+        regions = new MemoryRegion[Math.max(n, regions.length * 2)];
+      }
+      regionsUsed = n;
+      return regions;
+    }
+
+    /** Drops references, so nothing of a batch stays reachable from the thread. */
+    void clear() {
+      java.util.Arrays.fill(regions, 0, regionsUsed, null);
+      regionsUsed = 0;
+      java.util.Arrays.fill(slices, 0, count, null);
+      count = 0;
+    }
 
     void add(TransferSlice s, Transport transport) {
       slices[count++] = s;
