@@ -56,6 +56,8 @@ public final class ShmTransport extends MemoryCopyTransport {
   static final String HOST_ID = "shm_host_id";
   static final String PID = "shm_pid";
   static final String PID_START = "shm_pid_start";
+  /** Setting that turns cross-memory attach off: only memory files are used, else TCP. */
+  public static final String ATTACH_DISABLED = "te4j.shm.attach.disabled";
   /** Buffer attributes: the memory file a peer maps, the buffer's offset in it, its inode. */
   static final String FILE = "shm_file";
   static final String FILE_OFFSET = "shm_file_offset";
@@ -65,6 +67,16 @@ public final class ShmTransport extends MemoryCopyTransport {
 
   private final ConcurrentHashMap<String, Peer> peers = new ConcurrentHashMap<>();
   private final ThreadLocal<IoVectors> iovecs = ThreadLocal.withInitial(IoVectors::new);
+  /** Peers dropped since the watcher last looked, whose pidfds it must close. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Peer> retiredPidfds =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final boolean attachDisabled;
+  private final LongAdder attachBytes = new LongAdder();
+  private final LongAdder mappedBytes = new LongAdder();
+  private final Object watcherLock = new Object();
+  private Thread watcher;
+  private final String hostId = HostIdentity.get();
+  private final int pid = Sys.getpid();
 
   /** A thread's two {@code struct iovec}s (local, remote) for cross-memory attach. */
   private static final class IoVectors {
@@ -74,15 +86,6 @@ public final class ShmTransport extends MemoryCopyTransport {
     final java.nio.ByteBuffer buffer =
         memory.getByteBuffer(0, 40).order(java.nio.ByteOrder.nativeOrder());
   }
-  /** Setting that turns cross-memory attach off: only memory files are used, else TCP. */
-  public static final String ATTACH_DISABLED = "te4j.shm.attach.disabled";
-  private final boolean attachDisabled;
-  private final LongAdder attachBytes = new LongAdder();
-  private final LongAdder mappedBytes = new LongAdder();
-  private final Object watcherLock = new Object();
-  private Thread watcher;
-  private final String hostId = HostIdentity.get();
-  private final int pid = Sys.getpid();
 
   /** A target process as last verified, and its buffers mapped here. */
   private static final class Peer {
@@ -214,7 +217,6 @@ public final class ShmTransport extends MemoryCopyTransport {
         base.localKeys(), attrs);
   }
 
-
   @Override
   public void forget(String segmentName) {
     Peer p = peers.remove(segmentName);
@@ -223,12 +225,6 @@ public final class ShmTransport extends MemoryCopyTransport {
     }
   }
 
-
-
-  /**
-   * Checks the slice's target range; a copy into a mapped buffer goes into {@code batch}, any
-   * other is done now by cross-memory attach; a slice that cannot go is failed.
-   */
   @Override
   void copied(long bytes) {
     mappedBytes.add(bytes);
@@ -239,6 +235,10 @@ public final class ShmTransport extends MemoryCopyTransport {
     return ErrorCode.TRANSFER_FAILED;
   }
 
+  /**
+   * Checks the slice's target range; a copy into a mapped buffer goes into {@code batch}, any
+   * other is done now by cross-memory attach; a slice that cannot go is failed.
+   */
   @Override
   void stage(TransferSlice slice, CopyBatch batch) {
     SegmentDescriptor target = slice.target();
@@ -568,10 +568,6 @@ public final class ShmTransport extends MemoryCopyTransport {
       }
     }
   }
-
-  /** Peers dropped since the watcher last looked, whose pidfds it must close. */
-  private final java.util.concurrent.ConcurrentLinkedQueue<Peer> retiredPidfds =
-      new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   private void closeRetiredPidfds() {
     for (Peer p; (p = retiredPidfds.poll()) != null; ) {
