@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
@@ -19,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class NvmeofIoUringTest {
   @Test
   void theLibraryBuiltByThisModuleLoadsFromTheClassPath() {
-    assumeTrue(NativeLibraries.platform().equals("linux-x86_64"), "built for linux-x86_64 only");
+    assertEquals("linux-x86_64", NativeLibraries.platform(), "the library is built for linux-x86_64 only");
     assertNull(NvmeofIoUring.libraryFailure(), () -> "libte4jnvmeof.so did not load: "
         + NvmeofIoUring.libraryFailure());
     assertEquals(UringNative.ABI_VERSION, UringNative.te4j_nvmeof_abi_version());
@@ -74,7 +73,8 @@ class NvmeofIoUringTest {
 
   @Test
   void aTransportOnIoUringHasNoFallbackCauseAndStopsItsRingThreadOnClose() throws Exception {
-    assumeTrue(NvmeofIoUring.isAvailable(), () -> "" + NvmeofIoUring.unavailabilityCause());
+    assertTrue(NvmeofIoUring.isAvailable(), () -> "io_uring unavailable here: "
+        + NvmeofIoUring.unavailabilityCause());
     TestContext ctx = new TestContext(new TestMemory());
     NvmeofTransport t = new NvmeofTransport(ctx);
     t.start(SegmentDescriptor.builder("h:1", "nvmeof"));

@@ -2,7 +2,6 @@ package io.te4j.transport.tcp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
@@ -122,10 +121,10 @@ class HotPathAllocationTest {
 
   @Test
   void dataPathAllocatesNothingPerSlice() throws Exception {
-    assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
+    assertTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
     com.sun.management.ThreadMXBean mx =
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    assumeTrue(mx.isThreadAllocatedMemorySupported());
+    assertTrue(mx.isThreadAllocatedMemorySupported(), "per-thread allocation counters");
     mx.setThreadAllocatedMemoryEnabled(true);
 
     TestMemory targetMemory = new TestMemory();
