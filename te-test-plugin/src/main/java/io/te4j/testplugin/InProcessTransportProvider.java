@@ -13,11 +13,6 @@ public final class InProcessTransportProvider implements TransportProvider {
   }
 
   @Override
-  public boolean isAvailable() {
-    return unavailabilityCause() == null;
-  }
-
-  @Override
   public Throwable unavailabilityCause() {
     return Availability.killSwitch("transport", InProcessTransport.NAME);
   }

@@ -10,8 +10,13 @@ import io.te4j.api.TransferException;
  * for.
  */
 public interface Availability {
-  /** True when this provider can create working instances on this machine. */
-  boolean isAvailable();
+  /**
+   * True when this provider can create working instances on this machine: by default, when
+   * {@link #unavailabilityCause()} gives no cause.
+   */
+  default boolean isAvailable() {
+    return unavailabilityCause() == null;
+  }
 
   /** Why {@link #isAvailable()} is false, or null when it is true. */
   Throwable unavailabilityCause();

@@ -21,11 +21,6 @@ public final class EtcdMetadataStoreProvider implements MetadataStoreProvider {
     return SCHEME;
   }
 
-  @Override
-  public boolean isAvailable() {
-    return unavailabilityCause() == null;
-  }
-
   /** Only the kill switch can make this provider unavailable; it is read on every call. */
   @Override
   public Throwable unavailabilityCause() {

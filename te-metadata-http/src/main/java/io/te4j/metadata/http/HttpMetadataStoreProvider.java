@@ -35,11 +35,6 @@ public class HttpMetadataStoreProvider implements MetadataStoreProvider {
     return scheme;
   }
 
-  @Override
-  public final boolean isAvailable() {
-    return unavailabilityCause() == null;
-  }
-
   /**
    * Only a kill switch can make this provider unavailable: {@code te4j.metadata.http.disabled}
    * for both schemes, {@code te4j.metadata.https.disabled} for https alone. Read on every call.

@@ -20,11 +20,6 @@ public final class P2pMetadataStoreProvider implements MetadataStoreProvider {
     return SCHEME;
   }
 
-  @Override
-  public boolean isAvailable() {
-    return unavailabilityCause() == null;
-  }
-
   /** Only the kill switch can make this provider unavailable; it is read on every call. */
   @Override
   public Throwable unavailabilityCause() {

@@ -24,11 +24,6 @@ public final class ZkMetadataStoreProvider implements MetadataStoreProvider {
     return SCHEME;
   }
 
-  @Override
-  public boolean isAvailable() {
-    return unavailabilityCause() == null;
-  }
-
   /** The kill switch (read on every call), else why the libraries could not be loaded. */
   @Override
   public Throwable unavailabilityCause() {

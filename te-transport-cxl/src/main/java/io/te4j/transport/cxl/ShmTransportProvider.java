@@ -55,11 +55,6 @@ public final class ShmTransportProvider implements TransportProvider {
   }
 
   @Override
-  public boolean isAvailable() {
-    return CAUSE == null;
-  }
-
-  @Override
   public Throwable unavailabilityCause() {
     return CAUSE;
   }

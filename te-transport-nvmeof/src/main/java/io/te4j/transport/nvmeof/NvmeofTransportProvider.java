@@ -21,11 +21,6 @@ public final class NvmeofTransportProvider implements TransportProvider {
   }
 
   @Override
-  public boolean isAvailable() {
-    return unavailabilityCause() == null;
-  }
-
-  @Override
   public Throwable unavailabilityCause() {
     return Availability.killSwitch("transport", "nvmeof");
   }

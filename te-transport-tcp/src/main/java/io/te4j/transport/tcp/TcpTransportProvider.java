@@ -19,11 +19,6 @@ public final class TcpTransportProvider implements TransportProvider {
   }
 
   @Override
-  public boolean isAvailable() {
-    return unavailabilityCause() == null;
-  }
-
-  @Override
   public Throwable unavailabilityCause() {
     return Availability.killSwitch("transport", "tcp");
   }
