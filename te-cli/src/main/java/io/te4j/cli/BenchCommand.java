@@ -8,6 +8,7 @@ import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
+import io.te4j.core.config.Settings;
 import io.te4j.core.memory.ManagedMemory;
 import io.te4j.core.memory.NativeMemory;
 import io.te4j.core.transfer.Batch;
@@ -51,8 +52,8 @@ final class BenchCommand {
       "buffer-size", "baseline", "report-interval", "segment-file", "cxl-device");
   static final Set<String> FLAGS = Set.of("json", "exit-on-stdin-eof", "verify");
 
-  /** The reference's older builds read this name for the device; the cxl transport still does. */
-  private static final String LEGACY_DEV_PATH = "CXL_DEV_PATH";
+  /** System properties, then the environment: where the engine's settings come from too. */
+  private static final Settings SYSTEM_SETTINGS = Settings.withSystem(java.util.Map.of());
   private static final String SHM_DIR = "/dev/shm";
 
   private final Options o;
@@ -116,12 +117,10 @@ final class BenchCommand {
   /** {@code --cxl-device}, else {@code MC_CXL_DEV_PATH} (system property, then environment). */
   private String cxlDevicePath() {
     String path = o.get("cxl-device", null);
-    for (String name : List.of(CxlTransport.DEV_PATH, LEGACY_DEV_PATH)) {
-      if (path == null || path.isBlank()) {
-        path = System.getProperty(name, System.getenv(name));
-      }
-    }
     if (path == null || path.isBlank()) {
+      path = CxlDevice.configuredPath(SYSTEM_SETTINGS::get);
+    }
+    if (path == null) {
       throw new Options.UsageException("--protocol cxl needs a device: --cxl-device PATH or "
           + CxlTransport.DEV_PATH + " (a DAX device such as /dev/dax0.0, or a file on /dev/shm "
           + "standing in for one)");
@@ -163,7 +162,7 @@ final class BenchCommand {
     if (needed > 0) {
       long size;
       // Opened the way the transport opens it (MC_CXL_DEV_SIZE, sysfs, file length), then let go.
-      try (CxlDevice d = CxlDevice.open(cxlDevice, configuredDeviceSize())) {
+      try (CxlDevice d = CxlDevice.open(cxlDevice, CxlDevice.configuredSize(SYSTEM_SETTINGS::get))) {
         size = d.size();
       } catch (RuntimeException e) {
         if (created) {
@@ -180,18 +179,6 @@ final class BenchCommand {
     return created;
   }
 
-  private static long configuredDeviceSize() {
-    String v = System.getProperty(CxlTransport.DEV_SIZE, System.getenv(CxlTransport.DEV_SIZE));
-    if (v == null || v.isBlank()) {
-      return 0;
-    }
-    try {
-      return Long.parseUnsignedLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw new TransferException(ErrorCode.INVALID_CONFIGURATION, CxlTransport.DEV_SIZE
-          + " is not a byte count: " + v, e);
-    }
-  }
 
   /**
    * Serves a buffer until killed (or until stdin closes, for a child of {@link #runBoth}): a

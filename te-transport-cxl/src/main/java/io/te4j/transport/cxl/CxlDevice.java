@@ -25,6 +25,39 @@ public final class CxlDevice implements AutoCloseable {
   }
 
   /**
+   * The device path the settings name: {@code MC_CXL_DEV_PATH}, else the reference's older {@code
+   * CXL_DEV_PATH}; null when neither is set.
+   */
+  public static String configuredPath(java.util.function.Function<String, String> settings) {
+    return setting(settings, CxlTransport.DEV_PATH, "CXL_DEV_PATH");
+  }
+
+  /**
+   * The device size the settings give ({@code MC_CXL_DEV_SIZE}, else {@code CXL_DEV_SIZE}), or 0
+   * when neither is set (then {@link #open} finds it).
+   *
+   * @throws TransferException INVALID_CONFIGURATION when it is not a byte count
+   */
+  public static long configuredSize(java.util.function.Function<String, String> settings) {
+    String text = setting(settings, CxlTransport.DEV_SIZE, "CXL_DEV_SIZE");
+    try {
+      return text == null ? 0 : Long.parseUnsignedLong(text.trim());
+    } catch (NumberFormatException e) {
+      throw new TransferException(ErrorCode.INVALID_CONFIGURATION, CxlTransport.DEV_SIZE
+          + " is not a byte count: " + text, e);
+    }
+  }
+
+  private static String setting(java.util.function.Function<String, String> settings,
+      String name, String legacy) {
+    String v = settings.apply(name);
+    if (v == null || v.isBlank()) {
+      v = settings.apply(legacy);
+    }
+    return v == null || v.isBlank() ? null : v;
+  }
+
+  /**
    * Opens and maps {@code path}.
    *
    * @param configuredSize bytes to map, or 0 to take the size from sysfs (a DAX character device:

@@ -77,19 +77,12 @@ public final class CxlTransport extends MemoryCopyTransport {
 
   @Override
   public void start(SegmentDescriptor.Builder localDescriptor) {
-    String path = setting(DEV_PATH, "CXL_DEV_PATH");
-    if (path == null || path.isBlank()) {
+    String path = CxlDevice.configuredPath(context::setting);
+    if (path == null) {
       throw new TransferException(ErrorCode.INVALID_CONFIGURATION,
           "the cxl transport needs " + DEV_PATH + " (a DAX device or a file on /dev/shm)");
     }
-    String sizeText = setting(DEV_SIZE, "CXL_DEV_SIZE");
-    long size;
-    try {
-      size = sizeText == null || sizeText.isBlank() ? 0 : Long.parseUnsignedLong(sizeText.trim());
-    } catch (NumberFormatException e) {
-      throw new TransferException(ErrorCode.INVALID_CONFIGURATION, DEV_SIZE + " is not a byte count: "
-          + sizeText, e);
-    }
+    long size = CxlDevice.configuredSize(context::setting);
     writeBack = !"0".equals(context.setting(WRITEBACK));
     primary = "cxl".equals(localDescriptor.build().protocol());
     CxlDevice d = CxlDevice.open(path, size);
@@ -100,11 +93,6 @@ public final class CxlTransport extends MemoryCopyTransport {
         Long.toHexString(d.base()), d.size(), writeBack ? "on" : "off",
         CopyRoutines.isNativeAvailable() ? "yes"
             : "no (" + CopyRoutines.unavailabilityCause().getMessage() + ")");
-  }
-
-  private String setting(String name, String legacy) {
-    String v = context.setting(name);
-    return v != null ? v : context.setting(legacy);
   }
 
   /**

@@ -33,25 +33,15 @@ public final class CxlTransportProvider implements TransportProvider {
   }
 
   @Override
-  public boolean isAvailable() {
-    return unavailabilityCause() == null;
-  }
-
-  @Override
   public Throwable unavailabilityCause() {
     return CAUSE;
   }
 
   @Override
   public boolean isConfigured(TransportContext context) {
-    for (String name : new String[] {CxlTransport.DEV_PATH, "CXL_DEV_PATH"}) {
-      String v = context.setting(name);
-      if (v != null && !v.isBlank()) {
-        return true;
-      }
-    }
-    return false;
+    return CxlDevice.configuredPath(context::setting) != null;
   }
+
 
   @Override
   public Transport create(TransportContext context) {
