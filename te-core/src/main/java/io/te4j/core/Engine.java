@@ -25,7 +25,6 @@ import io.te4j.core.inject.EngineModule;
 import io.te4j.core.json.JsonCodec;
 import io.te4j.core.memory.ManagedMemory;
 import io.te4j.core.memory.MemoryRegistryImpl;
-import io.te4j.core.memory.NativeMemory;
 import io.te4j.core.memory.RegisteredRegion;
 import io.te4j.core.metadata.MetadataLocation;
 import io.te4j.core.metadata.SegmentResolver;
@@ -36,6 +35,7 @@ import io.te4j.core.topology.TopologyDiscovery;
 import io.te4j.core.transfer.Batch;
 import io.te4j.core.transfer.BatchTable;
 import io.te4j.core.transfer.TransferMetrics;
+import io.te4j.nativelib.NativeMemory;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -174,9 +174,10 @@ public final class Engine implements AutoCloseable {
   }
 
   /** A provider the engine was not asked for by name: started when available and configured. */
-  private static boolean startable(TransportProvider p, TransportContext ctx) {
-    if (!p.isAvailable()) {
-      LOG.info("transport {} not started: {}", p.name(), p.unavailabilityCause());
+  private boolean startable(TransportProvider p, TransportContext ctx) {
+    Throwable cause = p.availability().unavailabilityCause(config.settings());
+    if (cause != null) {
+      LOG.info("transport {} not started: {}", p.name(), cause.getMessage());
       return false;
     }
     if (!p.isConfigured(ctx)) {
@@ -217,7 +218,7 @@ public final class Engine implements AutoCloseable {
     primaryProtocol = chosen.get(0).name();
     SegmentDescriptor.Builder b = SegmentDescriptor.builder(segmentName, primaryProtocol);
     for (TransportProvider p : chosen) {
-      p.ensureAvailability();
+      ensureAvailable("transport " + p.name(), p.availability());
       Transport t = p.create(ctx);
       closeables.add(t);
       try {
@@ -249,8 +250,17 @@ public final class Engine implements AutoCloseable {
           "no metadata store for scheme '" + loc.scheme() + "' (" + config.metadataServer()
               + "); installed: " + storeProviders.keySet());
     }
-    p.ensureAvailability();
+    ensureAvailable("metadata store " + p.scheme(), p.availability());
     return p.create(loc.location(), new EngineStoreContext());
+  }
+
+  /** TRANSPORT_UNAVAILABLE with the cause when the provider cannot work for this engine. */
+  private void ensureAvailable(String what, io.te4j.api.spi.Availability availability) {
+    Throwable cause = availability.unavailabilityCause(config.settings());
+    if (cause != null) {
+      throw new TransferException(ErrorCode.TRANSPORT_UNAVAILABLE,
+          what + " is unavailable: " + cause.getMessage(), cause);
+    }
   }
 
   private ThreadFactory threads(String role) {
@@ -710,7 +720,7 @@ public final class Engine implements AutoCloseable {
     Set<String> out = new TreeSet<>();
     io.te4j.core.inject.ProviderRegistry.transports(Engine.class.getClassLoader())
         .forEach((name, p) -> {
-          if (p.isAvailable()) {
+          if (p.availability().isAvailable()) {
             out.add(name);
           }
         });

@@ -1,6 +1,5 @@
 package io.te4j.testplugin;
 
-import io.te4j.api.spi.Availability;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
 import io.te4j.api.spi.TransportProvider;
@@ -10,11 +9,6 @@ public final class InProcessTransportProvider implements TransportProvider {
   @Override
   public String name() {
     return InProcessTransport.NAME;
-  }
-
-  @Override
-  public Throwable unavailabilityCause() {
-    return Availability.killSwitch("transport", InProcessTransport.NAME);
   }
 
   @Override

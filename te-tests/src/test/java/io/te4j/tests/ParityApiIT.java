@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
 import io.te4j.core.TransferEngine;
-import io.te4j.core.memory.NativeMemory;
+import io.te4j.nativelib.NativeMemory;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

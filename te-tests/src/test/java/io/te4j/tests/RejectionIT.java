@@ -9,7 +9,7 @@ import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
-import io.te4j.core.memory.NativeMemory;
+import io.te4j.nativelib.NativeMemory;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;

@@ -6,20 +6,28 @@ import io.te4j.api.TransferException;
 /**
  * The availability contract of every provider: probe once, keep why it failed, say so on demand.
  * A provider whose native library, device or driver is missing is still found by {@code
- * ServiceLoader}; it answers {@code false} here and the engine reports the cause when it is asked
- * for.
+ * ServiceLoader}; its availability says {@code false} and the engine reports the cause when asked.
+ * {@link ProbedAvailability} is the implementation providers use.
  */
 public interface Availability {
   /**
-   * True when this provider can create working instances on this machine: by default, when
-   * {@link #unavailabilityCause()} gives no cause.
+   * True when instances can work on this machine: by default, when {@link #unavailabilityCause()}
+   * gives no cause.
    */
   default boolean isAvailable() {
     return unavailabilityCause() == null;
   }
 
-  /** Why {@link #isAvailable()} is false, or null when it is true. */
+  /** Why {@link #isAvailable()} is false, or null when it is true (system settings). */
   Throwable unavailabilityCause();
+
+  /**
+   * Why the provider cannot work for an engine whose settings are {@code settings} (a kill switch
+   * set on its builder counts), or null. The default ignores the settings.
+   */
+  default Throwable unavailabilityCause(SettingSource settings) {
+    return unavailabilityCause();
+  }
 
   /**
    * Returns normally when available.
@@ -27,27 +35,10 @@ public interface Availability {
    * @throws TransferException with {@link ErrorCode#TRANSPORT_UNAVAILABLE} and the cause otherwise
    */
   default void ensureAvailability() {
-    if (!isAvailable()) {
-      Throwable cause = unavailabilityCause();
+    Throwable cause = unavailabilityCause();
+    if (cause != null) {
       throw new TransferException(
-          ErrorCode.TRANSPORT_UNAVAILABLE,
-          getClass().getSimpleName() + " is unavailable: "
-              + (cause == null ? "no reason given" : cause.getMessage()),
-          cause);
+          ErrorCode.TRANSPORT_UNAVAILABLE, "unavailable: " + cause.getMessage(), cause);
     }
-  }
-
-  /**
-   * The kill switch shared by every provider: the system property {@code te4j.<kind>.<name>.disabled}
-   * set to {@code true} makes the provider unavailable with a cause naming the property.
-   *
-   * @return the cause to report, or null when the switch is off
-   */
-  static Throwable killSwitch(String kind, String name) {
-    String property = "te4j." + kind + "." + name + ".disabled";
-    if (Boolean.getBoolean(property)) {
-      return new UnsupportedOperationException("disabled by -D" + property + "=true");
-    }
-    return null;
   }
 }

@@ -6,9 +6,17 @@ package io.te4j.api.spi;
  * {@link #scheme()} matches the metadata connection string: {@code p2p} for {@code P2PHANDSHAKE},
  * {@code etcd} for {@code etcd://...} and bare {@code host:port}, {@code zk}, {@code http}.
  */
-public interface MetadataStoreProvider extends Availability {
+public interface MetadataStoreProvider {
   /** The URI scheme this provider serves. */
   String scheme();
+
+  /**
+   * Whether the store can work here: a {@link ProbedAvailability} with kind {@code metadata}, so
+   * that {@code te4j.metadata.<scheme>.disabled} switches it off. The default has only the switch.
+   */
+  default Availability availability() {
+    return ProbedAvailability.always("metadata", scheme());
+  }
 
   /**
    * Connects to the store.

@@ -7,9 +7,18 @@ import java.util.Set;
  * META-INF/services/io.te4j.api.spi.TransportProvider}. The engine picks providers by {@link
  * #name()} (or an alias) from its configuration.
  */
-public interface TransportProvider extends Availability {
+public interface TransportProvider {
   /** The protocol name this provider's transport speaks, e.g. {@code tcp}. */
   String name();
+
+  /**
+   * Whether the transport can work on this machine, and why not: a {@link ProbedAvailability} with
+   * kind {@code transport}, so that {@code te4j.transport.<name>.disabled} switches it off. The
+   * default has no probe, only the kill switch.
+   */
+  default Availability availability() {
+    return ProbedAvailability.always("transport", name());
+  }
 
   /** Other names that select this provider (the CUDA transport answers to {@code nvlink}). */
   default Set<String> aliases() {
@@ -42,7 +51,7 @@ public interface TransportProvider extends Availability {
   }
 
   /**
-   * Creates a transport for one engine. Called only when {@link #isAvailable()}.
+   * Creates a transport for one engine. Called only when {@link #availability()} says it is available.
    *
    * @throws io.te4j.api.TransferException when set-up fails
    */

@@ -1,13 +1,15 @@
 package io.te4j.core.config;
 
+import io.te4j.api.spi.SettingSource;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * Where named settings come from: explicit values first (a builder's, a test's), then a system
- * property of the same name, then the environment variable. One lookup order for the whole engine.
+ * Where an engine's settings come from: explicit values first (a builder's, a test's), then {@link
+ * SettingSource#system()} (a system property of the same name, then the environment). One lookup
+ * order for the whole engine, its transports and stores.
  */
-public final class Settings {
+public final class Settings implements SettingSource {
   private final Map<String, String> explicit;
   private final boolean consultSystem;
 
@@ -27,15 +29,13 @@ public final class Settings {
   }
 
   /** The value of {@code name}, or null when nothing sets it. Blank values count as unset. */
+  @Override
   public String get(String name) {
     Objects.requireNonNull(name, "name");
     String v = explicit.get(name);
-    if (v == null && consultSystem) {
-      v = System.getProperty(name);
-      if (v == null) {
-        v = System.getenv(name);
-      }
+    if (v != null && !v.isBlank()) {
+      return v.trim();
     }
-    return v == null || v.isBlank() ? null : v.trim();
+    return consultSystem ? SettingSource.system().get(name) : null;
   }
 }

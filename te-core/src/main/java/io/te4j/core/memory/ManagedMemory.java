@@ -2,6 +2,7 @@ package io.te4j.core.memory;
 
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
+import io.te4j.nativelib.NativeMemory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -5,6 +5,7 @@ import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.nativelib.NativeMemory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,6 +1,7 @@
 package io.te4j.core.memory;
 
 import io.te4j.api.spi.MemoryRegion;
+import io.te4j.nativelib.NativeMemory;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
+import io.te4j.nativelib.NativeMemory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

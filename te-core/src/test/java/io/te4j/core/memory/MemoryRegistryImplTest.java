@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
 import io.te4j.core.memory.MemoryRegistryImpl.RegionSpec;
+import io.te4j.nativelib.NativeMemory;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;

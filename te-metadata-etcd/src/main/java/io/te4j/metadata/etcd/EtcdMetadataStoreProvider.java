@@ -1,6 +1,5 @@
 package io.te4j.metadata.etcd;
 
-import io.te4j.api.spi.Availability;
 import io.te4j.api.spi.MetadataStore;
 import io.te4j.api.spi.MetadataStoreContext;
 import io.te4j.api.spi.MetadataStoreProvider;
@@ -21,24 +20,16 @@ public final class EtcdMetadataStoreProvider implements MetadataStoreProvider {
     return SCHEME;
   }
 
-  /** Only the kill switch can make this provider unavailable; it is read on every call. */
-  @Override
-  public Throwable unavailabilityCause() {
-    return Availability.killSwitch("metadata", SCHEME);
-  }
-
   /**
    * Connects to etcd and grants the lease this engine's keys will live under.
    *
    * @param location {@code h1:p1,h2:p2} (endpoints may be written {@code http://} or {@code
    *     https://})
-   * @throws io.te4j.api.TransferException TRANSPORT_UNAVAILABLE when switched off,
-   *     INVALID_CONFIGURATION for a malformed location or setting, METADATA when no endpoint
-   *     answers within the engine's operation timeout
+   * @throws io.te4j.api.TransferException INVALID_CONFIGURATION for a malformed location or
+   *     setting, METADATA when no endpoint answers within the engine's operation timeout
    */
   @Override
   public MetadataStore create(String location, MetadataStoreContext context) {
-    ensureAvailability();
     Objects.requireNonNull(context, "context");
     EtcdStoreConfig config = EtcdStoreConfig.from(location, context);
     return EtcdMetadataStore.open(config, context.threadFactory("etcd"));

@@ -2,6 +2,7 @@ package io.te4j.metadata.etcd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,19 +37,18 @@ class EtcdMetadataStoreProviderTest {
   @Test
   void killSwitchMakesItUnavailableWithACauseNamingTheProperty() {
     EtcdMetadataStoreProvider p = new EtcdMetadataStoreProvider();
-    assertTrue(p.isAvailable());
-    assertNull(p.unavailabilityCause());
+    assertTrue(p.availability().isAvailable());
+    assertNull(p.availability().unavailabilityCause());
     System.setProperty(KILL, "true");
     try {
-      assertFalse(p.isAvailable());
-      assertTrue(p.unavailabilityCause().getMessage().contains(KILL));
-      TransferException e = assertThrows(TransferException.class,
-          () -> p.create("127.0.0.1:1", TestStoreContext.of("k", Duration.ofSeconds(1))));
-      assertEquals(ErrorCode.TRANSPORT_UNAVAILABLE, e.errorCode());
+      assertFalse(p.availability().isAvailable());
+      assertTrue(p.availability().unavailabilityCause().getMessage().contains(KILL));
+      // The engine's own settings switch it off too (its builder, not only system properties).
+      assertNotNull(p.availability().unavailabilityCause(name -> KILL.equals(name) ? "1" : null));
     } finally {
       System.clearProperty(KILL);
     }
-    assertTrue(p.isAvailable());
+    assertTrue(p.availability().isAvailable());
   }
 
   @Test

@@ -28,16 +28,6 @@ public final class SpyEtcdStoreProvider implements MetadataStoreProvider {
   }
 
   @Override
-  public boolean isAvailable() {
-    return true;
-  }
-
-  @Override
-  public Throwable unavailabilityCause() {
-    return null;
-  }
-
-  @Override
   public MetadataStore create(String location, MetadataStoreContext context) {
     Spy spy = new Spy(new EtcdMetadataStoreProvider().create(location, context));
     SPIES.put(context.localSegmentName(), spy);

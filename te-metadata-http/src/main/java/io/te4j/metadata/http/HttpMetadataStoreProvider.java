@@ -6,6 +6,8 @@ import io.te4j.api.spi.Availability;
 import io.te4j.api.spi.MetadataStore;
 import io.te4j.api.spi.MetadataStoreContext;
 import io.te4j.api.spi.MetadataStoreProvider;
+import io.te4j.api.spi.ProbedAvailability;
+import io.te4j.api.spi.SettingSource;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -18,6 +20,9 @@ import java.util.Objects;
 public class HttpMetadataStoreProvider implements MetadataStoreProvider {
   /** The scheme of plain HTTP URLs. */
   public static final String SCHEME = "http";
+
+  private static final ProbedAvailability HTTP = ProbedAvailability.always("metadata", SCHEME);
+  private static final ProbedAvailability HTTPS = ProbedAvailability.always("metadata", "https");
 
   private final String scheme;
 
@@ -37,27 +42,33 @@ public class HttpMetadataStoreProvider implements MetadataStoreProvider {
 
   /**
    * Only a kill switch can make this provider unavailable: {@code te4j.metadata.http.disabled}
-   * for both schemes, {@code te4j.metadata.https.disabled} for https alone. Read on every call.
+   * for both schemes, {@code te4j.metadata.https.disabled} for https alone.
    */
   @Override
-  public final Throwable unavailabilityCause() {
-    Throwable cause = Availability.killSwitch("metadata", SCHEME);
-    if (cause == null && !scheme.equals(SCHEME)) {
-      cause = Availability.killSwitch("metadata", scheme);
-    }
-    return cause;
+  public final Availability availability() {
+    return scheme.equals(SCHEME) ? HTTP : new Availability() {
+      @Override
+      public Throwable unavailabilityCause() {
+        return unavailabilityCause(SettingSource.system());
+      }
+
+      @Override
+      public Throwable unavailabilityCause(SettingSource settings) {
+        Throwable cause = HTTP.unavailabilityCause(settings);
+        return cause != null ? cause : HTTPS.unavailabilityCause(settings);
+      }
+    };
   }
 
   /**
    * Connects to the service and asks it once for this engine's key.
    *
    * @param location the whole URL, e.g. {@code http://10.0.0.1:8080/metadata}
-   * @throws TransferException TRANSPORT_UNAVAILABLE when switched off, INVALID_CONFIGURATION for a
-   *     malformed URL or one of another scheme, METADATA when the server cannot be reached
+   * @throws TransferException INVALID_CONFIGURATION for a malformed URL or one of another scheme,
+   *     METADATA when the server cannot be reached
    */
   @Override
   public final MetadataStore create(String location, MetadataStoreContext context) {
-    ensureAvailability();
     Objects.requireNonNull(context, "context");
     String url = HttpMetadataStore.checkUrl(location);
     if (!url.toLowerCase(Locale.ROOT).startsWith(scheme + "://")) {

@@ -29,31 +29,29 @@ class HttpMetadataStoreProviderTest {
     Map<String, MetadataStoreProvider> p = loaded();
     assertTrue(p.get("http") instanceof HttpMetadataStoreProvider, p.toString());
     assertTrue(p.get("https") instanceof HttpsMetadataStoreProvider, p.toString());
-    assertTrue(p.get("http").isAvailable());
-    assertNull(p.get("http").unavailabilityCause());
+    assertTrue(p.get("http").availability().isAvailable());
+    assertNull(p.get("http").availability().unavailabilityCause());
   }
 
   @Test
-  void killSwitchMakesBothUnavailableAndCreateRefuses() {
+  void killSwitchMakesBothUnavailable() {
     System.setProperty("te4j.metadata.http.disabled", "true");
     try {
       for (MetadataStoreProvider p
           : new MetadataStoreProvider[] {new HttpMetadataStoreProvider(),
               new HttpsMetadataStoreProvider()}) {
-        assertFalse(p.isAvailable());
-        assertTrue(p.unavailabilityCause().getMessage()
-            .contains("te4j.metadata.http.disabled"), p.unavailabilityCause().getMessage());
-        TransferException e = assertThrows(TransferException.class,
-            () -> p.create("http://127.0.0.1:1/metadata", new TestStoreContext("a:1")));
-        assertEquals(ErrorCode.TRANSPORT_UNAVAILABLE, e.errorCode());
+        assertFalse(p.availability().isAvailable());
+        assertTrue(p.availability().unavailabilityCause().getMessage()
+            .contains("te4j.metadata.http.disabled"),
+            p.availability().unavailabilityCause().getMessage());
       }
     } finally {
       System.clearProperty("te4j.metadata.http.disabled");
     }
     System.setProperty("te4j.metadata.https.disabled", "true");
     try {
-      assertTrue(new HttpMetadataStoreProvider().isAvailable());
-      assertFalse(new HttpsMetadataStoreProvider().isAvailable());
+      assertTrue(new HttpMetadataStoreProvider().availability().isAvailable());
+      assertFalse(new HttpsMetadataStoreProvider().availability().isAvailable());
     } finally {
       System.clearProperty("te4j.metadata.https.disabled");
     }

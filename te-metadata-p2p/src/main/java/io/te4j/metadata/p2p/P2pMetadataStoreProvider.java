@@ -1,6 +1,5 @@
 package io.te4j.metadata.p2p;
 
-import io.te4j.api.spi.Availability;
 import io.te4j.api.spi.MetadataStore;
 import io.te4j.api.spi.MetadataStoreContext;
 import io.te4j.api.spi.MetadataStoreProvider;
@@ -20,20 +19,9 @@ public final class P2pMetadataStoreProvider implements MetadataStoreProvider {
     return SCHEME;
   }
 
-  /** Only the kill switch can make this provider unavailable; it is read on every call. */
-  @Override
-  public Throwable unavailabilityCause() {
-    return Availability.killSwitch("metadata", SCHEME);
-  }
-
-  /**
-   * Creates the store. {@code location} carries nothing in P2P mode and is ignored.
-   *
-   * @throws io.te4j.api.TransferException TRANSPORT_UNAVAILABLE when switched off
-   */
+  /** Creates the store. {@code location} carries nothing in P2P mode and is ignored. */
   @Override
   public MetadataStore create(String location, MetadataStoreContext context) {
-    ensureAvailability();
     return new P2pMetadataStore(Objects.requireNonNull(context, "context"));
   }
 }

@@ -4,6 +4,7 @@ import io.te4j.api.spi.Availability;
 import io.te4j.api.spi.MetadataStore;
 import io.te4j.api.spi.MetadataStoreContext;
 import io.te4j.api.spi.MetadataStoreProvider;
+import io.te4j.api.spi.ProbedAvailability;
 import java.util.Objects;
 
 /**
@@ -17,31 +18,29 @@ public final class ZkMetadataStoreProvider implements MetadataStoreProvider {
   public static final String SCHEME = "zk";
 
   /** Probed once: a class path without Curator or ZooKeeper stays that way. */
-  private static final Throwable LIBRARY_MISSING = probeLibraries();
+  private static final ProbedAvailability AVAILABILITY =
+      ProbedAvailability.of("metadata", SCHEME, ZkMetadataStoreProvider::probeLibraries);
 
   @Override
   public String scheme() {
     return SCHEME;
   }
 
-  /** The kill switch (read on every call), else why the libraries could not be loaded. */
+  /** The kill switch, else why the libraries could not be loaded. */
   @Override
-  public Throwable unavailabilityCause() {
-    Throwable killed = Availability.killSwitch("metadata", SCHEME);
-    return killed != null ? killed : LIBRARY_MISSING;
+  public Availability availability() {
+    return AVAILABILITY;
   }
 
   /**
    * Connects to the ensemble and waits until the session is up.
    *
    * @param location {@code h1:p1,h2:p2[/root]}
-   * @throws io.te4j.api.TransferException TRANSPORT_UNAVAILABLE when switched off,
-   *     INVALID_CONFIGURATION for a malformed location or setting, METADATA when the ensemble cannot
-   *     be reached within the operation timeout
+   * @throws io.te4j.api.TransferException INVALID_CONFIGURATION for a malformed location or
+   *     setting, METADATA when the ensemble cannot be reached within the operation timeout
    */
   @Override
   public MetadataStore create(String location, MetadataStoreContext context) {
-    ensureAvailability();
     Objects.requireNonNull(context, "context");
     ZkLocation loc = ZkLocation.parse(location);
     return ZkMetadataStore.connect(loc, ZkConfig.from(context), context.localSegmentName(),

@@ -27,8 +27,8 @@ class ZkMetadataStoreProviderTest {
   @Test
   void availableWithItsLibraries() {
     ZkMetadataStoreProvider p = new ZkMetadataStoreProvider();
-    assertTrue(p.isAvailable());
-    assertNull(p.unavailabilityCause());
+    assertTrue(p.availability().isAvailable());
+    assertNull(p.availability().unavailabilityCause());
   }
 
   @Test
@@ -37,11 +37,8 @@ class ZkMetadataStoreProviderTest {
     System.setProperty(property, "true");
     try {
       ZkMetadataStoreProvider p = new ZkMetadataStoreProvider();
-      assertFalse(p.isAvailable());
-      assertTrue(p.unavailabilityCause().getMessage().contains(property));
-      TransferException e = assertThrows(TransferException.class,
-          () -> p.create("127.0.0.1:2181", new TestStoreContext("n", Duration.ofSeconds(1))));
-      assertEquals(ErrorCode.TRANSPORT_UNAVAILABLE, e.errorCode());
+      assertFalse(p.availability().isAvailable());
+      assertTrue(p.availability().unavailabilityCause().getMessage().contains(property));
     } finally {
       System.clearProperty(property);
     }

@@ -3,6 +3,7 @@ package io.te4j.transport.cxl;
 import com.sun.jna.LastErrorException;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
+import io.te4j.nativelib.LibC;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,23 +89,23 @@ public final class CxlDevice implements AutoCloseable {
     }
     int fd;
     try {
-      fd = Sys.open(path, Sys.O_RDWR);
+      fd = LibC.open(path, LibC.O_RDWR);
     } catch (LastErrorException e) {
       throw new TransferException(ErrorCode.DEVICE_NOT_FOUND, "cannot open CXL device " + path
-          + ": " + Sys.describe(e), e);
+          + ": " + LibC.describe(e), e);
     }
     try {
-      long base = Sys.mmap(0, size, Sys.PROT_READ | Sys.PROT_WRITE, Sys.MAP_SHARED, fd, 0);
+      long base = LibC.mmap(0, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
       if (base == -1 || base == 0) {
         throw new TransferException(ErrorCode.MEMORY, "mmap of " + path + " failed");
       }
       return new CxlDevice(path, base, size);
     } catch (LastErrorException e) {
       throw new TransferException(ErrorCode.MEMORY, "mmap of " + size + " bytes of " + path
-          + " failed: " + Sys.describe(e), e);
+          + " failed: " + LibC.describe(e), e);
     } finally {
       try {
-        Sys.close(fd); // the mapping keeps the file
+        LibC.close(fd); // the mapping keeps the file
       } catch (LastErrorException ignored) {
         // nothing to do
       }
@@ -161,7 +162,7 @@ public final class CxlDevice implements AutoCloseable {
   public synchronized void close() {
     if (!closed) {
       closed = true;
-      Sys.munmap(base, size);
+      LibC.munmap(base, size);
     }
   }
 }

@@ -9,6 +9,9 @@ import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.TransportContext;
+import io.te4j.transport.shm.CopyBatch;
+import io.te4j.transport.shm.CopyRoutines;
+import io.te4j.transport.shm.MemoryCopyTransport;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -133,17 +136,17 @@ public final class CxlTransport extends MemoryCopyTransport {
 
   /** Checks the slice's target range and adds its copy to {@code batch}, or fails it. */
   @Override
-  void copied(long bytes) {
+  protected void copied(long bytes) {
     bytesMoved.add(bytes);
   }
 
   @Override
-  ErrorCode closedCode() {
+  protected ErrorCode closedCode() {
     return ErrorCode.TRANSPORT_UNAVAILABLE;
   }
 
   @Override
-  void stage(TransferSlice slice, CopyBatch batch) {
+  protected void stage(TransferSlice slice, CopyBatch batch) {
     CxlDevice d = device;
     long offset = slice.targetOffset();
     long length = slice.length();
@@ -167,9 +170,9 @@ public final class CxlTransport extends MemoryCopyTransport {
     long local = slice.localAddress();
     long remote = d.base() + offset;
     if (slice.opcode() == TransferOpcode.WRITE) {
-      batch.add(slice, remote, local, length, writeBack, local, null);
+      batch.add(slice, remote, local, length, writeBack, local);
     } else {
-      batch.add(slice, local, remote, length, false, local, null);
+      batch.add(slice, local, remote, length, false, local);
     }
   }
 

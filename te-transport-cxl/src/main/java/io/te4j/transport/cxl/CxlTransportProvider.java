@@ -1,6 +1,7 @@
 package io.te4j.transport.cxl;
 
 import io.te4j.api.spi.Availability;
+import io.te4j.api.spi.ProbedAvailability;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
 import io.te4j.api.spi.TransportProvider;
@@ -10,19 +11,16 @@ import io.te4j.api.spi.TransportProvider;
  * name a device ({@code MC_CXL_DEV_PATH}, or the older {@code CXL_DEV_PATH}: an engine setting,
  * system property or environment variable), so that {@code protocol auto} does not start it on
  * machines without one. The device is opened when an engine starts the transport. Kill switch
- * {@code -Dte4j.transport.cxl.disabled=true}.
+ * {@code te4j.transport.cxl.disabled=true}.
  */
 public final class CxlTransportProvider implements TransportProvider {
-  private static final Throwable CAUSE = probe("cxl");
+  private static final ProbedAvailability AVAILABILITY =
+      ProbedAvailability.of("transport", "cxl", CxlTransportProvider::probe);
 
-  static Throwable probe(String name) {
-    Throwable off = Availability.killSwitch("transport", name);
-    if (off != null) {
-      return off;
-    }
+  private static Throwable probe() {
     String os = System.getProperty("os.name", "");
     if (!os.toLowerCase(java.util.Locale.ROOT).startsWith("linux")) {
-      return new UnsupportedOperationException("the " + name + " transport needs Linux, not " + os);
+      return new UnsupportedOperationException("the cxl transport needs Linux, not " + os);
     }
     return null;
   }
@@ -33,15 +31,14 @@ public final class CxlTransportProvider implements TransportProvider {
   }
 
   @Override
-  public Throwable unavailabilityCause() {
-    return CAUSE;
+  public Availability availability() {
+    return AVAILABILITY;
   }
 
   @Override
   public boolean isConfigured(TransportContext context) {
     return CxlDevice.configuredPath(context::setting) != null;
   }
-
 
   @Override
   public Transport create(TransportContext context) {

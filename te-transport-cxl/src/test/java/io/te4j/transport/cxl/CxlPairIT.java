@@ -2,7 +2,9 @@ package io.te4j.transport.cxl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import io.te4j.core.memory.NativeMemory;
+import io.te4j.nativelib.NativeMemory;
+import io.te4j.transport.shm.PeerProcess;
+import io.te4j.transport.shm.SameHostPairSuite;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -15,12 +17,12 @@ class CxlPairIT extends SameHostPairSuite {
   private Path device;
 
   @Override
-  String transport() {
+  protected String transport() {
     return "cxl";
   }
 
   @Override
-  void startPair() throws Exception {
+  protected void startPair() throws Exception {
     device = CxlFiles.device("pair", 256L << 20);
     target = PeerProcess.start(java.util.List.of(), "cxl", device.toString(), "0",
         Long.toString(BUFFER));
@@ -30,7 +32,7 @@ class CxlPairIT extends SameHostPairSuite {
   }
 
   @Override
-  void afterTargetDied() {
+  protected void afterTargetDied() {
     // The device outlives the process that wrote to it: what it held is still there to read,
     // and this engine's mapping is unaffected.
     byte[] data = new byte[4096];
@@ -42,7 +44,7 @@ class CxlPairIT extends SameHostPairSuite {
   }
 
   @Override
-  void cleanUp() throws Exception {
+  protected void cleanUp() throws Exception {
     if (device != null) {
       Files.deleteIfExists(device);
     }

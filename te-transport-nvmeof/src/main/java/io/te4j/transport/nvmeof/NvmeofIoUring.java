@@ -3,7 +3,7 @@ package io.te4j.transport.nvmeof;
 import com.sun.jna.NativeLibrary;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
-import io.te4j.core.nativelib.NativeLibraries;
+import io.te4j.nativelib.NativeLibraries;
 import java.io.IOException;
 import java.nio.file.Path;
 

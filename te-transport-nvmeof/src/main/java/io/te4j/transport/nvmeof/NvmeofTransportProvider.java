@@ -1,6 +1,5 @@
 package io.te4j.transport.nvmeof;
 
-import io.te4j.api.spi.Availability;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
 import io.te4j.api.spi.TransportProvider;
@@ -20,11 +19,6 @@ public final class NvmeofTransportProvider implements TransportProvider {
     return NvmeofSegments.PROTOCOL;
   }
 
-  @Override
-  public Throwable unavailabilityCause() {
-    return Availability.killSwitch("transport", "nvmeof");
-  }
-
   /**
    * Creates a transport; it opens nothing until {@link Transport#start}.
    *
@@ -32,7 +26,6 @@ public final class NvmeofTransportProvider implements TransportProvider {
    */
   @Override
   public Transport create(TransportContext context) {
-    ensureAvailability();
     return new NvmeofTransport(context);
   }
 }

@@ -10,7 +10,7 @@ import com.sun.jna.NativeLibrary;
  * returns a value {@code >= 0} on success and {@code -errno} on failure.
  *
  * <p>The methods are usable only after {@link #bind} succeeded; {@link NvmeofIoUring} does that
- * once, through {@link io.te4j.core.nativelib.NativeLibraries}.
+ * once, through {@link io.te4j.nativelib.NativeLibraries}.
  */
 final class UringNative {
   /** The ABI the Java side speaks; the library reports its own (TE_ABI_VERSION). */
@@ -32,7 +32,7 @@ final class UringNative {
 
   private UringNative() {}
 
-  /** The interface binding {@link io.te4j.core.nativelib.NativeLibraries#load} makes first. */
+  /** The interface binding {@link io.te4j.nativelib.NativeLibraries#load} makes first. */
   interface Probe extends Library {
     int te4j_nvmeof_abi_version();
   }

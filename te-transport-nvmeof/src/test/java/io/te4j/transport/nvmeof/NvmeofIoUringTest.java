@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferException;
-import io.te4j.core.nativelib.NativeLibraries;
+import io.te4j.nativelib.NativeLibraries;
 import io.te4j.testkit.TestContext;
 import io.te4j.testkit.TestMemory;
 import org.junit.jupiter.api.Test;

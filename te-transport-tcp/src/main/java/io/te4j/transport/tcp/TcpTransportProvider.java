@@ -1,6 +1,5 @@
 package io.te4j.transport.tcp;
 
-import io.te4j.api.spi.Availability;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
 import io.te4j.api.spi.TransportProvider;
@@ -18,11 +17,6 @@ public final class TcpTransportProvider implements TransportProvider {
     return "tcp";
   }
 
-  @Override
-  public Throwable unavailabilityCause() {
-    return Availability.killSwitch("transport", "tcp");
-  }
-
   /**
    * Creates a transport; it binds nothing until {@link Transport#start}.
    *
@@ -30,7 +24,6 @@ public final class TcpTransportProvider implements TransportProvider {
    */
   @Override
   public Transport create(TransportContext context) {
-    ensureAvailability();
     return new TcpTransport(context);
   }
 }
