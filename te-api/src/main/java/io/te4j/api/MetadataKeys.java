@@ -56,6 +56,23 @@ public final class MetadataKeys {
     return key.startsWith(head) ? key.substring(head.length()) : null;
   }
 
+  /**
+   * The segment name a segment key of this cluster stands for ({@link #segmentKey} reversed: {@code
+   * ram/x} gives {@code x}, {@code nvmeof/x} gives {@code nvmeof/x}), or null for an {@code
+   * rpc_meta/} key or a key of another cluster.
+   */
+  public String segmentNameOfAnyKey(String key) {
+    String name = segmentNameOf(key);
+    if (name != null) {
+      return name;
+    }
+    if (!key.startsWith(prefix) || serverNameOf(key) != null) {
+      return null;
+    }
+    String rest = key.substring(prefix.length());
+    return rest.contains("/") ? rest : null;
+  }
+
   /** The server name of an {@code rpc_meta/} key of this cluster, or null for any other key. */
   public String serverNameOf(String key) {
     String head = prefix + RPC_META;

@@ -31,8 +31,10 @@ final class NvmeofCommand {
   static final String USAGE = String.join("\n",
       "  nvmeof register --name N --file PATH[:LENGTH] [--host-path HOST=PATH]... [--file ...]",
       "            [--server-name S] [--metadata-server M] [--local-server-name H] [--no-hold]",
-      "            publishes mooncake/nvmeof/N; each --host-path maps the --file before it;",
-      "            keeps running (the segment lives as long as this engine) unless --no-hold",
+      "            [--replace]",
+      "            publishes mooncake/nvmeof/N (refused when N exists, unless --replace); each",
+      "            --host-path maps the --file before it; keeps running (the segment lives as",
+      "            long as this engine) unless --no-hold",
       "  nvmeof list   [--name N]... [--json] [--metadata-server M]",
       "  nvmeof remove --name N [--metadata-server M]");
 
@@ -41,7 +43,7 @@ final class NvmeofCommand {
 
   private static final Set<String> VALUED = Set.of("name", "file", "host-path", "server-name",
       "metadata-server", "local-server-name");
-  private static final Set<String> FLAGS = Set.of("no-hold", "json");
+  private static final Set<String> FLAGS = Set.of("no-hold", "json", "replace");
 
   private final List<String> args;
   private final PrintStream out;
@@ -169,11 +171,20 @@ final class NvmeofCommand {
       throw new Options.UsageException("register needs at least one --file PATH[:LENGTH]");
     }
     boolean hold = !Boolean.parseBoolean(last(opts, "no-hold", "false"));
+    boolean replace = Boolean.parseBoolean(last(opts, "replace", "false"));
+    String server = last(opts, "server-name", defaultHostName());
+    SegmentDescriptor d = NvmeofSegments.descriptor(name, server, files);
     Engine engine = engine(opts);
     try {
-      String server = last(opts, "server-name", defaultHostName());
-      SegmentDescriptor d = NvmeofSegments.publish(engine, name, server, files);
-      out.println(NvmeofSegments.toJson(d));
+      if (replace) {
+        engine.publishSegment(d);
+      } else if (!engine.publishNewSegment(d)) {
+        err.println("te: " + d.name() + " is already published; remove it first, or pass"
+            + " --replace");
+        hold = false;
+        return 1;
+      }
+      out.println(Engine.descriptorJson(d));
       out.flush();
       if (engine.config().isP2p()) {
         err.println("te: P2P metadata: only this engine sees " + d.name()
@@ -202,19 +213,25 @@ final class NvmeofCommand {
     try (Engine engine = engine(opts)) {
       List<SegmentDescriptor> found = new ArrayList<>();
       if (names.isEmpty()) {
-        found.addAll(NvmeofSegments.list(engine));
+        // Every store of te4j lists keys; the reference's HTTP server cannot (NOT_IMPLEMENTED).
+        for (SegmentDescriptor d : engine.segments(NvmeofSegments.PREFIX).values()) {
+          if (NvmeofSegments.isFileSegment(d)) {
+            found.add(d);
+          }
+        }
       } else {
         for (String n : names) {
-          var d = NvmeofSegments.find(engine, n);
+          String segment = NvmeofSegments.segmentName(n);
+          var d = engine.findSegment(segment).filter(NvmeofSegments::isFileSegment);
           if (d.isEmpty()) {
-            err.println("te: " + NvmeofSegments.segmentName(n) + " not found");
+            err.println("te: " + segment + " not found");
           }
           d.ifPresent(found::add);
         }
       }
       for (SegmentDescriptor d : found) {
         if (json) {
-          out.println(NvmeofSegments.toJson(d));
+          out.println(Engine.descriptorJson(d));
           continue;
         }
         out.println(d.name() + "  server " + d.attributes().get("server_name"));
@@ -232,9 +249,10 @@ final class NvmeofCommand {
     if (name == null) {
       throw new Options.UsageException("remove needs --name");
     }
+    String segment = NvmeofSegments.segmentName(name);
     try (Engine engine = engine(opts)) {
-      NvmeofSegments.remove(engine, name);
-      if (NvmeofSegments.find(engine, name).isPresent()) {
+      engine.removeSegment(segment);
+      if (engine.findSegment(segment).isPresent()) {
         // The HTTP store deletes only keys it wrote itself.
         err.println("te: " + NvmeofSegments.segmentName(name) + " is still published: this store"
             + " lets only the engine that registered it remove it; stop that te nvmeof register");
@@ -272,7 +290,8 @@ final class NvmeofCommand {
       throw new Options.UsageException("--segment-file " + path + " has " + size
           + " bytes; the bench touches " + footprint + " (threads x batch-size x block-size)");
     }
-    NvmeofSegments.publish(engine, BENCH_SEGMENT, List.of(FileSpec.of(path, size)));
+    engine.publishSegment(NvmeofSegments.descriptor(BENCH_SEGMENT, engine.config().localHost(),
+        List.of(FileSpec.of(path, size))));
     return BENCH_SEGMENT;
   }
 }

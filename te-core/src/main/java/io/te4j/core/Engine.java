@@ -691,6 +691,79 @@ public final class Engine implements AutoCloseable {
     resolver.invalidate(descriptor.name());
   }
 
+  /**
+   * Publishes a segment only when no segment of that name exists, atomically where the store can
+   * compare and set (etcd, ZooKeeper, P2P); with a store that cannot (HTTP), it looks first and
+   * publishes after, so two engines racing for one name may both succeed there.
+   *
+   * @return false when the name is taken (nothing changed)
+   */
+  public boolean publishNewSegment(SegmentDescriptor descriptor) {
+    ensureOpen();
+    if (descriptor.name().equals(segmentName)) {
+      throw new TransferException(ErrorCode.INVALID_ARGUMENT,
+          "the engine's own segment is published by the engine");
+    }
+    String key = keys.segmentKey(descriptor.name());
+    String json = JsonCodec.descriptorToJson(descriptor);
+    boolean published;
+    try {
+      published = store.compareAndSet(key, null, json);
+    } catch (TransferException e) {
+      if (e.errorCode() != ErrorCode.NOT_IMPLEMENTED) {
+        throw e;
+      }
+      published = store.get(key).isEmpty();
+      if (published) {
+        store.put(key, json);
+      }
+    }
+    resolver.invalidate(descriptor.name());
+    return published;
+  }
+
+  /**
+   * The segments whose names start with {@code namePrefix} ({@code nvmeof/} for every file
+   * segment), as the store holds them now, by name. Entries that are not readable descriptors are
+   * left out (and logged).
+   *
+   * @throws TransferException NOT_IMPLEMENTED when the store cannot list keys, METADATA when it
+   *     cannot be reached
+   */
+  public java.util.SortedMap<String, SegmentDescriptor> segments(String namePrefix) {
+    ensureOpen();
+    java.util.SortedMap<String, SegmentDescriptor> out = new java.util.TreeMap<>();
+    store.list(keys.segmentKey(namePrefix)).forEach((key, json) -> {
+      String name = keys.segmentNameOfAnyKey(key);
+      if (name == null) {
+        return;
+      }
+      try {
+        out.put(name, JsonCodec.descriptorFromJson(json, name));
+      } catch (TransferException e) {
+        LOG.warn("segment '{}' in the store is not a descriptor: {}", name, e.getMessage());
+      }
+    });
+    return out;
+  }
+
+  /**
+   * The segment of that name as the store holds it now (the cache is bypassed), or empty when the
+   * store has none.
+   *
+   * @throws TransferException METADATA when the store cannot be reached, MALFORMED_JSON when what
+   *     it holds is not a descriptor
+   */
+  public java.util.Optional<SegmentDescriptor> findSegment(String name) {
+    ensureOpen();
+    return store.get(keys.segmentKey(name)).map(json -> JsonCodec.descriptorFromJson(json, name));
+  }
+
+  /** The compact JSON a store holds for {@code descriptor} (WIRE.md section 2). */
+  public static String descriptorJson(SegmentDescriptor descriptor) {
+    return JsonCodec.descriptorToJson(descriptor);
+  }
+
   /** Removes a segment published with {@link #publishSegment}. */
   public void removeSegment(String name) {
     ensureOpen();

@@ -1,6 +1,9 @@
 package io.te4j.api.spi;
 
+import io.te4j.api.ErrorCode;
+import io.te4j.api.TransferException;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.function.Consumer;
 
 /**
@@ -21,6 +24,32 @@ public interface MetadataStore extends AutoCloseable {
 
   /** Removes {@code key}; no error when it is absent. */
   void remove(String key);
+
+  /**
+   * Every key under {@code prefix} (a plain string prefix, such as {@code mooncake/nvmeof/}) with
+   * its value, sorted by key: what is there now, whoever put it. The default cannot list.
+   *
+   * @throws io.te4j.api.TransferException NOT_IMPLEMENTED when the store cannot list keys (the
+   *     reference's HTTP metadata server), METADATA when it cannot be reached
+   */
+  default SortedMap<String, String> list(String prefix) {
+    throw new TransferException(ErrorCode.NOT_IMPLEMENTED,
+        getClass().getSimpleName() + " cannot list keys");
+  }
+
+  /**
+   * Atomically stores {@code value} under {@code key} when the key now holds {@code expected} (null:
+   * when it is absent), owned by this engine like {@link #put}. Where two engines race, exactly one
+   * wins. The default has no atomic compare.
+   *
+   * @return true when stored, false when the key held something else
+   * @throws io.te4j.api.TransferException NOT_IMPLEMENTED when the store has no atomic compare,
+   *     METADATA when it cannot be reached
+   */
+  default boolean compareAndSet(String key, String expected, String value) {
+    throw new TransferException(ErrorCode.NOT_IMPLEMENTED,
+        getClass().getSimpleName() + " has no atomic compare-and-set");
+  }
 
   /**
    * Calls {@code onChange} with the key whenever a key under {@code prefix} changes or vanishes, so

@@ -9,7 +9,11 @@ import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
@@ -26,8 +30,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,8 +48,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -273,6 +280,57 @@ public final class EtcdMetadataStore implements MetadataStore {
     }
     // The lease is gone: the renewal re-publishes everything remembered, this key included.
     awaitRenewal(s, deadline, "put " + key);
+  }
+
+  /** One range read of every key under {@code prefix} (GetOption.isPrefix). */
+  @Override
+  public SortedMap<String, String> list(String prefix) {
+    ensureOpen();
+    GetResponse r = call("list " + prefix,
+        () -> kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build()),
+        System.nanoTime() + config.operationTimeoutNanos(), true);
+    SortedMap<String, String> out = new TreeMap<>();
+    for (KeyValue e : r.getKvs()) {
+      String key = e.getKey().toString(StandardCharsets.UTF_8);
+      seenKeys.add(key);
+      out.put(key, e.getValue().toString(StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  /**
+   * One transaction: if the key's value is {@code expected} (or, for null, the key does not exist:
+   * version 0), put {@code value} under this store's lease; else read what is there. A retried
+   * attempt whose first try went through finds its own value, which counts as success.
+   */
+  @Override
+  public boolean compareAndSet(String key, String expected, String value) {
+    ensureOpen();
+    Objects.requireNonNull(value, "value");
+    long deadline = System.nanoTime() + config.operationTimeoutNanos();
+    ByteSequence k = bytes(key);
+    Cmp cmp = expected == null ? new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0))
+        : new Cmp(k, Cmp.Op.EQUAL, CmpTarget.value(bytes(expected)));
+    Lock lock = publishLock.readLock();
+    LeaseSession s = lockPublishing(lock, deadline, "compare-and-set " + key);
+    try {
+      TxnResponse r = call("compare-and-set " + key, () -> kv.txn().If(cmp)
+          .Then(Op.put(k, bytes(value), leaseOption(s.id)))
+          .Else(Op.get(k, GetOption.DEFAULT)).commit(), deadline, true);
+      boolean stored = r.isSucceeded();
+      if (!stored) {
+        List<KeyValue> now = r.getGetResponses().isEmpty() ? List.of()
+            : r.getGetResponses().get(0).getKvs();
+        stored = !now.isEmpty() && now.get(0).getValue().equals(bytes(value));
+      }
+      if (stored) {
+        published.put(key, value); // re-published with the lease, like put
+        pending.remove(key);
+      }
+      return stored;
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override

@@ -15,6 +15,7 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
+import io.te4j.testkit.MetadataStoreContract;
 import io.te4j.testkit.TestStoreContext;
 import java.time.Duration;
 import java.util.HashSet;
@@ -298,6 +299,20 @@ class EtcdMetadataStoreIT {
       assertTrue(wrong.getMessage().contains(own.endpoint()), wrong.getMessage());
       TransferException none = assertThrows(TransferException.class, () -> open(own.endpoint()));
       assertEquals(ErrorCode.METADATA, none.errorCode(), none.getMessage());
+    }
+  }
+
+  @Test
+  void listsByPrefixWithOneRangeRead() {
+    try (EtcdMetadataStore a = open(etcd.endpoint()); EtcdMetadataStore b = open(etcd.endpoint())) {
+      MetadataStoreContract.listsWhatIsUnderThePrefix(a, b, "mooncake/lst/", true);
+    }
+  }
+
+  @Test
+  void comparesAndSetsInOneTransaction() {
+    try (EtcdMetadataStore a = open(etcd.endpoint()); EtcdMetadataStore b = open(etcd.endpoint())) {
+      MetadataStoreContract.comparesAndSetsAtomically(a, b, "mooncake/cas/x");
     }
   }
 }

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,7 +45,9 @@ import org.slf4j.LoggerFactory;
  *       application/json}, as the reference's.
  * </ul>
  *
- * <p>What the reference lacks: a TTL. With {@link Builder#ttl} above zero a key that no PUT has
+ * <p>What the reference lacks: {@code GET <path>?prefix=<p>} lists every key starting with {@code
+ * p}, 200 with one line per key, {@code <key, percent-encoded> <value>} (values are compact JSON:
+ * no line breaks), sorted by key (the reference answers 400, key required); and a TTL. With {@link Builder#ttl} above zero a key that no PUT has
  * refreshed for that long is gone (never served, then swept), so the keys of an engine that crashed
  * vanish; our client re-PUTs its keys periodically and adapts its period to the TTL this server
  * advertises in the {@value #TTL_HEADER} header. With the reference server (no TTL), entries stay
@@ -234,10 +237,16 @@ public final class HttpMetadataServer implements AutoCloseable {
       return;
     }
     String key;
+    String prefix;
     try {
       key = KeyQuery.firstParameter(ex.getRequestURI().getRawQuery(), "key");
+      prefix = KeyQuery.firstParameter(ex.getRequestURI().getRawQuery(), "prefix");
     } catch (IllegalArgumentException e) {
       reply(ex, 400, "malformed query: " + e.getMessage());
+      return;
+    }
+    if (key == null && prefix != null && ex.getRequestMethod().equals("GET")) {
+      list(ex, prefix);
       return;
     }
     key = key == null ? "" : key.strip();
@@ -281,6 +290,25 @@ public final class HttpMetadataServer implements AutoCloseable {
       return;
     }
     reply(ex, 200, e.value);
+  }
+
+  /** Our extension: the keys under {@code prefix}, a line each (see the class comment). */
+  private void list(HttpExchange ex, String prefix) throws IOException {
+    long now = System.nanoTime();
+    java.util.TreeMap<String, byte[]> found = new java.util.TreeMap<>();
+    store.forEach((k, e) -> {
+      if (k.startsWith(prefix) && !expired(e, now)) {
+        found.put(k, e.value);
+      }
+    });
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    for (Map.Entry<String, byte[]> e : found.entrySet()) {
+      body.write(KeyQuery.escape(e.getKey()).getBytes(StandardCharsets.US_ASCII));
+      body.write(' ');
+      body.write(e.getValue());
+      body.write('\n');
+    }
+    reply(ex, 200, body.toByteArray());
   }
 
   private void put(HttpExchange ex, String key) throws IOException {

@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -161,6 +163,38 @@ public final class HttpMetadataStore implements MetadataStore {
       return Optional.empty();
     }
     throw rejected("GET", key, a);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Asks {@code GET <url>?prefix=<p>}, which {@code te metadata-server} answers; the reference's
+   * server cannot list (it answers 400, key required), which is NOT_IMPLEMENTED here.
+   */
+  @Override
+  public SortedMap<String, String> list(String prefix) {
+    Objects.requireNonNull(prefix, "prefix");
+    ensureOpen();
+    Answer a = send("GET", URI.create(url + "?prefix=" + KeyQuery.escape(prefix)), null);
+    if (a.status == 400 || a.status == 404) {
+      throw new TransferException(ErrorCode.NOT_IMPLEMENTED, "the metadata server at " + url
+          + " cannot list keys (HTTP " + a.status + ": " + bodyText(a.body) + "); the reference's"
+          + " server cannot, te metadata-server can");
+    }
+    if (a.status != 200) {
+      throw rejected("GET", "?prefix=" + KeyQuery.escape(prefix), a);
+    }
+    SortedMap<String, String> out = new TreeMap<>();
+    for (String line : new String(a.body, StandardCharsets.UTF_8).split("\n")) {
+      int space = line.indexOf(' ');
+      if (space > 0) {
+        String key = java.net.URLDecoder.decode(line.substring(0, space), StandardCharsets.UTF_8);
+        if (key.startsWith(prefix)) {
+          out.put(key, line.substring(space + 1));
+        }
+      }
+    }
+    return out;
   }
 
   /**
@@ -340,9 +374,12 @@ public final class HttpMetadataStore implements MetadataStore {
     }
   }
 
-  /** One request, bounded as a whole by the operation timeout. */
+  /** One request about {@code key}, bounded as a whole by the operation timeout. */
   private Answer send(String method, String key, String value) {
-    URI uri = URI.create(url + "?key=" + KeyQuery.escape(key));
+    return send(method, URI.create(url + "?key=" + KeyQuery.escape(key)), value);
+  }
+
+  private Answer send(String method, URI uri, String value) {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofNanos(timeoutNanos));
     if (authorization != null) {
       b.header("Authorization", authorization);
@@ -391,8 +428,9 @@ public final class HttpMetadataStore implements MetadataStore {
     } else if (a.status == 404 || a.status == 405) {
       hint = " (is " + url + " the metadata URL, e.g. http://host:8080/metadata?)";
     }
-    return new TransferException(ErrorCode.METADATA, method + " " + url + "?key="
-        + KeyQuery.escape(key) + " answered HTTP " + a.status + ": " + bodyText(a.body) + hint);
+    return new TransferException(ErrorCode.METADATA, method + " " + url
+        + (key.startsWith("?") ? key : "?key=" + KeyQuery.escape(key)) + " answered HTTP "
+        + a.status + ": " + bodyText(a.body) + hint);
   }
 
   // ---------------------------------------------------------------- helpers

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
+import io.te4j.testkit.MetadataStoreContract;
 import io.te4j.testkit.TestStoreContext;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -297,6 +298,41 @@ class HttpMetadataStoreIT {
       s.put("k", JSON);
       assertEquals(JSON.getBytes(StandardCharsets.UTF_8).length,
           s.get("k").orElseThrow().getBytes(StandardCharsets.UTF_8).length);
+    }
+  }
+
+  @Test
+  void listsKeysThroughTheServersPrefixQuery() {
+    try (HttpMetadataStore a = connect(url, new TestStoreContext("a:1"));
+        HttpMetadataStore b = connect(url, new TestStoreContext("b:1"))) {
+      MetadataStoreContract.listsWhatIsUnderThePrefix(a, b, "mooncake/lst/", true);
+    }
+  }
+
+  /** The reference's server answers a request without a key with 400: it cannot list. */
+  @Test
+  void aServerThatCannotListIsNotImplementedAndThereIsNoCompareAndSet() throws Exception {
+    com.sun.net.httpserver.HttpServer reference =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    reference.createContext("/metadata", ex -> {
+      String query = ex.getRequestURI().getRawQuery();
+      boolean keyed = query != null && query.startsWith("key=");
+      byte[] body = (keyed ? "metadata not found" : "metadata key is required")
+          .getBytes(StandardCharsets.UTF_8);
+      ex.sendResponseHeaders(keyed ? 404 : 400, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    reference.start();
+    try (HttpMetadataStore s = connect("http://127.0.0.1:" + reference.getAddress().getPort()
+        + "/metadata", new TestStoreContext("a:1"))) {
+      TransferException e = assertThrows(TransferException.class, () -> s.list("mooncake/"));
+      assertEquals(ErrorCode.NOT_IMPLEMENTED, e.errorCode());
+      assertTrue(e.getMessage().contains("cannot list"), e.getMessage());
+      assertEquals(ErrorCode.NOT_IMPLEMENTED, assertThrows(TransferException.class,
+          () -> s.compareAndSet("mooncake/x", null, "{}")).errorCode());
+    } finally {
+      reference.stop(0);
     }
   }
 }

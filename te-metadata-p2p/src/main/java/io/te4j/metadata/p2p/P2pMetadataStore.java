@@ -10,6 +10,8 @@ import io.te4j.api.spi.PeerRpc;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,6 +117,28 @@ public final class P2pMetadataStore implements MetadataStore {
   @Override
   public void remove(String key) {
     own.remove(Objects.requireNonNull(key, "key"));
+  }
+
+  /** This engine's own keys under {@code prefix}: in P2P mode there is no store to list. */
+  @Override
+  public SortedMap<String, String> list(String prefix) {
+    Objects.requireNonNull(prefix, "prefix");
+    SortedMap<String, String> out = new TreeMap<>();
+    own.forEach((k, v) -> {
+      if (k.startsWith(prefix)) {
+        out.put(k, v);
+      }
+    });
+    return out;
+  }
+
+  /** Atomic on this engine's own keys (the only ones a P2P engine stores). */
+  @Override
+  public boolean compareAndSet(String key, String expected, String value) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(value, "value");
+    return expected == null ? own.putIfAbsent(key, value) == null
+        : own.replace(key, expected, value);
   }
 
   /** Forgets this engine's entries; there is nothing else to release. */

@@ -23,6 +23,7 @@ import io.te4j.core.rpc.FrameCodec;
 import io.te4j.core.rpc.RpcClient;
 import io.te4j.core.rpc.RpcHandler;
 import io.te4j.core.rpc.RpcServer;
+import io.te4j.testkit.MetadataStoreContract;
 import io.te4j.testkit.TestStoreContext;
 import java.time.Duration;
 import java.util.List;
@@ -246,5 +247,14 @@ class P2pMetadataStoreTest {
     assertEquals(Optional.empty(), store.get("mooncake/nvmeof/disk"));
     store.close();
     assertTrue(rpc.calls.isEmpty(), "own entries never go over the wire");
+  }
+
+  @Test
+  void listsAndComparesAndSetsItsOwnKeys() {
+    try (MetadataStore a = new P2pMetadataStore(context("127.0.0.1:1"));
+        MetadataStore b = new P2pMetadataStore(context("127.0.0.1:2"))) {
+      MetadataStoreContract.listsWhatIsUnderThePrefix(a, b, "mooncake/", false);
+      MetadataStoreContract.comparesAndSetsAtomically(a, a, "mooncake/nvmeof/x");
+    }
   }
 }

@@ -7,9 +7,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -89,6 +92,8 @@ public final class ZkMetadataStore implements MetadataStore {
     volatile boolean confirmed;
     volatile boolean removed;
     volatile boolean warnedForeign;
+    /** Another engine wrote the node since our last confirmed write: it is not ours to re-create. */
+    volatile boolean superseded;
 
     Owned(byte[] data) {
       this.data = data;
@@ -252,6 +257,129 @@ public final class ZkMetadataStore implements MetadataStore {
   }
 
   /**
+   * Walks the subtree under {@code prefix}'s last {@code /}: every node holding data whose key
+   * starts with {@code prefix}. Each read is bounded by the operation timeout.
+   */
+  @Override
+  public SortedMap<String, String> list(String prefix) {
+    Objects.requireNonNull(prefix, "prefix");
+    ensureOpen();
+    int slash = prefix.lastIndexOf('/');
+    String top = location.pathOfPrefix(slash < 0 ? "" : prefix.substring(0, slash));
+    SortedMap<String, String> out = new TreeMap<>();
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(top));
+    while (!todo.isEmpty()) {
+      String path = todo.pop();
+      String key = location.keyOf(path);
+      if (key != null && key.startsWith(prefix)) {
+        Optional<Versioned> v = read(path, "list " + prefix);
+        v.filter(x -> x.data.length > 0).ifPresent(x -> out.put(key, decode(key, x.data)));
+      }
+      for (String child : children(path, "list " + prefix)) {
+        todo.push(path.equals("/") ? "/" + child : path + "/" + child);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Creates the node (ephemeral, ours) when {@code expected} is null, else replaces its data at the
+   * version read along with {@code expected}: ZooKeeper refuses either when another session got
+   * there first. A node set this way is owned and re-published like one {@link #put} wrote.
+   */
+  @Override
+  public boolean compareAndSet(String key, String expected, String value) {
+    String path = location.pathOf(key);
+    Objects.requireNonNull(value, "value");
+    ensureOpen();
+    byte[] data = value.getBytes(StandardCharsets.UTF_8);
+    String what = "compare-and-set of " + key;
+    CompletableFuture<Boolean> done = new CompletableFuture<>();
+    try {
+      if (expected == null) {
+        client.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL)
+            .inBackground((c, e) -> settle(done, e.getResultCode(),
+                KeeperException.Code.NODEEXISTS, path))
+            .forPath(path, data);
+      } else {
+        Optional<Versioned> now = read(path, what);
+        if (now.isEmpty() || !new String(now.get().data, StandardCharsets.UTF_8).equals(expected)) {
+          return false;
+        }
+        client.setData().withVersion(now.get().version)
+            .inBackground((c, e) -> settle(done, e.getResultCode(),
+                KeeperException.Code.BADVERSION, path))
+            .forPath(path, data);
+      }
+    } catch (Exception e) {
+      done.completeExceptionally(e);
+    }
+    if (!await(done, what, "")) {
+      return false;
+    }
+    Owned o = new Owned(data);
+    o.confirmed = true;
+    owned.put(path, o);
+    watchOwned(path);
+    return true;
+  }
+
+  /** OK completes {@code done} with true, {@code lost} (someone else won) with false. */
+  private static void settle(CompletableFuture<Boolean> done, int rc, KeeperException.Code lost,
+      String path) {
+    if (rc == KeeperException.Code.OK.intValue()) {
+      done.complete(true);
+    } else if (rc == lost.intValue() || rc == KeeperException.Code.NONODE.intValue()) {
+      done.complete(false);
+    } else {
+      done.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
+    }
+  }
+
+  /** A node's bytes and data version. */
+  private record Versioned(byte[] data, int version) {}
+
+  private Optional<Versioned> read(String path, String what) {
+    CompletableFuture<Optional<Versioned>> answer = new CompletableFuture<>();
+    try {
+      client.getData().inBackground((c, event) -> {
+        int rc = event.getResultCode();
+        if (rc == KeeperException.Code.OK.intValue()) {
+          byte[] d = event.getData();
+          answer.complete(Optional.of(new Versioned(d == null ? new byte[0] : d,
+              event.getStat() == null ? -1 : event.getStat().getVersion())));
+        } else if (rc == KeeperException.Code.NONODE.intValue()) {
+          answer.complete(Optional.empty());
+        } else {
+          answer.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
+        }
+      }).forPath(path);
+    } catch (Exception e) {
+      answer.completeExceptionally(e);
+    }
+    return await(answer, what, "");
+  }
+
+  private List<String> children(String path, String what) {
+    CompletableFuture<List<String>> answer = new CompletableFuture<>();
+    try {
+      client.getChildren().inBackground((c, event) -> {
+        int rc = event.getResultCode();
+        if (rc == KeeperException.Code.OK.intValue()) {
+          answer.complete(event.getChildren() == null ? List.of() : event.getChildren());
+        } else if (rc == KeeperException.Code.NONODE.intValue()) {
+          answer.complete(List.of());
+        } else {
+          answer.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
+        }
+      }).forPath(path);
+    } catch (Exception e) {
+      answer.completeExceptionally(e);
+    }
+    return await(answer, what, "");
+  }
+
+  /**
    * Calls {@code onChange} with the key of every node under {@code prefix} that is created, changed
    * or deleted (nodes already there count as created when the cache first loads), and with every
    * known key after a reconnect, since changes made during an outage can go unseen. Runs on
@@ -410,18 +538,50 @@ public final class ZkMetadataStore implements MetadataStore {
     }
     switch (event.getType()) {
       case NodeDeleted -> ownedNodeGone(path);
-      case NodeCreated, NodeDataChanged -> {
+      case NodeCreated -> {
         if (owned.containsKey(path)) {
           watchOwned(path); // watches fire once: re-arm
+        }
+      }
+      case NodeDataChanged -> {
+        Owned o = owned.get(path);
+        if (o != null) {
+          // With no write of ours in flight, another engine wrote the key (put or
+          // compare-and-set): it is theirs now, unless it holds our bytes after all.
+          if (o.confirmed) {
+            o.superseded = true;
+            checkSuperseded(path, o);
+          }
+          watchOwned(path);
         }
       }
       default -> { }
     }
   }
 
+  /** Clears {@code superseded} when the node holds our bytes after all (the same value). */
+  private void checkSuperseded(String path, Owned o) {
+    try {
+      client.getData().inBackground((c, event) -> {
+        if (event.getResultCode() == KeeperException.Code.OK.intValue()
+            && java.util.Arrays.equals(event.getData(), o.data)) {
+          o.superseded = false;
+        }
+      }).forPath(path);
+    } catch (Exception e) {
+      LOG.debug("{}: cannot read {}: {}", owner, path, e.toString());
+    }
+  }
+
   private void ownedNodeGone(String path) {
     Owned o = owned.get(path);
     if (o == null || closed.get()) {
+      return;
+    }
+    if (o.superseded) {
+      owned.remove(path, o);
+      LOG.info("{}: node {} was written by another engine, then deleted; not publishing it "
+          + "again", owner, path);
       return;
     }
     o.confirmed = false;

@@ -4,15 +4,10 @@ import io.te4j.api.BufferDescriptor;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferException;
-import io.te4j.core.Engine;
-import io.te4j.core.json.JsonCodec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 
 /**
  * NVMe-oF file segments: a named list of files, published in the metadata store at {@code
@@ -29,30 +24,21 @@ import java.util.Set;
  * publishing engine's host unless given). te4j's reader requires {@code name}, so it is always
  * written: the segment's name with its {@code nvmeof/} prefix.
  *
- * <p><b>Lifetime.</b> A segment lives as long as the metadata store keeps the key of the engine
- * that published it: in P2P mode only inside that engine (other engines cannot see it at all); in
- * stores that tie keys to their owner (etcd leases, ZooKeeper ephemeral nodes) until that engine
- * closes; in stores that keep keys (the reference's HTTP metadata server) until {@link #remove}.
+ * <p>This class builds and reads those descriptors; an engine publishes them ({@code
+ * Engine.publishSegment}, {@code publishNewSegment}), lists them (the store's keys under {@code
+ * mooncake/nvmeof/}: no index to keep, so engines registering at once lose nothing) and removes
+ * them. A segment lives as long as the metadata store keeps the key of the engine that published
+ * it: in P2P mode only inside that engine (other engines cannot see it at all); in stores that tie
+ * keys to their owner (etcd leases, ZooKeeper ephemeral nodes) until that engine closes; in stores
+ * that keep keys (the reference's HTTP metadata server) until removed.
  *
- * <p><b>Listing.</b> Metadata stores offer no key listing, so {@link #publish} and {@link #remove}
- * also maintain an index segment, {@value #INDEX_SEGMENT}, that {@link #list} reads. The index is
- * read, changed and written back without a transaction: two engines registering at the same
- * instant may drop one name from it (the segments themselves are unaffected), and {@link #list}
- * shows only names that still resolve.
- *
- * <p>Thread-safe; index updates of one JVM are serialized.
+ * <p>Stateless and thread-safe.
  */
 public final class NvmeofSegments {
   /** The protocol of file segments. */
   public static final String PROTOCOL = "nvmeof";
   /** Segment names of file segments start with this; the store key is {@code mooncake/<name>}. */
   public static final String PREFIX = "nvmeof/";
-  /** The segment holding the names {@link #list} reports ({@code mooncake/te4j/nvmeof_index}). */
-  public static final String INDEX_SEGMENT = "te4j/nvmeof_index";
-
-  private static final String INDEX_PROTOCOL = "te4j-index";
-  private static final String INDEX_FIELD = "segments";
-  private static final Object INDEX_LOCK = new Object();
 
   private NvmeofSegments() {}
 
@@ -97,11 +83,6 @@ public final class NvmeofSegments {
       b.addBuffer(new BufferDescriptor("", 0, f.length(), List.of(), List.of(), fields));
     }
     return b.build();
-  }
-
-  /** The compact JSON the store holds for {@code descriptor}. */
-  public static String toJson(SegmentDescriptor descriptor) {
-    return JsonCodec.descriptorToJson(descriptor);
   }
 
   /** True when {@code d} is a file segment: protocol nvmeof, and every buffer has a file_path. */
@@ -159,110 +140,6 @@ public final class NvmeofSegments {
       i++;
     }
     return out;
-  }
-
-  /** Publishes a file segment held by this engine's host ({@code server_name} = its host). */
-  public static SegmentDescriptor publish(Engine engine, String name, List<FileSpec> files) {
-    return publish(engine, name, engine.config().localHost(), files);
-  }
-
-  /**
-   * Publishes a file segment at {@code mooncake/nvmeof/<name>} and adds it to the index.
-   *
-   * @return the published descriptor
-   * @throws TransferException INVALID_ARGUMENT for bad arguments, METADATA when the store fails
-   */
-  public static SegmentDescriptor publish(Engine engine, String name, String serverName,
-      List<FileSpec> files) {
-    SegmentDescriptor d = descriptor(name, serverName, files);
-    engine.publishSegment(d);
-    synchronized (INDEX_LOCK) {
-      Set<String> names = readIndex(engine);
-      if (names.add(d.name())) {
-        writeIndex(engine, names);
-      }
-    }
-    return d;
-  }
-
-  /**
-   * The descriptor of file segment {@code name}, or empty when the store has none.
-   *
-   * @throws TransferException METADATA when the store cannot be reached, MALFORMED_JSON when what
-   *     it holds is not a descriptor, INVALID_ARGUMENT when it is not a file segment
-   */
-  public static Optional<SegmentDescriptor> find(Engine engine, String name) {
-    String segment = segmentName(name);
-    SegmentDescriptor d;
-    try {
-      d = engine.segment(segment);
-    } catch (TransferException e) {
-      if (e.errorCode() == ErrorCode.METADATA && e.getMessage().contains("not found")) {
-        return Optional.empty();
-      }
-      throw e;
-    }
-    if (!isFileSegment(d)) {
-      throw new TransferException(ErrorCode.INVALID_ARGUMENT,
-          "segment '" + segment + "' is not a file segment (protocol " + d.protocol() + ")");
-    }
-    return Optional.of(d);
-  }
-
-  /** Removes a file segment and its index entry; no error when it is absent. */
-  public static void remove(Engine engine, String name) {
-    String segment = segmentName(name);
-    engine.removeSegment(segment);
-    synchronized (INDEX_LOCK) {
-      Set<String> names = readIndex(engine);
-      if (names.remove(segment)) {
-        writeIndex(engine, names);
-      }
-    }
-  }
-
-  /** The indexed file segments that still resolve, in index order. */
-  public static List<SegmentDescriptor> list(Engine engine) {
-    List<SegmentDescriptor> out = new ArrayList<>();
-    for (String n : readIndex(engine)) {
-      try {
-        find(engine, n).ifPresent(out::add);
-      } catch (TransferException e) {
-        // A name reused for something else, or a malformed entry: not a file segment to list.
-      }
-    }
-    return out;
-  }
-
-  private static Set<String> readIndex(Engine engine) {
-    Set<String> names = new LinkedHashSet<>();
-    SegmentDescriptor index;
-    try {
-      index = engine.segment(INDEX_SEGMENT);
-    } catch (TransferException e) {
-      if (e.errorCode() == ErrorCode.METADATA && e.getMessage().contains("not found")) {
-        return names;
-      }
-      throw e;
-    }
-    Object list = index.attributes().get(INDEX_FIELD);
-    if (list instanceof List<?>) {
-      for (Object o : (List<?>) list) {
-        if (o instanceof String && ((String) o).startsWith(PREFIX)) {
-          names.add((String) o);
-        }
-      }
-    }
-    return names;
-  }
-
-  private static void writeIndex(Engine engine, Set<String> names) {
-    if (names.isEmpty()) {
-      engine.removeSegment(INDEX_SEGMENT);
-      return;
-    }
-    engine.publishSegment(SegmentDescriptor.builder(INDEX_SEGMENT, INDEX_PROTOCOL)
-        .attribute(INDEX_FIELD, new ArrayList<>(names)).build());
   }
 
   private static TransferException malformed(String message) {

@@ -37,6 +37,15 @@ final class Fixtures {
   }
 
   /** A fresh empty folder on {@code fs}. */
+  /** Publishes file segment {@code name} held by this engine's host; returns its descriptor. */
+  static io.te4j.api.SegmentDescriptor publish(io.te4j.core.Engine engine, String name,
+      List<FileSpec> files) {
+    io.te4j.api.SegmentDescriptor d =
+        NvmeofSegments.descriptor(name, engine.config().localHost(), files);
+    engine.publishSegment(d);
+    return d;
+  }
+
   static Path newDir(Fs fs) throws IOException {
     Path parent = fs == Fs.TMPFS ? Path.of("/dev/shm")
         : Path.of(System.getProperty("te.nvmeof.test.dir", "target/nvmeof-files"));

@@ -36,9 +36,9 @@ class NvmeofDescriptorTest {
   @Test
   void theDescriptorIsByteCompatibleWithWireMd() {
     SegmentDescriptor d = NvmeofSegments.descriptor("seg", "node-a", files());
-    assertEquals(LITERAL, NvmeofSegments.toJson(d));
+    assertEquals(LITERAL, JsonCodec.descriptorToJson(d));
     assertEquals("nvmeof/seg", d.name());
-    assertEquals(LITERAL, NvmeofSegments.toJson(NvmeofSegments.descriptor("nvmeof/seg", "node-a",
+    assertEquals(LITERAL, JsonCodec.descriptorToJson(NvmeofSegments.descriptor("nvmeof/seg", "node-a",
         files())), "a name given with its prefix is the same segment");
   }
 

@@ -2,6 +2,7 @@ package io.te4j.transport.nvmeof;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,13 +64,13 @@ class NvmeofEngineTest {
     Segment seg = new Segment(dir, "unused", NvmeofTransportTest.SIZES, 31);
     engine = start(protocol);
     assertTrue(engine.transportNames().contains("nvmeof"), engine.transportNames()::toString);
-    SegmentDescriptor published = NvmeofSegments.publish(engine, "engine-seg", specs(seg));
+    SegmentDescriptor published = Fixtures.publish(engine, "engine-seg", specs(seg));
     assertEquals("nvmeof/engine-seg", published.name());
     assertEquals("127.0.0.1", published.attributes().get("server_name"));
 
     SegmentDescriptor resolved = engine.segment("nvmeof/engine-seg");
-    assertEquals(NvmeofSegments.toJson(published), JsonCodec.descriptorToJson(resolved));
-    assertEquals(published, NvmeofSegments.find(engine, "engine-seg").orElseThrow());
+    assertEquals(JsonCodec.descriptorToJson(published), JsonCodec.descriptorToJson(resolved));
+    assertEquals(published, engine.findSegment("nvmeof/engine-seg").orElseThrow());
 
     int total = (int) seg.total();
     try (ManagedBuffer src = engine.allocate(total); ManagedBuffer dst = engine.allocate(total)) {
@@ -104,7 +105,7 @@ class NvmeofEngineTest {
     dir = Fixtures.newDir(Fs.BUILD_DIR);
     Segment seg = new Segment(dir, "unused", NvmeofTransportTest.SIZES, 33);
     engine = start("nvmeof");
-    NvmeofSegments.publish(engine, "errs", specs(seg));
+    Fixtures.publish(engine, "errs", specs(seg));
     try (ManagedBuffer local = engine.allocate(1 << 20)) {
       // A local buffer the engine never registered.
       java.nio.ByteBuffer unregistered = java.nio.ByteBuffer.allocateDirect(4096);
@@ -133,18 +134,24 @@ class NvmeofEngineTest {
     dir = Fixtures.newDir(Fs.BUILD_DIR);
     Segment seg = new Segment(dir, "unused", new long[] {4096, 8192}, 34);
     engine = start("nvmeof");
-    NvmeofSegments.publish(engine, "one", specs(seg));
-    NvmeofSegments.publish(engine, "nvmeof/two", specs(seg).subList(0, 1));
-    List<String> names = new ArrayList<>();
-    NvmeofSegments.list(engine).forEach(d -> names.add(d.name()));
-    assertEquals(List.of("nvmeof/one", "nvmeof/two"), names);
+    Fixtures.publish(engine, "one", specs(seg));
+    Fixtures.publish(engine, "nvmeof/two", specs(seg).subList(0, 1));
+    assertEquals(List.of("nvmeof/one", "nvmeof/two"),
+        List.copyOf(engine.segments(NvmeofSegments.PREFIX).keySet()));
+    assertFalse(engine.publishNewSegment(NvmeofSegments.descriptor("one", "elsewhere",
+        specs(seg))), "a taken name is refused");
+    assertEquals("127.0.0.1", engine.findSegment("nvmeof/one").orElseThrow().attributes()
+        .get("server_name"), "and left as it was");
 
-    NvmeofSegments.remove(engine, "one");
-    assertTrue(NvmeofSegments.find(engine, "one").isEmpty());
-    assertEquals(1, NvmeofSegments.list(engine).size());
-    NvmeofSegments.remove(engine, "two");
-    NvmeofSegments.remove(engine, "two"); // absent: no error
-    assertTrue(NvmeofSegments.list(engine).isEmpty());
+    engine.removeSegment("nvmeof/one");
+    assertTrue(engine.findSegment("nvmeof/one").isEmpty());
+    assertEquals(1, engine.segments(NvmeofSegments.PREFIX).size());
+    engine.removeSegment("nvmeof/two");
+    engine.removeSegment("nvmeof/two"); // absent: no error
+    assertTrue(engine.segments(NvmeofSegments.PREFIX).isEmpty());
+    assertTrue(engine.publishNewSegment(NvmeofSegments.descriptor("one", "elsewhere",
+        specs(seg))), "a free name is taken");
+    engine.removeSegment("nvmeof/one");
     try (ManagedBuffer local = engine.allocate(4096)) {
       TransferException e = assertThrows(TransferException.class, () -> engine.submit(
           "nvmeof/one", List.of(TransferRequest.read(local.address(), 0, 10)), ""));

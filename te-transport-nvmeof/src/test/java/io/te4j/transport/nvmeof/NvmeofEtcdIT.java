@@ -2,6 +2,7 @@ package io.te4j.transport.nvmeof;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.api.SegmentDescriptor;
@@ -11,9 +12,11 @@ import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
 import io.te4j.core.transfer.Batch;
 import io.te4j.metadata.etcd.EtcdTestServer;
+import io.te4j.testkit.ChildJvm;
 import io.te4j.transport.nvmeof.Fixtures.Fs;
 import io.te4j.transport.nvmeof.Fixtures.Segment;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -72,16 +75,18 @@ class NvmeofEtcdIT {
       specs.add(new FileSpec(seg.files.get(i).toString(), seg.sizes[i],
           java.util.Map.of("some-other-host", "/mnt/elsewhere/f" + i)));
     }
-    SegmentDescriptor published = NvmeofSegments.publish(owner, "shared", "storage-node-1",
-        specs);
-    assertEquals(NvmeofSegments.toJson(published), etcdGet("mooncake/nvmeof/shared"),
+    SegmentDescriptor published = NvmeofSegments.descriptor("shared", "storage-node-1", specs);
+    assertTrue(owner.publishNewSegment(published));
+    assertEquals(Engine.descriptorJson(published), etcdGet("mooncake/nvmeof/shared"),
         "the value in etcd is the WIRE.md descriptor, byte for byte");
 
     Engine user = engine("nvmeof-user");
-    SegmentDescriptor found = NvmeofSegments.find(user, "shared").orElseThrow();
+    SegmentDescriptor found = user.findSegment("nvmeof/shared").orElseThrow();
     assertEquals(published, found);
     assertEquals(List.of("nvmeof/shared"),
-        NvmeofSegments.list(user).stream().map(SegmentDescriptor::name).toList());
+        List.copyOf(user.segments(NvmeofSegments.PREFIX).keySet()));
+    assertFalse(user.publishNewSegment(NvmeofSegments.descriptor("shared", "x", specs)),
+        "etcd's transaction refuses a taken name");
 
     int total = (int) seg.total();
     try (ManagedBuffer src = user.allocate(total); ManagedBuffer dst = user.allocate(total)) {
@@ -101,7 +106,55 @@ class NvmeofEtcdIT {
     // The registering engine goes away: its lease takes the segment along.
     owner.close();
     assertEquals("", etcdGet("mooncake/nvmeof/shared"));
-    assertTrue(NvmeofSegments.find(engine("nvmeof-late"), "shared").isEmpty());
+    assertTrue(engine("nvmeof-late").findSegment("nvmeof/shared").isEmpty());
+  }
+
+  /**
+   * Two processes register 50 segments each at the same moment, and a third name both want: every
+   * segment is listed afterwards (nothing is read, changed and written back), and the shared name
+   * went to exactly one of them.
+   */
+  @Test
+  void twoProcessesRegisteringAtOnceLoseNothing() throws Exception {
+    dir = Fixtures.newDir(Fs.BUILD_DIR);
+    Segment seg = new Segment(dir, "unused", new long[] {4096}, 44);
+    String file = seg.files.get(0).toString();
+    List<ChildJvm> children = new ArrayList<>();
+    try {
+      for (String prefix : new String[] {"race-a", "race-b"}) {
+        children.add(ChildJvm.start(RegisterMain.class, List.of("-Xmx128m"),
+            List.of(etcd.metadataServer(), prefix, "50", file), "READY", Duration.ofSeconds(60)));
+      }
+      for (ChildJvm c : children) {
+        c.send("GO");
+      }
+      for (ChildJvm c : children) {
+        assertEquals("DONE 50", c.nextLine(Duration.ofSeconds(60)));
+      }
+      Engine reader = engine("nvmeof-reader");
+      java.util.Set<String> names = reader.segments(NvmeofSegments.PREFIX).keySet();
+      for (String prefix : new String[] {"race-a", "race-b"}) {
+        for (int i = 0; i < 50; i++) {
+          assertTrue(names.contains("nvmeof/" + prefix + "-" + i), prefix + "-" + i + " lost");
+        }
+      }
+      assertEquals(100, names.size(), names::toString);
+
+      // Both want one more name: the etcd transaction gives it to one.
+      Engine a = engine("nvmeof-a");
+      Engine b = engine("nvmeof-b");
+      java.util.concurrent.CompletableFuture<Boolean> fa = java.util.concurrent.CompletableFuture
+          .supplyAsync(() -> a.publishNewSegment(NvmeofSegments.descriptor("wanted", "a",
+              List.of(FileSpec.of(file, 4096)))));
+      boolean gotB = b.publishNewSegment(NvmeofSegments.descriptor("wanted", "b",
+          List.of(FileSpec.of(file, 4096))));
+      boolean gotA = fa.get();
+      assertTrue(gotA ^ gotB, "exactly one engine gets the name: a " + gotA + ", b " + gotB);
+      assertEquals(gotA ? "a" : "b", reader.findSegment("nvmeof/wanted").orElseThrow()
+          .attributes().get("server_name"));
+    } finally {
+      children.forEach(ChildJvm::close);
+    }
   }
 
   @Test
@@ -109,12 +162,11 @@ class NvmeofEtcdIT {
     dir = Fixtures.newDir(Fs.BUILD_DIR);
     Segment seg = new Segment(dir, "unused", new long[] {4096}, 43);
     Engine owner = engine("nvmeof-owner2");
-    NvmeofSegments.publish(owner, "doomed",
-        List.of(FileSpec.of(seg.files.get(0).toString(), 4096)));
+    Fixtures.publish(owner, "doomed", List.of(FileSpec.of(seg.files.get(0).toString(), 4096)));
     Engine admin = engine("nvmeof-admin");
-    assertTrue(NvmeofSegments.find(admin, "doomed").isPresent());
-    NvmeofSegments.remove(admin, "doomed");
+    assertTrue(admin.findSegment("nvmeof/doomed").isPresent());
+    admin.removeSegment("nvmeof/doomed");
     assertEquals("", etcdGet("mooncake/nvmeof/doomed"));
-    assertTrue(NvmeofSegments.find(engine("nvmeof-late2"), "doomed").isEmpty());
+    assertTrue(engine("nvmeof-late2").findSegment("nvmeof/doomed").isEmpty());
   }
 }

@@ -52,7 +52,7 @@ public final class NvmeofFioComparison {
     rows.add("|-------|--------|----|--------------|--------------|--------|------------|------------|");
     try (Engine engine = Engine.builder().localHostname("127.0.0.1")
         .metadataServer("P2PHANDSHAKE").protocol("nvmeof").start()) {
-      NvmeofSegments.publish(engine, "fio-cmp", List.of(FileSpec.of(file.toString(), size)));
+      Fixtures.publish(engine, "fio-cmp", List.of(FileSpec.of(file.toString(), size)));
       // Warm-up: JIT and the file's metadata.
       te(engine, "read", 4096, 32, size, 2);
       te(engine, "write", 4096, 32, size, 2);
