@@ -8,22 +8,16 @@ import java.util.Objects;
 
 /**
  * What an engine publishes about its memory so peers can reach it (WIRE.md section 2): a segment
- * name, the transport protocol, the transport's endpoint fields and the buffers.
+ * name, the transport protocol, the buffers, and each transport's own fields.
  *
- * <p>Fields that belong to one transport only ({@code cxl_name}, {@code cxl_base_addr}, ...) and
- * fields this version does not know are kept in {@link #attributes()}, and written back unchanged
- * when the descriptor is re-published.
+ * <p>Fields that belong to one transport ({@code tcp_data_port} and {@code tcp_proto_version} of
+ * TCP, {@code cxl_name} and {@code cxl_base_addr} of CXL, ...) and fields this version does not
+ * know are kept in {@link #attributes()}, read and written by the transport that owns them, and
+ * written back unchanged when the descriptor is re-published.
  */
 public final class SegmentDescriptor {
-  /** The value of {@link #tcpProtoVersion()} when a descriptor does not name one. */
-  public static final int TCP_PROTO_V1 = 1;
-  /** The acknowledged TCP protocol (status frames). */
-  public static final int TCP_PROTO_V2 = 2;
-
   private final String name;
   private final String protocol;
-  private final int tcpDataPort;
-  private final int tcpProtoVersion;
   private final String timestamp;
   private final List<BufferDescriptor> buffers;
   private final List<DeviceDescriptor> devices;
@@ -33,8 +27,6 @@ public final class SegmentDescriptor {
   private SegmentDescriptor(Builder b) {
     this.name = Objects.requireNonNull(b.name, "name");
     this.protocol = Objects.requireNonNull(b.protocol, "protocol");
-    this.tcpDataPort = b.tcpDataPort;
-    this.tcpProtoVersion = b.tcpProtoVersion;
     this.timestamp = b.timestamp;
     this.buffers = List.copyOf(b.buffers);
     this.devices = List.copyOf(b.devices);
@@ -51,8 +43,6 @@ public final class SegmentDescriptor {
     Builder b = new Builder();
     b.name = name;
     b.protocol = protocol;
-    b.tcpDataPort = tcpDataPort;
-    b.tcpProtoVersion = tcpProtoVersion;
     b.timestamp = timestamp;
     b.buffers.addAll(buffers);
     b.devices.addAll(devices);
@@ -69,16 +59,6 @@ public final class SegmentDescriptor {
   /** The transport the owner speaks: {@code tcp}, {@code rdma}, {@code cxl}, ... */
   public String protocol() {
     return protocol;
-  }
-
-  /** The TCP transport's data port, or 0 when the owner runs no TCP transport. */
-  public int tcpDataPort() {
-    return tcpDataPort;
-  }
-
-  /** 1 (no status frames) or 2 (acknowledged); 1 when the JSON lacks the field. */
-  public int tcpProtoVersion() {
-    return tcpProtoVersion;
   }
 
   /** When the owner published this, as {@code YYYY-MM-DD HH:MM:SS.ffffff}, or null. */
@@ -121,29 +101,26 @@ public final class SegmentDescriptor {
       return false;
     }
     SegmentDescriptor s = (SegmentDescriptor) o;
-    return name.equals(s.name) && protocol.equals(s.protocol) && tcpDataPort == s.tcpDataPort
-        && tcpProtoVersion == s.tcpProtoVersion && Objects.equals(timestamp, s.timestamp)
+    return name.equals(s.name) && protocol.equals(s.protocol)
+        && Objects.equals(timestamp, s.timestamp)
         && buffers.equals(s.buffers) && devices.equals(s.devices)
         && Objects.equals(priorityMatrix, s.priorityMatrix) && attributes.equals(s.attributes);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, protocol, tcpDataPort, timestamp, buffers);
+    return Objects.hash(name, protocol, timestamp, buffers);
   }
 
   @Override
   public String toString() {
-    return "SegmentDescriptor{" + name + ", " + protocol + ", tcp_data_port=" + tcpDataPort
-        + ", v" + tcpProtoVersion + ", " + buffers.size() + " buffers}";
+    return "SegmentDescriptor{" + name + ", " + protocol + ", " + buffers.size() + " buffers}";
   }
 
   /** Mutable builder; transports add their fields to the local descriptor through it. */
   public static final class Builder {
     private String name;
     private String protocol;
-    private int tcpDataPort;
-    private int tcpProtoVersion = TCP_PROTO_V1;
     private String timestamp;
     private final List<BufferDescriptor> buffers = new ArrayList<>();
     private final List<DeviceDescriptor> devices = new ArrayList<>();
@@ -159,16 +136,6 @@ public final class SegmentDescriptor {
 
     public Builder protocol(String protocol) {
       this.protocol = protocol;
-      return this;
-    }
-
-    public Builder tcpDataPort(int port) {
-      this.tcpDataPort = port;
-      return this;
-    }
-
-    public Builder tcpProtoVersion(int version) {
-      this.tcpProtoVersion = version;
       return this;
     }
 

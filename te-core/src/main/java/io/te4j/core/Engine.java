@@ -12,6 +12,7 @@ import io.te4j.api.TransferException;
 import io.te4j.api.TransferNotify;
 import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
+import io.te4j.api.spi.FrameHandler;
 import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.MetadataStore;
 import io.te4j.api.spi.MetadataStoreContext;
@@ -80,6 +81,9 @@ public final class Engine implements AutoCloseable {
   private final ConcurrentLinkedQueue<TransferNotify> notifies = new ConcurrentLinkedQueue<>();
   private final Map<Long, BufferDescriptor> publishedBuffers = new LinkedHashMap<>();
   private final Map<String, Transport> transports = new LinkedHashMap<>();
+  /** Who serves the handshake frames the engine does not answer itself (type 0). */
+  private final Map<Integer, FrameHandler> frameHandlers =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
   private RpcServer rpcServer;
@@ -274,8 +278,7 @@ public final class Engine implements AutoCloseable {
     if (!r.remoteAccessible()) {
       return;
     }
-    String name = "tcp".equals(primaryProtocol) ? segmentName : r.location();
-    BufferDescriptor d = BufferDescriptor.of(name, r.address(), r.length());
+    BufferDescriptor d = BufferDescriptor.of(r.location(), r.address(), r.length());
     for (Transport t : transports.values()) {
       d = t.describe(r, d);
     }
@@ -881,6 +884,12 @@ public final class Engine implements AutoCloseable {
     public void onNotify(TransferNotify notify) {
       notifies.add(notify);
     }
+
+    @Override
+    public String onOtherFrame(int type, String body, String peer) {
+      FrameHandler h = frameHandlers.get(type);
+      return h == null ? null : h.handle(body, peer);
+    }
   }
 
   private final class EngineTransportContext implements TransportContext {
@@ -927,6 +936,31 @@ public final class Engine implements AutoCloseable {
     @Override
     public ThreadFactory threadFactory(String role) {
       return threads(role);
+    }
+
+    @Override
+    public PeerRpc rpc() {
+      return rpcClient;
+    }
+
+    @Override
+    public HostPort peerRpcAddress(String segment) {
+      return resolver.rpcAddress(segment);
+    }
+
+    @Override
+    public AutoCloseable serveFrames(int frameType, FrameHandler handler) {
+      java.util.Objects.requireNonNull(handler, "handler");
+      if (frameType != PeerRpc.CONNECTION) {
+        throw new IllegalArgumentException("frame type " + frameType + " is "
+            + (frameType >= 1 && frameType <= 3 ? "answered by the engine" : "not in 0..3"));
+      }
+      if (frameHandlers.putIfAbsent(frameType, handler) != null) {
+        throw new IllegalStateException("another transport serves frame type " + frameType);
+      }
+      AutoCloseable registration = () -> frameHandlers.remove(frameType, handler);
+      closeables.add(registration);
+      return registration;
     }
   }
 

@@ -1,11 +1,13 @@
 package io.te4j.testplugin;
 
 import io.te4j.api.ErrorCode;
+import io.te4j.api.HostPort;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.api.spi.PeerRpc;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
@@ -16,12 +18,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * Copies between engines of one JVM, through the registered memory each engine exposes. Written
  * against te-api alone, as a third party would write a transport; it checks the target range
  * against the target's registered, remote-accessible memory like every transport must.
+ *
+ * <p>Before the first copy to a peer it greets it with a connection handshake (frame type 0) over
+ * the peer's handshake port, as a hardware transport exchanges queue pair numbers: it serves that
+ * frame type itself, through {@link TransportContext#serveFrames}, and sends it through {@link
+ * TransportContext#rpc}.
  */
 public final class InProcessTransport implements Transport {
   static final String NAME = "inproc";
   private static final ConcurrentHashMap<String, MemoryRegistry> ENGINES = new ConcurrentHashMap<>();
 
   private final TransportContext context;
+  /** Peers greeted so far: a handshake each. */
+  private final java.util.Set<String> greeted = ConcurrentHashMap.newKeySet();
+  private AutoCloseable frames;
 
   InProcessTransport(TransportContext context) {
     this.context = context;
@@ -36,6 +46,14 @@ public final class InProcessTransport implements Transport {
   public void start(SegmentDescriptor.Builder localDescriptor) {
     ENGINES.put(context.localSegmentName(), context.memory());
     localDescriptor.attribute("inproc_jvm", ProcessHandle.current().pid());
+    frames = context.serveFrames(PeerRpc.CONNECTION, (body, peer) ->
+        body.startsWith("{\"inproc_hello\":") ? "{\"inproc_welcome\":\""
+            + context.localSegmentName() + "\"}" : null);
+  }
+
+  /** The peers this transport has greeted (handshakes it sent and had answered). */
+  public java.util.Set<String> greetedPeers() {
+    return java.util.Collections.unmodifiableSet(greeted);
   }
 
   @Override
@@ -45,7 +63,19 @@ public final class InProcessTransport implements Transport {
 
   @Override
   public void submit(TransferSlice slice) {
-    MemoryRegistry remote = ENGINES.get(slice.target().name());
+    String peer = slice.target().name();
+    if (!greeted.contains(peer)) {
+      HostPort at = context.peerRpcAddress(peer);
+      String reply = context.rpc().call(at.host(), at.port(), PeerRpc.CONNECTION,
+          "{\"inproc_hello\":\"" + context.localSegmentName() + "\"}");
+      if (!reply.equals("{\"inproc_welcome\":\"" + peer + "\"}")) {
+        slice.fail(TransferState.FAILED, ErrorCode.REJECT_HANDSHAKE, "handshake with " + peer
+            + " answered " + reply);
+        return;
+      }
+      greeted.add(peer);
+    }
+    MemoryRegistry remote = ENGINES.get(peer);
     MemoryRegion region = remote == null ? null : remote.find(slice.targetOffset(), slice.length());
     if (region == null || !region.remoteAccessible() || slice.length() > Integer.MAX_VALUE) {
       slice.fail(TransferState.FAILED, ErrorCode.ADDRESS_NOT_REGISTERED,
@@ -81,5 +111,12 @@ public final class InProcessTransport implements Transport {
   @Override
   public void close() {
     ENGINES.remove(context.localSegmentName(), context.memory());
+    if (frames != null) {
+      try {
+        frames.close();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
   }
 }

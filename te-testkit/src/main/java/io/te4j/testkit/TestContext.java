@@ -1,6 +1,11 @@
 package io.te4j.testkit;
 
+import io.te4j.api.ErrorCode;
+import io.te4j.api.HostPort;
+import io.te4j.api.TransferException;
+import io.te4j.api.spi.FrameHandler;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.api.spi.PeerRpc;
 import io.te4j.api.spi.TransportContext;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +33,8 @@ public final class TestContext implements TransportContext {
   private volatile int minPort;
   private volatile int maxPort;
   private volatile long transferTimeoutNanos = TimeUnit.SECONDS.toNanos(30);
+  private final Map<Integer, FrameHandler> frameHandlers = new ConcurrentHashMap<>();
+  private volatile PeerRpc rpc;
 
   /** A context over {@code memory}, with a segment name of its own ({@code 127.0.0.1:testN}). */
   public TestContext(MemoryRegistry memory) {
@@ -108,6 +115,41 @@ public final class TestContext implements TransportContext {
   @Override
   public String setting(String key) {
     return settings.get(key);
+  }
+
+  /** Sets the client {@link #rpc} returns; returns this. */
+  public TestContext rpc(PeerRpc client) {
+    this.rpc = client;
+    return this;
+  }
+
+  /** The frame handler a transport registered for {@code frameType}, or null. */
+  public FrameHandler frameHandler(int frameType) {
+    return frameHandlers.get(frameType);
+  }
+
+  /** The client set with {@link #rpc(PeerRpc)}; without one, calling a peer is SOCKET_FAIL. */
+  @Override
+  public PeerRpc rpc() {
+    PeerRpc r = rpc;
+    return r != null ? r : (host, port, type, body) -> {
+      throw new TransferException(ErrorCode.SOCKET_FAIL, "no peer RPC in this test context");
+    };
+  }
+
+  /** A segment name is its RPC address here ({@code host:port}), as in P2P mode. */
+  @Override
+  public HostPort peerRpcAddress(String segmentName) {
+    return HostPort.parse(segmentName);
+  }
+
+  /** Records the handler (see {@link #frameHandler}); one per type, as the engine allows. */
+  @Override
+  public AutoCloseable serveFrames(int frameType, FrameHandler handler) {
+    if (frameHandlers.putIfAbsent(frameType, handler) != null) {
+      throw new IllegalStateException("frame type " + frameType + " is served already");
+    }
+    return () -> frameHandlers.remove(frameType, handler);
   }
 
   /** Daemon threads named {@code testN-<role>-<k>}, each recorded in {@link #threads()}. */

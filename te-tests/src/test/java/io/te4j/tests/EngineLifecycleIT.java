@@ -13,6 +13,7 @@ import io.te4j.core.ManagedBuffer;
 import io.te4j.core.TransferEngine;
 import io.te4j.core.config.EngineConfig;
 import io.te4j.core.transfer.Batch;
+import io.te4j.transport.tcp.TcpDescriptorFields;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,7 +69,7 @@ class EngineLifecycleIT {
       }
       try (Engine second = restartable(rpcPort, 16_500, 16_999);
           ManagedBuffer dst = second.allocate(1 << 20)) {
-        assertNotEquals(0, second.localDescriptor().tcpDataPort());
+        assertNotEquals(0, TcpDescriptorFields.dataPort(second.localDescriptor()));
         assertEquals(0, initiator.transferSyncWrite(segment, local, dst.address(), data.length),
             "the cached descriptor named the old data port; the engine must look again");
         assertArrayEquals(data, second.read(dst.address(), data.length));

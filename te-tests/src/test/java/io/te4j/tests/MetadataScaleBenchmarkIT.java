@@ -7,6 +7,7 @@ import io.te4j.api.SegmentDescriptor;
 import io.te4j.core.Engine;
 import io.te4j.metadata.etcd.EtcdTestServer;
 import io.te4j.metadata.http.HttpMetadataServer;
+import io.te4j.transport.tcp.TcpDescriptorFields;
 import java.time.Duration;
 import java.util.Locale;
 import org.apache.curator.test.TestingServer;
@@ -79,7 +80,7 @@ class MetadataScaleBenchmarkIT {
       double puts = COUNT / seconds(t0);
       t0 = System.nanoTime();
       for (int i = 0; i < COUNT; i++) {
-        assertEquals(16_000, reader.segment("bench-" + i).tcpDataPort());
+        assertEquals(16_000, TcpDescriptorFields.dataPort(reader.segment("bench-" + i)));
       }
       double cold = COUNT / seconds(t0);
       t0 = System.nanoTime();
@@ -96,10 +97,12 @@ class MetadataScaleBenchmarkIT {
         long c0 = System.nanoTime();
         writer.publishSegment(descriptor("bench-0", port));
         long deadline = c0 + Duration.ofSeconds(5).toNanos();
-        while (reader.segment("bench-0").tcpDataPort() != port && System.nanoTime() < deadline) {
+        while (TcpDescriptorFields.dataPort(reader.segment("bench-0")) != port
+            && System.nanoTime() < deadline) {
           Thread.onSpinWait();
         }
-        seen[k] = reader.segment("bench-0").tcpDataPort() == port ? System.nanoTime() - c0 : -1;
+        seen[k] = TcpDescriptorFields.dataPort(reader.segment("bench-0")) == port
+            ? System.nanoTime() - c0 : -1;
       }
       java.util.Arrays.sort(seen);
       String change = seen[0] < 0 ? "not seen within 5 s (no watch: a cached entry is dropped "
@@ -112,7 +115,7 @@ class MetadataScaleBenchmarkIT {
   }
 
   private static SegmentDescriptor descriptor(String name, int port) {
-    return SegmentDescriptor.builder(name, "tcp").tcpDataPort(port).tcpProtoVersion(2)
+    return SegmentDescriptor.builder(name, "tcp").attribute("tcp_data_port", port).attribute("tcp_proto_version", 2)
         .addBuffer(BufferDescriptor.of(name, 0x7f00_0000_0000L, 64L << 20)).build();
   }
 

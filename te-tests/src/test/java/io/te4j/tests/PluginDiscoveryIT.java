@@ -11,6 +11,7 @@ import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
+import io.te4j.testplugin.InProcessTransport;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +34,22 @@ class PluginDiscoveryIT {
           List.of(TransferRequest.write(src.address(), dst.address(), data.length)), ""));
       assertEquals(TransferState.COMPLETED, s);
       assertArrayEquals(data, b.read(dst.address(), data.length));
+      // Through te-api alone it sent a connection handshake to b's handshake port and b's
+      // transport answered it.
+      assertEquals(java.util.Set.of(b.segmentName()),
+          ((InProcessTransport) a.transport("inproc")).greetedPeers());
+    }
+  }
+
+  /** Without a transport serving it, a connection handshake is closed unanswered. */
+  @Test
+  void connectionHandshakesGoToTheTransportServingThem() throws Exception {
+    try (Engine plain = Engine.builder().localHostname("127.0.0.1").protocol("tcp").start();
+        Engine plugin = Engine.builder().localHostname("127.0.0.1").protocol("inproc").start()) {
+      assertEquals("{\"inproc_welcome\":\"" + plugin.segmentName() + "\"}",
+          RawHandshake.call(plugin.rpcPort(), 0, "{\"inproc_hello\":\"me\"}"));
+      assertEquals("", RawHandshake.call(plain.rpcPort(), 0, "{\"inproc_hello\":\"me\"}"));
+      assertEquals("{\"status\":\"success\"}", RawHandshake.call(plain.rpcPort(), 3, "{}"));
     }
   }
 

@@ -5,8 +5,11 @@ package io.te4j.api.spi;
  * one reply frame, bounded in time. Metadata stores and transports use it to talk to peers.
  */
 public interface PeerRpc {
-  /** Frame type of the RDMA connection handshake. */
-  int RDMA_HANDSHAKE = 0;
+  /**
+   * Frame type of the connection handshake ("Connection": RDMA queue pairs), served by the
+   * transport that registered for it ({@link TransportContext#serveFrames}), not by the engine.
+   */
+  int CONNECTION = 0;
   /** Frame type of a segment descriptor request (P2P metadata). */
   int METADATA = 1;
   /** Frame type of a notification. */

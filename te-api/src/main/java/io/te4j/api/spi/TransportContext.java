@@ -1,5 +1,6 @@
 package io.te4j.api.spi;
 
+import io.te4j.api.HostPort;
 import java.util.concurrent.ThreadFactory;
 
 /** What the engine gives a transport when it creates it. */
@@ -33,4 +34,26 @@ public interface TransportContext {
 
   /** A factory of daemon threads named after the engine and {@code role}. */
   ThreadFactory threadFactory(String role);
+
+  /** The client for peers' handshake ports (one request frame, one reply, bounded in time). */
+  PeerRpc rpc();
+
+  /**
+   * Where the engine owning segment {@code segmentName} answers handshake frames: the name itself
+   * in P2P mode ({@code host:port}), else its {@code rpc_meta} entry.
+   *
+   * @throws io.te4j.api.TransferException METADATA when it cannot be found
+   */
+  HostPort peerRpcAddress(String segmentName);
+
+  /**
+   * Serves frames of {@code frameType} on this engine's handshake port until the returned handle
+   * is closed (the engine closes it with the transport). The engine answers types 1 to 3 itself;
+   * type {@link PeerRpc#CONNECTION} (0, with the legacy untyped frames) is free for one transport.
+   * A frame of a type nobody serves is answered by closing the connection.
+   *
+   * @throws IllegalArgumentException for a type the engine answers, or outside 0..3
+   * @throws IllegalStateException when another transport already serves the type
+   */
+  AutoCloseable serveFrames(int frameType, FrameHandler handler);
 }

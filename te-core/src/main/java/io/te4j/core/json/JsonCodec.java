@@ -39,15 +39,10 @@ import java.util.Set;
  * <p>All methods are static and thread-safe; they share one configured {@link JsonMapper}.
  */
 public final class JsonCodec {
-  /** Protocols whose descriptors carry devices and one remote/local key per device per buffer. */
-  private static final Set<String> KEYED_PROTOCOLS = Set.of("rdma", "barex", "efa", "cxi");
-
   private static final Set<String> TOP_LEVEL_FIELDS =
       Set.of(
           "name",
           "protocol",
-          "tcp_data_port",
-          "tcp_proto_version",
           "timestamp",
           "buffers",
           "devices",
@@ -101,10 +96,10 @@ public final class JsonCodec {
   /**
    * Writes a segment descriptor as the reference does: compact, keys sorted at every level, u64
    * values unsigned. Empty {@code rkey}/{@code lkey}/{@code devices}, a null {@code
-   * priority_matrix} and a null timestamp are omitted; {@code tcp_data_port} and {@code
-   * tcp_proto_version} are always written for {@code tcp} (as the reference does) and otherwise
-   * only when the port is set. A buffer whose attributes hold {@code offset} or {@code file_path}
-   * gets no {@code addr}. Attributes are written back unchanged (known fields win on a clash).
+   * priority_matrix} and a null timestamp are omitted. A buffer whose attributes hold {@code
+   * offset} or {@code file_path} gets no {@code addr}. Attributes (transports' own fields, such as
+   * TCP's {@code tcp_data_port}) are written back unchanged, in key order with the rest (known
+   * fields win on a clash).
    */
   public static String descriptorToJson(SegmentDescriptor descriptor) {
     ObjectNode root = NODES.objectNode();
@@ -118,12 +113,6 @@ public final class JsonCodec {
       }
     } else {
       root.put("protocol", descriptor.protocol());
-    }
-    if ("tcp".equals(descriptor.protocol()) || descriptor.tcpDataPort() != 0) {
-      root.put("tcp_data_port", descriptor.tcpDataPort());
-      root.put("tcp_proto_version", descriptor.tcpProtoVersion());
-    } else if (descriptor.tcpProtoVersion() != SegmentDescriptor.TCP_PROTO_V1) {
-      root.put("tcp_proto_version", descriptor.tcpProtoVersion());
     }
     if (descriptor.timestamp() != null) {
       root.put("timestamp", descriptor.timestamp());
@@ -216,15 +205,6 @@ public final class JsonCodec {
     String protocol = protocolOf(root, what);
 
     SegmentDescriptor.Builder b = SegmentDescriptor.builder(name, protocol);
-    JsonNode port = presentOrNull(root, "tcp_data_port");
-    if (port != null) {
-      b.tcpDataPort(intIn(port, 0, 65535, what + ": tcp_data_port"));
-    }
-    JsonNode version = presentOrNull(root, "tcp_proto_version");
-    b.tcpProtoVersion(
-        version == null
-            ? SegmentDescriptor.TCP_PROTO_V1
-            : intIn(version, 1, Integer.MAX_VALUE, what + ": tcp_proto_version"));
     JsonNode timestamp = presentOrNull(root, "timestamp");
     if (timestamp != null) {
       if (!timestamp.isTextual()) {
@@ -252,10 +232,12 @@ public final class JsonCodec {
       if (!buffersNode.isArray()) {
         throw malformed(what + ": buffers must be an array, got " + kind(buffersNode));
       }
-      boolean keyed = KEYED_PROTOCOLS.contains(protocol);
       int i = 0;
       for (JsonNode bn : buffersNode) {
         BufferDescriptor buffer = buffer(bn, what + ": buffer #" + i);
+        // Keys are per device, in device order: where a buffer lists any, it lists one of each
+        // per device (whichever transport reads them).
+        boolean keyed = !buffer.remoteKeys().isEmpty() || !buffer.localKeys().isEmpty();
         if (keyed
             && (buffer.remoteKeys().size() != devices.size()
                 || buffer.localKeys().size() != devices.size())) {

@@ -115,7 +115,7 @@ public final class RpcClient implements PeerRpc {
       out.write(request);
       out.flush();
       FrameCodec.Frame reply = FrameCodec.read(socket, maxFrameBytes, deadline);
-      if (reply.legacy() ? frameType != RDMA_HANDSHAKE : reply.type() != frameType) {
+      if (reply.legacy() ? frameType != CONNECTION : reply.type() != frameType) {
         throw new TransferException(
             ErrorCode.REJECT_HANDSHAKE,
             target

@@ -9,14 +9,6 @@ import io.te4j.api.TransferNotify;
  */
 public interface RpcHandler {
   /**
-   * The reference's reply to an RDMA handshake when there is nothing to connect: every field empty,
-   * keys sorted as jsoncpp writes them.
-   */
-  String EMPTY_HANDSHAKE_REPLY =
-      "{\"local_gid\":\"\",\"local_lid\":0,\"local_nic_path\":\"\",\"payload\":\"\","
-          + "\"peer_nic_path\":\"\",\"qp_num\":[],\"reply_msg\":\"\"}";
-
-  /**
    * The body of the reply to a type-1 (metadata) request: this engine's segment descriptor as
    * compact JSON, or null when there is none yet (the reply is then {@code {}}).
    */
@@ -28,11 +20,16 @@ public interface RpcHandler {
   void onNotify(TransferNotify notify);
 
   /**
-   * The reply body to a type-0 (RDMA connection) request or a legacy untyped frame.
+   * The reply body to a frame of a type the server does not answer itself: type 0 (the connection
+   * handshake of a transport such as RDMA), which legacy untyped frames also are.
    *
-   * @param requestBody the request, trailing whitespace removed, well-formed JSON
+   * @param type the frame type (0 for a legacy frame)
+   * @param body the request, trailing whitespace removed, well-formed JSON
+   * @param peer the remote address, for logs
+   * @return the reply body, or null when nothing serves that type (the connection is closed
+   *     without a reply)
    */
-  default String onRdmaHandshake(String requestBody) {
-    return EMPTY_HANDSHAKE_REPLY;
+  default String onOtherFrame(int type, String body, String peer) {
+    return null;
   }
 }

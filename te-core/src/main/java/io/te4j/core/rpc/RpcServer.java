@@ -47,8 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Replies: type 1 gets {@link RpcHandler#localDescriptorJson()}, type 2 {@code
  * {"name":"","notify_msg":"success"}} after {@link RpcHandler#onNotify}, type 3 {@code
- * {"status":"success"}}, type 0 and legacy untyped frames {@link RpcHandler#onRdmaHandshake} (an
- * untyped reply to an untyped request). A refused header (zero or oversize length, HTTP, TLS), a
+ * {"status":"success"}}, type 0 and legacy untyped frames {@link RpcHandler#onOtherFrame} (an
+ * untyped reply to an untyped request; no reply when nothing serves the type). A refused header (zero or oversize length, HTTP, TLS), a
  * body that is not JSON, or a handler failure closes the connection without a reply, and is logged.
  */
 public final class RpcServer implements AutoCloseable {
@@ -282,6 +282,9 @@ public final class RpcServer implements AutoCloseable {
       socket.setTcpNoDelay(true);
       FrameCodec.Frame frame = FrameCodec.read(socket, maxFrameBytes, deadline);
       byte[] reply = reply(frame, peer);
+      if (reply == null) {
+        return; // nobody serves that type: closed without a reply
+      }
       OutputStream out = socket.getOutputStream();
       out.write(reply);
       out.flush();
@@ -335,15 +338,14 @@ public final class RpcServer implements AutoCloseable {
       case PeerRpc.PROBE:
         return FrameCodec.encode(PeerRpc.PROBE, PROBE_REPLY);
       default:
-        String answer = handler.onRdmaHandshake(body);
+        String answer = handler.onOtherFrame(frame.type(), body, String.valueOf(peer));
         if (answer == null) {
-          answer = RpcHandler.EMPTY_HANDSHAKE_REPLY;
+          LOG.debug("handshake RPC: nothing serves {} frames; closing the connection from {}",
+              frame.legacy() ? "legacy untyped" : "type-" + frame.type(), peer);
+          return null;
         }
-        if (frame.legacy()) {
-          LOG.debug("handshake RPC: legacy untyped request from {}", peer);
-          return FrameCodec.encodeUntyped(answer);
-        }
-        return FrameCodec.encode(PeerRpc.RDMA_HANDSHAKE, answer);
+        return frame.legacy() ? FrameCodec.encodeUntyped(answer)
+            : FrameCodec.encode(frame.type(), answer);
     }
   }
 

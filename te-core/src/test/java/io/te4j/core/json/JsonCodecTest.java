@@ -43,8 +43,8 @@ class JsonCodecTest {
   void writesTheReferenceMetadataSampleByteForByte() {
     SegmentDescriptor d =
         SegmentDescriptor.builder("127.0.0.1:16057", "tcp")
-            .tcpDataPort(16837)
-            .tcpProtoVersion(2)
+            .attribute("tcp_data_port", 16837)
+            .attribute("tcp_proto_version", 2)
             .timestamp("2026-11-21 20:55:31.992448")
             .addBuffer(BufferDescriptor.of("127.0.0.1:16057", 140537497649152L, 100663296L))
             .build();
@@ -56,22 +56,21 @@ class JsonCodecTest {
     SegmentDescriptor d = JsonCodec.descriptorFromJson(REFERENCE_TCP_DESCRIPTOR);
     assertEquals("127.0.0.1:16057", d.name());
     assertEquals("tcp", d.protocol());
-    assertEquals(16837, d.tcpDataPort());
-    assertEquals(2, d.tcpProtoVersion());
+    // TCP's fields are TCP's: kept as they were read, for the TCP transport to interpret.
+    assertEquals(16837, ((Number) d.attributes().get("tcp_data_port")).intValue());
+    assertEquals(2, ((Number) d.attributes().get("tcp_proto_version")).intValue());
     assertEquals("2026-11-21 20:55:31.992448", d.timestamp());
     assertEquals(
         List.of(BufferDescriptor.of("127.0.0.1:16057", 140537497649152L, 100663296L)), d.buffers());
-    assertTrue(d.attributes().isEmpty());
+    assertEquals(2, d.attributes().size());
     assertEquals(REFERENCE_TCP_DESCRIPTOR, JsonCodec.descriptorToJson(d));
   }
 
   @Test
-  void tcpProtoVersionAbsentMeansOne() {
+  void optionalFieldsMayBeAbsent() {
     SegmentDescriptor d =
         JsonCodec.descriptorFromJson(
             "{\"buffers\":[],\"name\":\"a:1\",\"protocol\":\"tcp\",\"tcp_data_port\":15001}");
-    assertEquals(SegmentDescriptor.TCP_PROTO_V1, d.tcpProtoVersion());
-    assertEquals(15001, d.tcpDataPort());
     assertNull(d.timestamp());
     assertNull(d.priorityMatrix());
   }
@@ -162,7 +161,7 @@ class JsonCodecTest {
     assertEquals(List.of(3L, 4L), d.buffers().get(0).remoteKeys());
     assertEquals(List.of(1L, 2L), d.buffers().get(0).localKeys());
     assertEquals(List.of("mlx5_0"), d.priorityMatrix().entries().get("cpu:0").preferred());
-    assertEquals(0, d.tcpDataPort());
+    assertNull(d.attributes().get("tcp_data_port"));
     // No TCP transport: no tcp fields are invented.
     assertEquals(RDMA_DESCRIPTOR, JsonCodec.descriptorToJson(d));
   }
@@ -215,7 +214,7 @@ class JsonCodecTest {
 
   @Test
   void escapesNonAsciiAsJsoncppDoes() {
-    SegmentDescriptor d = SegmentDescriptor.builder("n\u00e9\"q", "tcp").tcpDataPort(1).build();
+    SegmentDescriptor d = SegmentDescriptor.builder("n\u00e9\"q", "tcp").build();
     String json = JsonCodec.descriptorToJson(d);
     assertTrue(json.contains("\"name\":\"n\\u00e9\\\"q\""), json);
     assertEquals("n\u00e9\"q", JsonCodec.descriptorFromJson(json).name());
@@ -236,9 +235,6 @@ class JsonCodecTest {
         "{\"name\":\"\",\"protocol\":\"tcp\"}",
         "{\"name\":7,\"protocol\":\"tcp\"}",
         "{\"name\":\"seg-x\",\"protocol\":5}",
-        "{\"name\":\"seg-x\",\"protocol\":\"tcp\",\"tcp_data_port\":\"15000\"}",
-        "{\"name\":\"seg-x\",\"protocol\":\"tcp\",\"tcp_data_port\":70000}",
-        "{\"name\":\"seg-x\",\"protocol\":\"tcp\",\"tcp_proto_version\":1.5}",
         "{\"name\":\"seg-x\",\"protocol\":\"tcp\",\"timestamp\":3}",
         "{\"name\":\"seg-x\",\"protocol\":\"tcp\",\"buffers\":{}}",
         "{\"name\":\"seg-x\",\"protocol\":\"tcp\",\"buffers\":[7]}",
@@ -254,8 +250,6 @@ class JsonCodecTest {
         "{\"name\":\"seg-x\",\"protocol\":\"tcp\",\"buffers\":[{\"name\":\"b\",\"addr\":\"4096\",\"length\":1}]}",
         "{\"name\":\"seg-x\",\"protocol\":\"rdma\",\"devices\":[{\"name\":\"mlx5_0\",\"lid\":0,\"gid\":\"g\"}],"
             + "\"buffers\":[{\"name\":\"cpu:0\",\"addr\":1,\"length\":1,\"rkey\":[1,2],\"lkey\":[1]}]}",
-        "{\"name\":\"seg-x\",\"protocol\":\"rdma\",\"devices\":[{\"name\":\"mlx5_0\",\"lid\":0,\"gid\":\"g\"}],"
-            + "\"buffers\":[{\"name\":\"cpu:0\",\"addr\":1,\"length\":1}]}",
         "{\"name\":\"seg-x\",\"protocol\":\"rdma\",\"devices\":[{\"lid\":0,\"gid\":\"g\"}]}",
         "{\"name\":\"seg-x\",\"protocol\":\"rdma\",\"devices\":{}}",
         "{\"name\":\"seg-x\",\"protocol\":\"rdma\",\"buffers\":[{\"name\":\"b\",\"addr\":1,\"length\":1,\"rkey\":7}]}",

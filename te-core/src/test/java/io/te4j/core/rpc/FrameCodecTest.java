@@ -43,7 +43,7 @@ class FrameCodecTest {
 
   @Test
   void encodesTheLegacyReplyWithoutATypeByte() {
-    byte[] frame = FrameCodec.encodeUntyped(RpcHandler.EMPTY_HANDSHAKE_REPLY);
+    byte[] frame = FrameCodec.encodeUntyped(RpcTestSupport.CONNECTION_REPLY);
     assertEquals(0x6e, FrameCodec.frameLength(frame));
     assertEquals('{', frame[8]);
     assertEquals('\n', frame[frame.length - 1]);

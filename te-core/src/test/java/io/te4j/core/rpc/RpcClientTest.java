@@ -126,8 +126,8 @@ class RpcClientTest {
             "127.0.0.1", server.port(), PeerRpc.NOTIFY, "{\"name\":\"a\",\"notify_msg\":\"b\"}"));
     assertEquals(new TransferNotify("a", "b"), handler.notifies.poll());
     assertEquals(
-        RpcHandler.EMPTY_HANDSHAKE_REPLY,
-        client.call("127.0.0.1", server.port(), PeerRpc.RDMA_HANDSHAKE, "{}"));
+        RpcTestSupport.CONNECTION_REPLY,
+        client.call("127.0.0.1", server.port(), PeerRpc.CONNECTION, "{}"));
   }
 
   @Test

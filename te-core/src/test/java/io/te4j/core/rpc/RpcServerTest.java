@@ -119,8 +119,20 @@ class RpcServerTest {
   void typedHandshakeGetsATypedReply() throws Exception {
     byte[] reply =
         exchange(server.port(), FrameCodec.encode(0, "{\"local_nic_path\":\"x\"}  \r\n"));
-    assertArrayEquals(FrameCodec.encode(0, RpcHandler.EMPTY_HANDSHAKE_REPLY), reply);
+    assertArrayEquals(FrameCodec.encode(0, RpcTestSupport.CONNECTION_REPLY), reply);
     assertEquals("{\"local_nic_path\":\"x\"}", handler.handshakes.poll(5, TimeUnit.SECONDS));
+  }
+
+  /** te-core keeps no knowledge of the connection handshake: unserved, it gets no reply. */
+  @Test
+  void handshakeNobodyServesIsClosedWithoutAReply() throws Exception {
+    handler.connectionReply = null;
+    assertArrayEquals(new byte[0], exchange(server.port(), FrameCodec.encode(0, "{}")));
+    assertArrayEquals(new byte[0],
+        exchange(server.port(), concat(lengthLe(8), bytes("{\"a\":1}\n"))));
+    // The port goes on serving.
+    assertArrayEquals(FrameCodec.encode(3, RpcServer.PROBE_REPLY),
+        exchange(server.port(), FrameCodec.encode(3, "{}")));
   }
 
   static Stream<Arguments> badHeaders() {

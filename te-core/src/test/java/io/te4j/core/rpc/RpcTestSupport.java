@@ -19,6 +19,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class RpcTestSupport {
   private RpcTestSupport() {}
 
+  /**
+   * The reply the reference's TCP engine gives a connection handshake (WIRE.md section 3): every
+   * field empty, keys sorted as jsoncpp writes them. Here it stands for what a transport serving
+   * type 0 answers.
+   */
+  static final String CONNECTION_REPLY =
+      "{\"local_gid\":\"\",\"local_lid\":0,\"local_nic_path\":\"\",\"payload\":\"\","
+          + "\"peer_nic_path\":\"\",\"qp_num\":[],\"reply_msg\":\"\"}";
+
   /** Remembers what it was asked and answers with a fixed descriptor. */
   static final class RecordingHandler implements RpcHandler {
     final BlockingQueue<TransferNotify> notifies = new LinkedBlockingQueue<>();
@@ -39,10 +48,13 @@ final class RpcTestSupport {
       notifies.add(notify);
     }
 
+    /** What a transport serving type 0 would answer; null: nobody serves it. */
+    volatile String connectionReply = CONNECTION_REPLY;
+
     @Override
-    public String onRdmaHandshake(String requestBody) {
-      handshakes.add(requestBody);
-      return RpcHandler.super.onRdmaHandshake(requestBody);
+    public String onOtherFrame(int type, String body, String peer) {
+      handshakes.add(body);
+      return type == 0 ? connectionReply : null;
     }
   }
 

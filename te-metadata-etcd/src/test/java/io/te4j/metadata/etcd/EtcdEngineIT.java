@@ -17,6 +17,7 @@ import io.te4j.api.TransferRequest;
 import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
 import io.te4j.core.json.JsonCodec;
+import io.te4j.transport.tcp.TcpDescriptorFields;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -115,8 +116,8 @@ class EtcdEngineIT {
     etcd.etcdctl("put", "mooncake/ram/" + name, ref);
     try (Engine e = EtcdEngines.builder(etcd.metadataServer()).start()) {
       SegmentDescriptor d = e.segment(name);
-      assertEquals(16837, d.tcpDataPort());
-      assertEquals(2, d.tcpProtoVersion());
+      assertEquals(16837, TcpDescriptorFields.dataPort(d));
+      assertEquals(2, TcpDescriptorFields.protoVersion(d));
       assertEquals(140537497649152L, d.buffers().get(0).address());
     } finally {
       etcd.etcdctl("del", "mooncake/ram/" + name);
@@ -178,7 +179,7 @@ class EtcdEngineIT {
           .metadataServer(etcd.metadataServer()).protocol("tcp")
           .setting("MC_MIN_RPC_PORT", "21000").setting("MC_MAX_RPC_PORT", "21999").start();
           ManagedBuffer in1 = a1.allocate(1 << 16)) {
-        firstDataPort = a1.localDescriptor().tcpDataPort();
+        firstDataPort = TcpDescriptorFields.dataPort(a1.localDescriptor());
         writeAndCheck(b, a1, in1.address(), 1 << 16, 4);
         assertEquals(1, spy.gets(segmentKey), "looked up once, then cached");
         writeAndCheck(b, a1, in1.address(), 1 << 16, 5);
@@ -188,7 +189,7 @@ class EtcdEngineIT {
           .metadataServer(etcd.metadataServer()).protocol("tcp")
           .setting("MC_MIN_RPC_PORT", "22000").setting("MC_MAX_RPC_PORT", "22999").start();
           ManagedBuffer in2 = a2.allocate(1 << 16)) {
-        assertNotEquals(firstDataPort, a2.localDescriptor().tcpDataPort());
+        assertNotEquals(firstDataPort, TcpDescriptorFields.dataPort(a2.localDescriptor()));
         // Barrier: one watch delivers in revision order, so once b's watch callback returned for
         // a key written after a2 published, it has seen a2's descriptor too.
         String barrier = "mooncake/ram/zz-barrier-" + EtcdEngines.uniqueName();

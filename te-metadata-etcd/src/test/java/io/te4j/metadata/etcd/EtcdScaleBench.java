@@ -40,8 +40,8 @@ public final class EtcdScaleBench {
     String[] json = new String[SEGMENTS];
     for (int i = 0; i < SEGMENTS; i++) {
       String name = "10.0." + (i / 250) + "." + (i % 250) + ":15001";
-      SegmentDescriptor d = SegmentDescriptor.builder(name, "tcp").tcpDataPort(16001)
-          .tcpProtoVersion(SegmentDescriptor.TCP_PROTO_V2).timestamp(JsonCodec.timestampNow())
+      SegmentDescriptor d = SegmentDescriptor.builder(name, "tcp").attribute("tcp_data_port", 16001)
+          .attribute("tcp_proto_version", 2).timestamp(JsonCodec.timestampNow())
           .addBuffer(BufferDescriptor.of(name, 0x7f0000000000L + i * (64L << 20), 64L << 20))
           .build();
       json[i] = JsonCodec.descriptorToJson(d);

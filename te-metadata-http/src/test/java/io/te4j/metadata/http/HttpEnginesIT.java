@@ -14,6 +14,7 @@ import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
 import io.te4j.core.json.JsonCodec;
 import io.te4j.testkit.ChildJvm;
+import io.te4j.transport.tcp.TcpDescriptorFields;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
@@ -134,12 +135,12 @@ class HttpEnginesIT {
       // The intruder's cleanup left the holder's rpc_meta alone ...
       assertArrayEquals(rpcBefore, get(url, "mooncake/rpc_meta/" + name).body());
       // ... and the descriptor it overwrote, then deleted, comes back with the holder's refresh.
-      int holderPort = holder.localDescriptor().tcpDataPort();
+      int holderPort = TcpDescriptorFields.dataPort(holder.localDescriptor());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
       while (true) {
         HttpResponse<byte[]> r = get(url, "mooncake/ram/" + name);
-        if (r.statusCode() == 200 && JsonCodec.descriptorFromJson(new String(r.body(),
-            StandardCharsets.UTF_8)).tcpDataPort() == holderPort) {
+        if (r.statusCode() == 200 && TcpDescriptorFields.dataPort(JsonCodec.descriptorFromJson(
+            new String(r.body(), StandardCharsets.UTF_8))) == holderPort) {
           break;
         }
         assertTrue(System.nanoTime() < deadline, "holder's descriptor never came back");

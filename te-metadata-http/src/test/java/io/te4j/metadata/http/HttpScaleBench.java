@@ -39,8 +39,8 @@ public final class HttpScaleBench {
     String[] values = new String[n];
     for (int i = 0; i < n; i++) {
       names[i] = "10." + (i >> 16 & 255) + "." + (i >> 8 & 255) + "." + (i & 255) + ":15000";
-      SegmentDescriptor d = SegmentDescriptor.builder(names[i], "tcp").tcpDataPort(16000)
-          .tcpProtoVersion(SegmentDescriptor.TCP_PROTO_V2)
+      SegmentDescriptor d = SegmentDescriptor.builder(names[i], "tcp").attribute("tcp_data_port", 16000)
+          .attribute("tcp_proto_version", 2)
           .buffers(List.of(BufferDescriptor.of(names[i], 0x7f0000000000L + ((long) i << 20),
               64L << 20)))
           .timestamp(JsonCodec.timestampNow()).build();

@@ -97,8 +97,8 @@ class P2pMetadataStoreTest {
   private static String descriptorOf(String segment) {
     return JsonCodec.descriptorToJson(
         SegmentDescriptor.builder(segment, "tcp")
-            .tcpDataPort(16837)
-            .tcpProtoVersion(2)
+            .attribute("tcp_data_port", 16837)
+            .attribute("tcp_proto_version", 2)
             .timestamp(JsonCodec.timestampNow())
             .addBuffer(BufferDescriptor.of(segment, 0x7f00_0000_0000L, 1 << 20))
             .build());

@@ -18,6 +18,7 @@ import io.te4j.core.ManagedBuffer;
 import io.te4j.core.json.JsonCodec;
 import io.te4j.core.transfer.Batch;
 import io.te4j.testkit.ChildJvm;
+import io.te4j.transport.tcp.TcpDescriptorFields;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -262,8 +263,8 @@ class ZkEngineIT {
     Engine b = engine(name);
     ManagedBuffer atB = b.allocate(LEN);
     writeAndCheck(a, b, atB); // a has b's descriptor cached now
-    int oldPort = b.localDescriptor().tcpDataPort();
-    assertEquals(oldPort, a.segment(name).tcpDataPort());
+    int oldPort = TcpDescriptorFields.dataPort(b.localDescriptor());
+    assertEquals(oldPort, TcpDescriptorFields.dataPort(a.segment(name)));
     b.close();
 
     // Hold b's old data port while the new b starts, so it must take another; then free it, so
@@ -277,14 +278,15 @@ class ZkEngineIT {
       hold.close();
     }
     ManagedBuffer atB2 = b2.allocate(LEN);
-    int newPort = b2.localDescriptor().tcpDataPort();
+    int newPort = TcpDescriptorFields.dataPort(b2.localDescriptor());
     assertNotEquals(oldPort, newPort);
 
     // Only the watch can change what a resolves: its cache holds the old descriptor otherwise.
     long t0 = System.nanoTime();
     plain.await(WAIT, "a resolves the new descriptor", () -> {
       SegmentDescriptor d = a.segment(name);
-      return d.tcpDataPort() == newPort && d.bufferContaining(atB2.address(), LEN) != null;
+      return TcpDescriptorFields.dataPort(d) == newPort
+          && d.bufferContaining(atB2.address(), LEN) != null;
     });
     System.out.println("watch delivered the restarted peer after "
         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");

@@ -46,7 +46,7 @@ public final class ZkScaleBench {
         for (int i = 0; i < count; i++) {
           String name = "10.0." + (i / 250) + "." + (i % 250) + ":15001";
           json[i] = JsonCodec.descriptorToJson(SegmentDescriptor.builder(name, "tcp")
-              .tcpDataPort(16001).tcpProtoVersion(2)
+              .attribute("tcp_data_port", 16001).attribute("tcp_proto_version", 2)
               .addBuffer(BufferDescriptor.of(name, 0x7f0000000000L + i * (1L << 26), 1L << 26))
               .timestamp(JsonCodec.timestampNow()).build());
         }

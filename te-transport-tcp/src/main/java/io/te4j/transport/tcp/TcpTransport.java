@@ -1,14 +1,15 @@
 package io.te4j.transport.tcp;
 
 import io.te4j.api.AddressRanges;
+import io.te4j.api.BufferDescriptor;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.HostPort;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
-import io.te4j.api.spi.TransferSlice;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -104,6 +105,8 @@ public final class TcpTransport implements Transport {
   private Thread watchdog; // guarded by peersLock
   private volatile TcpTarget target;
   private volatile boolean closed;
+  /** True when tcp is the engine's primary transport: it then names the published buffers. */
+  private volatile boolean primary;
 
   /**
    * Reads the settings; opens nothing until {@link #start}.
@@ -169,7 +172,8 @@ public final class TcpTransport implements Transport {
               memoryGeneration);
       int port = t.start(context.bindAddress(), context.minPort(), context.maxPort());
       target = t;
-      localDescriptor.tcpDataPort(port).tcpProtoVersion(SegmentDescriptor.TCP_PROTO_V2);
+      primary = name().equals(localDescriptor.build().protocol());
+      TcpDescriptorFields.publish(localDescriptor, port);
       LOG.info("tcp transport: data port {}", port);
     }
   }
@@ -182,7 +186,21 @@ public final class TcpTransport implements Transport {
 
   @Override
   public boolean canReach(SegmentDescriptor target) {
-    return target.tcpDataPort() > 0;
+    return TcpDescriptorFields.hasDataPort(target);
+  }
+
+  /**
+   * As the reference publishes TCP buffers: named after the server, not the memory's location,
+   * when TCP is the engine's protocol (the descriptor's name for its buffers); left alone beside
+   * another primary transport, whose naming wins.
+   */
+  @Override
+  public BufferDescriptor describe(MemoryRegion region, BufferDescriptor base) {
+    if (!primary) {
+      return base;
+    }
+    return new BufferDescriptor(context.localSegmentName(), base.address(), base.length(),
+        base.remoteKeys(), base.localKeys(), base.attributes());
   }
 
   @Override
@@ -301,10 +319,11 @@ public final class TcpTransport implements Transport {
       return;
     }
     SegmentDescriptor desc = slice.target();
-    int port = desc.tcpDataPort();
-    if (port <= 0 || port > 65535) {
+    int port = TcpDescriptorFields.dataPort(desc);
+    if (port < 0) {
       slice.fail(TransferState.FAILED, ErrorCode.INVALID_ARGUMENT,
-          "segment " + desc.name() + " publishes no usable tcp_data_port (" + port + ")");
+          "segment " + desc.name() + " publishes no usable tcp_data_port ("
+              + desc.attributes().get(TcpDescriptorFields.DATA_PORT) + ")");
       return;
     }
     MemoryRegion local = slice.localRegion();
@@ -336,7 +355,7 @@ public final class TcpTransport implements Transport {
 
   /** The live peer for a descriptor; the common case is one map lookup, no allocation. */
   private Peer peerFor(SegmentDescriptor desc, int port) {
-    int version = desc.tcpProtoVersion() >= SegmentDescriptor.TCP_PROTO_V2 ? 2 : 1;
+    int version = TcpDescriptorFields.protoVersion(desc);
     String segment = desc.name();
     Route route = routes.get(segment);
     if (route != null && route.port == port && route.version == version && !route.peer.closed) {

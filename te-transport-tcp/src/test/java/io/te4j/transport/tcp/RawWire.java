@@ -48,8 +48,8 @@ final class RawWire {
   /** A descriptor of a peer on 127.0.0.1 with that data port and protocol version. */
   static SegmentDescriptor descriptor(int dataPort, int version) {
     return SegmentDescriptor.builder("127.0.0.1:" + (20000 + dataPort % 10000), "tcp")
-        .tcpDataPort(dataPort)
-        .tcpProtoVersion(version)
+        .attribute("tcp_data_port", dataPort)
+        .attribute("tcp_proto_version", version)
         .build();
   }
 }

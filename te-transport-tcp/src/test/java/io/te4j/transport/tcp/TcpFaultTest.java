@@ -158,7 +158,7 @@ class TcpFaultTest {
     TestRegion local = memory.add(LOCAL, 4096, true);
     try (TcpTransport initiator = new TcpTransport(new TestContext(memory))) {
       SegmentDescriptor d = SegmentDescriptor.builder("no-such-host.invalid:15001", "tcp")
-          .tcpDataPort(15002).tcpProtoVersion(2).build();
+          .attribute("tcp_data_port", 15002).attribute("tcp_proto_version", 2).build();
       TestSlice s = TestSlice.write(local, LOCAL, d, REMOTE, 16, 30_000);
       initiator.submit(s);
       TestSlice.Outcome o = s.await(25_000);

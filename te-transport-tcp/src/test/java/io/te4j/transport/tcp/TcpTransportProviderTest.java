@@ -133,8 +133,8 @@ class TcpTransportProviderTest {
         t.start(b);
         SegmentDescriptor d = b.build();
         assertEquals(base + 1, t.dataPort());
-        assertEquals(base + 1, d.tcpDataPort());
-        assertEquals(2, d.tcpProtoVersion());
+        assertEquals(base + 1, TcpDescriptorFields.dataPort(d));
+        assertEquals(2, TcpDescriptorFields.protoVersion(d));
         assertThrows(IllegalStateException.class,
             () -> t.start(SegmentDescriptor.builder("x", "tcp")));
       }
