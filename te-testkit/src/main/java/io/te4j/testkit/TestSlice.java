@@ -34,6 +34,7 @@ public final class TestSlice implements TransferSlice {
     }
   }
 
+  private static final long GENERATION = 1;
   private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
   private final AtomicInteger ends = new AtomicInteger();
   private volatile Runnable onEnd = () -> {};
@@ -152,18 +153,31 @@ public final class TestSlice implements TransferSlice {
     return deadlineNanos;
   }
 
+  /** Always 1: a test slice has one use. */
   @Override
-  public void complete() {
+  public long generation() {
+    return GENERATION;
+  }
+
+  /** Counts every end of generation 1 (a second one is a transport's bug a test catches). */
+  @Override
+  public boolean complete(long generation) {
+    if (generation != GENERATION) {
+      return false;
+    }
     ends.incrementAndGet();
     onEnd.run();
-    outcome.complete(new Outcome(TransferState.COMPLETED, null, null));
+    return outcome.complete(new Outcome(TransferState.COMPLETED, null, null));
   }
 
   @Override
-  public void fail(TransferState state, ErrorCode code, String message) {
+  public boolean fail(long generation, TransferState state, ErrorCode code, String message) {
+    if (generation != GENERATION) {
+      return false;
+    }
     ends.incrementAndGet();
     onEnd.run();
-    outcome.complete(new Outcome(state, code, message));
+    return outcome.complete(new Outcome(state, code, message));
   }
 
   @Override

@@ -7,9 +7,16 @@ import io.te4j.api.TransferState;
 
 /**
  * One unit of work the engine hands a transport: a contiguous range of a request, already checked
- * against local registered memory. The transport calls exactly one of {@link #complete()} or
- * {@link #fail} exactly once, from any thread; later calls are ignored. The engine may reuse the
- * object after that, so a transport must not keep it.
+ * against local registered memory. The transport ends it exactly once, with {@link #complete} or
+ * {@link #fail}, from any thread.
+ *
+ * <p>The engine reuses slice objects: once a slice ended, the same object may carry another
+ * request's range. Each use has its own {@link #generation()}: a transport that may end a slice
+ * late (a watchdog, a peer's late answer, a completion queue) takes the generation when it is handed
+ * the slice, reads the fields it needs then, and ends it with {@link #complete(long)} or {@link
+ * #fail(long, TransferState, ErrorCode, String)}; a call for a generation that is over does
+ * nothing, so it can never end the next use. The forms without a generation are for a transport
+ * that ends the slice before {@code submit} returns.
  */
 public interface TransferSlice {
   TransferOpcode opcode();
@@ -32,13 +39,23 @@ public interface TransferSlice {
   /** {@link System#nanoTime()} after which the slice has timed out. */
   long deadlineNanos();
 
-  /** The CUDA stream to order the copy on, or 0 (the default) for none. */
-  default long cudaStream() {
+  /**
+   * The request's ordering handle ({@link io.te4j.api.TransferRequest#stream()}: the CUDA stream of
+   * the {@code *_on_cuda} operations), or 0 for none.
+   */
+  default long stream() {
     return 0;
   }
 
-  /** The bytes are in place (for a WRITE: in target memory; for a READ: in local memory). */
-  void complete();
+  /** Identifies this use of the slice object; another use has another value. */
+  long generation();
+
+  /**
+   * The bytes are in place (for a WRITE: in target memory; for a READ: in local memory).
+   *
+   * @return false when that use already ended (or is over): nothing was done
+   */
+  boolean complete(long generation);
 
   /**
    * The slice failed.
@@ -46,6 +63,17 @@ public interface TransferSlice {
    * @param state {@link TransferState#FAILED} or {@link TransferState#TIMEOUT}
    * @param code why
    * @param message what happened, for logs and exceptions
+   * @return false when that use already ended (or is over): nothing was done
    */
-  void fail(TransferState state, ErrorCode code, String message);
+  boolean fail(long generation, TransferState state, ErrorCode code, String message);
+
+  /** {@link #complete(long)} of the current use: only while it is certainly still ours. */
+  default void complete() {
+    complete(generation());
+  }
+
+  /** {@link #fail(long, TransferState, ErrorCode, String)} of the current use, likewise. */
+  default void fail(TransferState state, ErrorCode code, String message) {
+    fail(generation(), state, code, message);
+  }
 }

@@ -223,7 +223,7 @@ public final class BatchTable {
         s = new Slice(metrics, slicePool);
       }
       handover.add(s.init(batch, r.opcode(), region.address() + offset, region, targetOffset,
-          len, target), transport);
+          len, target, r.stream()), transport);
       offset += len;
       targetOffset += len;
     }

@@ -9,13 +9,17 @@ import io.te4j.api.spi.TransferSlice;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-/** The engine's {@link TransferSlice}: one contiguous piece of a request, finished exactly once. */
+/**
+ * The engine's {@link TransferSlice}: one contiguous piece of a request, finished exactly once per
+ * use. Pooled: {@link #init} starts a new use with the next generation, and an end aimed at an
+ * earlier generation (a transport's late answer) finds the word changed and does nothing.
+ */
 final class Slice implements TransferSlice {
-  private static final VarHandle FINISHED;
+  private static final VarHandle WORD;
 
   static {
     try {
-      FINISHED = MethodHandles.lookup().findVarHandle(Slice.class, "finished", int.class);
+      WORD = MethodHandles.lookup().findVarHandle(Slice.class, "word", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -31,18 +35,22 @@ final class Slice implements TransferSlice {
   private long targetOffset;
   private long length;
   private SegmentDescriptor target;
+  private long stream;
   // Kept apart from the batch: a transport's watchdog may still read it after the slice finished.
   private long deadlineNanos;
-  @SuppressWarnings("unused") // written through FINISHED
-  private volatile int finished;
+  /** The generation of the current use, shifted left once; bit 0 set once that use ended. */
+  @SuppressWarnings("unused") // accessed through WORD
+  private volatile long word;
 
   Slice(TransferMetrics metrics, SlicePool pool) {
     this.metrics = metrics;
     this.pool = pool;
   }
 
+  /** Starts the next use: fields first, then the new generation publishes them. */
   Slice init(Batch batch, TransferOpcode opcode, long localAddress, MemoryRegion localRegion,
-      long targetOffset, long length, SegmentDescriptor target) {
+      long targetOffset, long length, SegmentDescriptor target, long stream) {
+    long next = ((long) WORD.getAcquire(this) >>> 1) + 1;
     this.batch = batch;
     this.opcode = opcode;
     this.localAddress = localAddress;
@@ -50,8 +58,9 @@ final class Slice implements TransferSlice {
     this.targetOffset = targetOffset;
     this.length = length;
     this.target = target;
+    this.stream = stream;
     this.deadlineNanos = batch.deadlineNanos();
-    FINISHED.setRelease(this, 0);
+    WORD.setRelease(this, next << 1);
     return this;
   }
 
@@ -91,23 +100,37 @@ final class Slice implements TransferSlice {
   }
 
   @Override
-  public void complete() {
-    if (FINISHED.compareAndSet(this, 0, 1)) {
-      Batch b = batch;
-      metrics.sliceCompleted(length);
-      release();
-      b.sliceCompleted();
-    }
+  public long stream() {
+    return stream;
   }
 
   @Override
-  public void fail(TransferState state, ErrorCode code, String message) {
-    if (FINISHED.compareAndSet(this, 0, 1)) {
-      Batch b = batch;
-      metrics.sliceFailed();
-      release();
-      b.sliceFailed(state, code, message);
+  public long generation() {
+    return (long) WORD.getAcquire(this) >>> 1;
+  }
+
+  @Override
+  public boolean complete(long generation) {
+    if (!WORD.compareAndSet(this, generation << 1, (generation << 1) | 1)) {
+      return false; // ended already, or an earlier use
     }
+    Batch b = batch;
+    metrics.sliceCompleted(length);
+    release();
+    b.sliceCompleted();
+    return true;
+  }
+
+  @Override
+  public boolean fail(long generation, TransferState state, ErrorCode code, String message) {
+    if (!WORD.compareAndSet(this, generation << 1, (generation << 1) | 1)) {
+      return false;
+    }
+    Batch b = batch;
+    metrics.sliceFailed();
+    release();
+    b.sliceFailed(state, code, message);
+    return true;
   }
 
   /** Back to the pool: the SPI forbids a transport to touch a slice after finishing it. */

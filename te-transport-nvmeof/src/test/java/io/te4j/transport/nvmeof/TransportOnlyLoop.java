@@ -91,8 +91,17 @@ public final class TransportOnlyLoop {
     void next() {
       if (!stop.get()) {
         offset = ThreadLocalRandom.current().nextLong(blocks) * bs;
+        generation++;
         t.submit(this);
       }
+    }
+
+    /** Each resubmission is a new use. */
+    long generation;
+
+    @Override
+    public long generation() {
+      return generation;
     }
 
     @Override
@@ -131,15 +140,23 @@ public final class TransportOnlyLoop {
     }
 
     @Override
-    public void complete() {
+    public boolean complete(long g) {
+      if (g != generation) {
+        return false;
+      }
       bytes.add(bs);
       next();
+      return true;
     }
 
     @Override
-    public void fail(TransferState state, ErrorCode code, String message) {
+    public boolean fail(long g, TransferState state, ErrorCode code, String message) {
+      if (g != generation) {
+        return false;
+      }
       System.err.println("failed: " + code + " " + message);
       stop.set(true);
+      return true;
     }
   }
 }

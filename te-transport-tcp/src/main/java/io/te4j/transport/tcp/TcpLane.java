@@ -123,10 +123,19 @@ final class TcpLane {
     }
 
     @Override
-    public void complete() {}
+    public long generation() {
+      return 0;
+    }
 
     @Override
-    public void fail(TransferState state, ErrorCode code, String message) {}
+    public boolean complete(long generation) {
+      return false;
+    }
+
+    @Override
+    public boolean fail(long generation, TransferState state, ErrorCode code, String message) {
+      return false;
+    }
 
     @Override
     public String toString() {

@@ -90,15 +90,22 @@ class HotPathAllocationTest {
     }
 
     @Override
-    public void complete() {
-      completed.incrementAndGet();
-      done.countDown();
+    public long generation() {
+      return 1;
     }
 
     @Override
-    public void fail(TransferState state, ErrorCode code, String message) {
+    public boolean complete(long generation) {
+      completed.incrementAndGet();
+      done.countDown();
+      return true;
+    }
+
+    @Override
+    public boolean fail(long generation, TransferState state, ErrorCode code, String message) {
       failed.incrementAndGet();
       done.countDown();
+      return true;
     }
   }
 
