@@ -46,7 +46,12 @@ public enum ErrorCode {
   /** The engine is not initialized, or was closed. */
   ENGINE_CLOSED(-404),
   /** A configuration value is malformed or inconsistent. */
-  INVALID_CONFIGURATION(-405);
+  INVALID_CONFIGURATION(-405),
+  /**
+   * The transport chosen cannot move memory of this kind (device memory over a host-memory
+   * transport): nothing was touched.
+   */
+  MEMORY_KIND_UNSUPPORTED(-406);
 
   private final int code;
 

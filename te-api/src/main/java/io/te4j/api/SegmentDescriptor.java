@@ -23,6 +23,7 @@ public final class SegmentDescriptor {
   private final List<DeviceDescriptor> devices;
   private final Topology priorityMatrix;
   private final Map<String, Object> attributes;
+  private final boolean deviceBuffers;
 
   private SegmentDescriptor(Builder b) {
     this.name = Objects.requireNonNull(b.name, "name");
@@ -32,6 +33,11 @@ public final class SegmentDescriptor {
     this.devices = List.copyOf(b.devices);
     this.priorityMatrix = b.priorityMatrix;
     this.attributes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.attributes));
+    boolean device = false;
+    for (BufferDescriptor buffer : buffers) {
+      device |= !MemoryKind.ofBuffer(buffer).isHost();
+    }
+    this.deviceBuffers = device;
   }
 
   public static Builder builder(String name, String protocol) {
@@ -83,6 +89,11 @@ public final class SegmentDescriptor {
   /** Every other field, JSON-shaped, in the order read. */
   public Map<String, Object> attributes() {
     return attributes;
+  }
+
+  /** True when a buffer publishes memory that is not host memory ({@link MemoryKind#ofBuffer}). */
+  public boolean hasDeviceBuffers() {
+    return deviceBuffers;
   }
 
   /** The buffer that wholly contains {@code [start, start + len)}, or null. */

@@ -237,8 +237,15 @@ public class TransferEngine implements AutoCloseable {
   public long transferSubmitWrite(String target, long buffer, long peerAddress, long length,
       String transportHint) {
     try {
-      return getEngine().submit(target, List.of(TransferRequest.write(buffer, peerAddress, length)),
-          hint(transportHint)).id();
+      Engine e = getEngine();
+      Batch b = e.submit(target, List.of(TransferRequest.write(buffer, peerAddress, length)),
+          hint(transportHint));
+      if (b.isRejected()) {
+        e.dropBatch(b.id());
+        LOG.warn("transferSubmitWrite to {}: {}", target, b.errorMessage());
+        return b.errorCode().code();
+      }
+      return b.id();
     } catch (TransferException e) {
       LOG.warn("transferSubmitWrite to {}: {}", target, e.getMessage());
       return e.errorCode().code();
@@ -436,8 +443,15 @@ public class TransferEngine implements AutoCloseable {
   public long batchTransferAsync(String target, List<Long> buffers, List<Long> peerAddresses,
       List<Long> lengths, TransferOpcode opcode, String transportHint) {
     try {
-      return getEngine().submit(target, requests(buffers, peerAddresses, lengths, opcode),
-          hint(transportHint)).id();
+      Engine e = getEngine();
+      Batch b = e.submit(target, requests(buffers, peerAddresses, lengths, opcode),
+          hint(transportHint));
+      if (b.isRejected()) {
+        e.dropBatch(b.id());
+        LOG.warn("batch transfer to {}: {}", target, b.errorMessage());
+        return 0;
+      }
+      return b.id();
     } catch (TransferException e) {
       LOG.warn("batch transfer to {}: {}", target, e.getMessage());
       return 0;

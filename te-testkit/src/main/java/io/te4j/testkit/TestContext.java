@@ -107,6 +107,12 @@ public final class TestContext implements TransportContext {
     return memory;
   }
 
+  /** Slot 0: a test context serves one transport. */
+  @Override
+  public int registrationSlot() {
+    return 0;
+  }
+
   @Override
   public long transferTimeoutNanos() {
     return transferTimeoutNanos;

@@ -81,6 +81,7 @@ class EngineLifecycleIT {
 
   private static Engine restartable(int rpcPort, int minPort, int maxPort) {
     return Engine.builder().localHostname("127.0.0.1:" + rpcPort).protocol("tcp")
+        .setting("te4j.transport.shm.disabled", "true")
         .setting(EngineConfig.MC_LEGACY_RPC_PORT_BINDING, "1")
         .setting(EngineConfig.MC_MIN_RPC_PORT, Integer.toString(minPort))
         .setting(EngineConfig.MC_MAX_RPC_PORT, Integer.toString(maxPort)).start();

@@ -11,9 +11,24 @@ final class Engines {
     return tcp(Duration.ofSeconds(30));
   }
 
+  /**
+   * An engine whose bytes go over TCP: shm, which would take same-host peers, is switched off with
+   * its kill switch on the builder.
+   */
   static Engine tcp(Duration timeout) {
     return Engine.builder().localHostname("127.0.0.1").metadataServer("P2PHANDSHAKE")
-        .protocol("tcp").transferTimeout(timeout).start();
+        .protocol("tcp").transferTimeout(timeout)
+        .setting("te4j.transport.shm.disabled", "true").start();
+  }
+
+  /**
+   * An engine running tcp, with shm beside it for peers on this host (switched on in the builder,
+   * over the system property that switches it off for these suites).
+   */
+  static Engine tcpAndShm() {
+    return Engine.builder().localHostname("127.0.0.1").metadataServer("P2PHANDSHAKE")
+        .protocol("tcp").transferTimeout(Duration.ofSeconds(30))
+        .setting("te4j.transport.shm.disabled", "false").start();
   }
 
   /** Names of live threads the engines started. */

@@ -100,9 +100,10 @@ class RejectionIT {
   @Test
   void overflowingRangeIsRefused() {
     long nearTop = -4096L; // 0xFFFF_FFFF_FFFF_F000: address + length wraps past 2^64
-    io.te4j.api.TransferException e = org.junit.jupiter.api.Assertions.assertThrows(
-        io.te4j.api.TransferException.class, () -> write(nearTop, 8192));
-    assertEquals(ErrorCode.INVALID_ARGUMENT, e.errorCode());
+    io.te4j.core.transfer.Batch b = initiator.submit(target.segmentName(),
+        List.of(TransferRequest.write(src.address(), nearTop, 8192)), "");
+    assertEquals(TransferState.FAILED, initiator.await(b));
+    assertEquals(ErrorCode.INVALID_ARGUMENT, b.errorCode(0), b.errorMessage(0));
     assertTargetUntouched();
     assertNextValidWriteCompletes();
   }
@@ -131,10 +132,10 @@ class RejectionIT {
   void unregisteredLocalBufferIsRefusedBeforeSending() {
     long unregistered = NativeMemory.mapAnonymous(MIB);
     try {
-      io.te4j.api.TransferException e = org.junit.jupiter.api.Assertions.assertThrows(
-          io.te4j.api.TransferException.class, () -> initiator.submit(target.segmentName(),
-              List.of(TransferRequest.write(unregistered, bufferA, 4096)), ""));
-      assertEquals(ErrorCode.ADDRESS_NOT_REGISTERED, e.errorCode());
+      io.te4j.core.transfer.Batch b = initiator.submit(target.segmentName(),
+          List.of(TransferRequest.write(unregistered, bufferA, 4096)), "");
+      assertEquals(io.te4j.api.TransferState.FAILED, b.state(), "failed before sending");
+      assertEquals(ErrorCode.ADDRESS_NOT_REGISTERED, b.errorCode(0));
       assertTargetUntouched();
     } finally {
       NativeMemory.unmap(unregistered, MIB);

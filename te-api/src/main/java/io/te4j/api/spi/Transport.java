@@ -1,13 +1,14 @@
 package io.te4j.api.spi;
 
 import io.te4j.api.BufferDescriptor;
+import io.te4j.api.MemoryKind;
 import io.te4j.api.SegmentDescriptor;
 
 /**
  * Moves bytes between local registered memory and target segments of one kind.
  *
- * <p>Threading: {@link #start}, {@link #describe} and {@link #unregistered} are called by the
- * engine under its registration lock; {@link #submit} is called from any application thread at
+ * <p>Threading: {@link #start}, {@link #register}, {@link #describe} and {@link #unregistered} are
+ * called by the engine under its registration lock; {@link #submit} is called from any application thread at
  * once and must not block on the network; the transport's own threads call back {@link
  * TransferSlice#complete()} and {@link TransferSlice#fail}.
  */
@@ -22,6 +23,19 @@ public interface Transport extends AutoCloseable {
   void start(SegmentDescriptor.Builder localDescriptor) throws java.io.IOException;
 
   /**
+   * Memory is being registered, before anyone can find it: set up what this transport needs to
+   * move it (an RDMA memory region on each NIC, say) and return it; the engine keeps it with the
+   * region ({@link MemoryRegion#attachment}) and the transport finds it again from a slice's
+   * region. Throwing refuses the registration: the transports that already took the region get
+   * {@link #unregistered} and nothing is registered. The default keeps nothing.
+   *
+   * @return this transport's state for the region, or null
+   */
+  default Object register(MemoryRegion region) {
+    return null;
+  }
+
+  /**
    * Memory was registered: return the buffer entry peers will see, with any transport keys added
    * (RDMA adds rkeys/lkeys). The default returns {@code base} unchanged.
    */
@@ -30,16 +44,27 @@ public interface Transport extends AutoCloseable {
   }
 
   /**
-   * A region was unregistered: {@link MemoryRegistry#find} no longer returns it, and the engine
-   * unmaps or hands the memory back as soon as this returns. So return only when none of this
-   * transport's threads still reads or writes the region: wait for in-flight work on it (a peer's
-   * request being served, a local slice being sent or received) to finish or fail, bounded by the
-   * transfer deadline. The default suits transports that never touch memory after a slice ends.
+   * A region was unregistered (or its registration rolled back): {@link MemoryRegistry#find} no
+   * longer returns it, and the engine unmaps or hands the memory back as soon as this returns. So
+   * return only when none of this transport's threads still reads or writes the region: wait for
+   * in-flight work on it (a peer's request being served, a local slice being sent or received) to
+   * finish or fail, bounded by the transfer deadline; then release what {@link #register}
+   * returned. The default suits transports that never touch memory after a slice ends.
    */
   default void unregistered(MemoryRegion region) {}
 
   /** True when this transport can move data to that segment (it published our protocol's fields). */
   boolean canReach(SegmentDescriptor target);
+
+  /**
+   * True when this transport can move memory of {@code kind}, locally and at a target. The engine
+   * gives it no slice whose local region, or whose published target buffer, is of another kind:
+   * those fail with {@link io.te4j.api.ErrorCode#MEMORY_KIND_UNSUPPORTED} and nothing is touched.
+   * The default: host memory only.
+   */
+  default boolean canMove(MemoryKind kind) {
+    return kind.isHost();
+  }
 
   /**
    * True when this transport should carry traffic to {@code target} even though the target's

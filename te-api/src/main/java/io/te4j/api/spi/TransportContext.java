@@ -23,6 +23,12 @@ public interface TransportContext {
   /** The engine's registered memory. */
   MemoryRegistry memory();
 
+  /**
+   * This transport's slot among the engine's transports: the index under which a region keeps
+   * what {@link Transport#register} returned ({@link MemoryRegion#attachment}).
+   */
+  int registrationSlot();
+
   /** The deadline for each transfer, in nanoseconds (MC_TRANSFER_TIMEOUT). */
   long transferTimeoutNanos();
 

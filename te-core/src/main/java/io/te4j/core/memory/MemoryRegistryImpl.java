@@ -40,33 +40,41 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
   private static final Snapshot EMPTY = new Snapshot(new long[0], new RegisteredRegion[0]);
 
   /**
-   * Told about every change, so the engine can inform transports and republish its descriptor. Both
-   * methods run on the thread that changes the registry, under the registry's lock; they must not
-   * register or unregister memory themselves.
+   * Told about every change, so the engine can set up transports and republish its descriptor.
+   * Every method runs on the thread that changes the registry, under the registry's lock, with all
+   * the regions of one call (a batch registration is one call); none may register or unregister
+   * memory itself.
    */
   public interface Listener {
     /** A listener that does nothing. */
     Listener NONE =
         new Listener() {
           @Override
-          public void added(RegisteredRegion region) {}
+          public void added(List<RegisteredRegion> regions) {}
 
           @Override
-          public void removed(RegisteredRegion region) {}
+          public void removed(List<RegisteredRegion> regions) {}
         };
 
     /**
-     * The region was registered and {@link #find} already returns it. Throwing refuses the memory:
-     * the registration is rolled back and the exception reaches the caller. A listener that throws
-     * undoes its own partial work; {@link #removed} is not called for this region.
+     * The regions are about to be registered; {@link #find} does not return them yet. Throwing
+     * refuses them all (nothing is registered, and {@link #removed} is not called): a listener that
+     * throws undoes its own partial work first.
      */
-    void added(RegisteredRegion region);
+    default void preparing(List<RegisteredRegion> regions) {}
 
     /**
-     * The region was unregistered ({@link #find} no longer returns it), or a registration is being
-     * rolled back after it was added. Cannot refuse: an exception is logged and ignored.
+     * The regions were registered and {@link #find} returns them. Throwing refuses them: they are
+     * removed again, {@link #removed} is called for them, and the exception reaches the caller.
      */
-    void removed(RegisteredRegion region);
+    void added(List<RegisteredRegion> regions);
+
+    /**
+     * The regions were unregistered ({@link #find} no longer returns them), or a registration is
+     * being rolled back after {@link #preparing} accepted it. Cannot refuse: an exception is
+     * logged and ignored.
+     */
+    void removed(List<RegisteredRegion> regions);
   }
 
   /**
@@ -128,7 +136,8 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
   public RegisteredRegion register(
       long address, long length, String location, boolean remoteAccessible, Object owner) {
     validate(address, length, location);
-    return add(RegisteredRegion.ofAddress(address, length, location, remoteAccessible, owner));
+    return add(List.of(RegisteredRegion.ofAddress(address, length, location, remoteAccessible,
+        owner))).get(0);
   }
 
   /**
@@ -154,48 +163,28 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
       throw new TransferException(ErrorCode.INVALID_ARGUMENT, e.getMessage(), e);
     }
     validate(address, direct.capacity(), location);
-    return add(RegisteredRegion.ofBuffer(direct, location, remoteAccessible));
+    return add(List.of(RegisteredRegion.ofBuffer(direct, location, remoteAccessible))).get(0);
   }
 
   /**
-   * Registers every spec, or none: when one fails (bad argument, overlap with a registered region
-   * or with an earlier spec of the list, listener refusal), what this call registered is
-   * unregistered again and the exception propagates.
+   * Registers every spec, or none: every spec is checked (arguments, overlap with a registered
+   * region or with another spec of the list) before the listener hears of any; a refusal by the
+   * listener rolls all of them back. The listener gets the whole list in one call each.
    *
    * @return the regions, in the order of {@code specs}
    */
   public List<RegisteredRegion> registerAll(List<RegionSpec> specs) {
     Objects.requireNonNull(specs, "specs");
-    lockForWrite();
-    try {
-      List<RegisteredRegion> done = new ArrayList<>(specs.size());
-      try {
-        for (RegionSpec spec : specs) {
-          if (spec == null) {
-            throw new TransferException(ErrorCode.INVALID_ARGUMENT, "null RegionSpec");
-          }
-          validate(spec.address(), spec.length(), spec.location());
-          done.add(
-              add(
-                  RegisteredRegion.ofAddress(
-                      spec.address(),
-                      spec.length(),
-                      spec.location(),
-                      spec.remoteAccessible(),
-                      null)));
-        }
-      } catch (RuntimeException | Error e) {
-        for (int i = done.size() - 1; i >= 0; i--) {
-          RegisteredRegion r = done.get(i);
-          publishWithout(Set.of(r));
-          notifyRemoved(r, e);
-        }
-        throw e;
+    List<RegisteredRegion> regions = new ArrayList<>(specs.size());
+    for (RegionSpec spec : specs) {
+      if (spec == null) {
+        throw new TransferException(ErrorCode.INVALID_ARGUMENT, "null RegionSpec");
       }
-      return done;
-    } finally {
-      writeLock.unlock();
+      validate(spec.address(), spec.length(), spec.location());
+      regions.add(RegisteredRegion.ofAddress(spec.address(), spec.length(), spec.location(),
+          spec.remoteAccessible(), null));
     }
+    return add(regions);
   }
 
   /**
@@ -239,9 +228,7 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
         removed.add(s.regions[i]);
       }
       publishWithout(seen);
-      for (RegisteredRegion r : removed) {
-        notifyRemoved(r, null);
-      }
+      notifyRemoved(removed, null);
       return removed;
     } finally {
       writeLock.unlock();
@@ -321,37 +308,65 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
     }
   }
 
-  /** Inserts after checking overlap, publishes, then tells the listener (rolling back on throw). */
-  private RegisteredRegion add(RegisteredRegion region) {
+  /**
+   * Checks overlap (with registered regions and among {@code added}), lets the listener prepare,
+   * publishes, then tells the listener, rolling everything back when it refuses.
+   */
+  private List<RegisteredRegion> add(List<RegisteredRegion> added) {
     lockForWrite();
     try {
       Snapshot s = snapshot;
-      int at = insertionPoint(s.starts, region.address());
-      checkNoOverlap(s, at - 1, region);
-      checkNoOverlap(s, at, region);
-      int n = s.starts.length;
-      long[] starts = new long[n + 1];
-      RegisteredRegion[] regions = new RegisteredRegion[n + 1];
-      System.arraycopy(s.starts, 0, starts, 0, at);
-      System.arraycopy(s.regions, 0, regions, 0, at);
-      starts[at] = region.address();
-      regions[at] = region;
-      System.arraycopy(s.starts, at, starts, at + 1, n - at);
-      System.arraycopy(s.regions, at, regions, at + 1, n - at);
-      snapshot = new Snapshot(starts, regions);
+      for (int i = 0; i < added.size(); i++) {
+        RegisteredRegion region = added.get(i);
+        int at = insertionPoint(s.starts, region.address());
+        checkNoOverlap(s, at - 1, region);
+        checkNoOverlap(s, at, region);
+        for (int j = 0; j < i; j++) {
+          RegisteredRegion other = added.get(j);
+          if (AddressRanges.overlaps(other.address(), other.length(), region.address(),
+              region.length())) {
+            throw new TransferException(ErrorCode.ADDRESS_OVERLAPPED, "0x"
+                + Long.toHexString(region.address()) + " + " + region.length() + " overlaps "
+                + other + " of the same call");
+          }
+        }
+      }
       notifying = true;
       try {
-        listener.added(region);
+        listener.preparing(added);
+      } finally {
+        notifying = false;
+      }
+      publishWith(added);
+      notifying = true;
+      try {
+        listener.added(added);
       } catch (RuntimeException | Error e) {
-        publishWithout(Set.of(region));
+        publishWithout(new HashSet<>(added));
+        notifyRemoved(added, e);
         throw e;
       } finally {
         notifying = false;
       }
-      return region;
+      return added;
     } finally {
       writeLock.unlock();
     }
+  }
+
+  /** Publishes the current snapshot plus {@code added}, in address order; caller holds the lock. */
+  private void publishWith(List<RegisteredRegion> added) {
+    Snapshot s = snapshot;
+    RegisteredRegion[] regions = Arrays.copyOf(s.regions, s.regions.length + added.size());
+    for (int i = 0; i < added.size(); i++) {
+      regions[s.regions.length + i] = added.get(i);
+    }
+    Arrays.sort(regions, (a, b) -> Long.compareUnsigned(a.address(), b.address()));
+    long[] starts = new long[regions.length];
+    for (int i = 0; i < regions.length; i++) {
+      starts[i] = regions[i].address();
+    }
+    snapshot = new Snapshot(starts, regions);
   }
 
   private static void checkNoOverlap(Snapshot s, int index, RegisteredRegion region) {
@@ -389,15 +404,15 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
     snapshot = k == 0 ? EMPTY : new Snapshot(Arrays.copyOf(starts, k), Arrays.copyOf(regions, k));
   }
 
-  private void notifyRemoved(RegisteredRegion region, Throwable rollbackCause) {
+  private void notifyRemoved(List<RegisteredRegion> regions, Throwable rollbackCause) {
     notifying = true;
     try {
-      listener.removed(region);
+      listener.removed(regions);
     } catch (RuntimeException e) {
       if (rollbackCause != null) {
         rollbackCause.addSuppressed(e);
       }
-      LOG.warn("memory listener failed on removal of {}", region, e);
+      LOG.warn("memory listener failed on removal of {}", regions, e);
     } finally {
       notifying = false;
     }

@@ -1,5 +1,6 @@
 package io.te4j.core.memory;
 
+import io.te4j.api.MemoryKind;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.nativelib.NativeMemory;
 import java.nio.ByteBuffer;
@@ -7,12 +8,14 @@ import java.util.Objects;
 
 /**
  * A region registered with a {@link MemoryRegistryImpl}: its bounds, where it lives, whether peers
- * may reach it, and the chunk buffers transports read and write it through.
+ * may reach it, the chunk buffers transports read and write host memory through, and what each
+ * transport attached to it when it was registered.
  *
- * <p>Immutable; the chunk buffers are built once at construction and shared by all threads (see
- * {@link MemoryRegion}: never move their position or limit, take a duplicate per thread). A region
- * made from a user's {@link ByteBuffer} keeps a strong reference to it ({@link #owner()}), so the
- * GC cannot free memory a transport may still use.
+ * <p>Immutable but for the attachments, set once before the region can be found; the chunk
+ * buffers are built once at construction and shared by all threads (see {@link MemoryRegion}:
+ * never move their position or limit, take a duplicate per thread). Device memory gets no chunk
+ * buffers: the CPU must not touch it. A region made from a user's {@link ByteBuffer} keeps a strong
+ * reference to it ({@link #owner()}), so the GC cannot free memory a transport may still use.
  */
 public final class RegisteredRegion implements MemoryRegion {
   private final long address;
@@ -21,6 +24,9 @@ public final class RegisteredRegion implements MemoryRegion {
   private final boolean remoteAccessible;
   private final ByteBuffer[] chunks;
   private final Object owner;
+  private final MemoryKind kind;
+  /** Per transport registration slot; set once, before the registry publishes the region. */
+  private volatile Object[] attachments;
 
   private RegisteredRegion(
       long address,
@@ -35,6 +41,7 @@ public final class RegisteredRegion implements MemoryRegion {
     this.remoteAccessible = remoteAccessible;
     this.chunks = chunks;
     this.owner = owner;
+    this.kind = MemoryKind.of(location);
   }
 
   /** A region over raw memory; the chunks are views made with {@link NativeMemory#view}. */
@@ -43,7 +50,9 @@ public final class RegisteredRegion implements MemoryRegion {
     if (length <= 0) {
       throw new IllegalArgumentException("region length must be > 0: " + length);
     }
-    int count = (int) ((length + CHUNK_SIZE - 1) >>> CHUNK_SHIFT);
+    // No views of device memory: touching it from the CPU would crash the process.
+    int count = MemoryKind.of(location).isHost() ? (int) ((length + CHUNK_SIZE - 1) >>> CHUNK_SHIFT)
+        : 0;
     ByteBuffer[] chunks = new ByteBuffer[count];
     for (int i = 0; i < count; i++) {
       long offset = (long) i << CHUNK_SHIFT;
@@ -95,13 +104,41 @@ public final class RegisteredRegion implements MemoryRegion {
   }
 
   @Override
+  public MemoryKind kind() {
+    return kind;
+  }
+
+  @Override
   public int chunkCount() {
     return chunks.length;
   }
 
   @Override
   public ByteBuffer chunk(int index) {
+    if (chunks.length == 0) {
+      throw new IllegalStateException(kind + " at 0x" + Long.toHexString(address)
+          + " has no host view");
+    }
     return chunks[index];
+  }
+
+  @Override
+  public Object attachment(int slot) {
+    Object[] a = attachments;
+    return a == null || slot < 0 || slot >= a.length ? null : a[slot];
+  }
+
+  /**
+   * Sets what each transport attached at registration, indexed by registration slot: once, before
+   * the region is published (the engine does it while the registry prepares the region).
+   *
+   * @throws IllegalStateException when already set
+   */
+  public void attach(Object[] byTransport) {
+    if (attachments != null) {
+      throw new IllegalStateException("attachments of " + this + " are set already");
+    }
+    attachments = byTransport.clone();
   }
 
   /**

@@ -1,38 +1,64 @@
 package io.te4j.core.transfer;
 
 import io.te4j.api.ErrorCode;
+import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferException;
 import io.te4j.api.TransferState;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A group of requests to one target, tracked as a whole. Its slices finish on transport threads;
- * the first failure decides the batch's final state. Thread-safe; state changes happen once.
+ * A group of requests ("entries") to one target, tracked as a whole and entry by entry. Its
+ * slices finish on transport threads; the first failure decides the batch's final state, and each
+ * entry keeps its own ({@link #state(int)}, {@link #errorCode(int)}), as the reference reports a
+ * status per task. Thread-safe; each state changes once.
+ *
+ * <p>Cost: one bit per entry to mark it done, a counter per entry only when some entry was cut
+ * into several slices, and failure records only when something fails.
  */
 public final class Batch {
+  private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(int[].class);
+
   private final long id;
   private final String target;
   private final long deadlineNanos;
+  private final int size;
   private final AtomicInteger pendingSlices = new AtomicInteger();
   private final CompletableFuture<TransferState> done = new CompletableFuture<>();
   private final SliceFailureListener failureListener;
+  /** Entries done: all their slices completed (zero-length entries from the start). */
+  private final long[] completed;
+  /** Slices left per entry, for batches with an entry of several slices; else null. */
+  private int[] slicesLeft;
+  /** The first failure of each entry; null until something fails (guarded by this). */
+  private Failure[] failures;
   private volatile TransferState state = TransferState.PENDING;
   private volatile ErrorCode errorCode;
   private volatile String errorMessage;
+  private volatile TransferState failedState = TransferState.FAILED;
   private volatile long bytes;
-  private volatile io.te4j.api.SegmentDescriptor descriptor;
+  private volatile SegmentDescriptor descriptor;
+  private volatile boolean rejected;
+
+  /** How one entry failed. */
+  private record Failure(TransferState state, ErrorCode code, String message) {}
 
   /** Told when a slice fails, so the engine can drop a stale descriptor. */
   public interface SliceFailureListener {
     void sliceFailed(Batch batch, TransferState state, ErrorCode code);
   }
 
-  Batch(long id, String target, long deadlineNanos, SliceFailureListener failureListener) {
+  Batch(long id, String target, int size, long deadlineNanos,
+      SliceFailureListener failureListener) {
     this.id = id;
     this.target = target;
+    this.size = size;
     this.deadlineNanos = deadlineNanos;
     this.failureListener = failureListener;
+    this.completed = new long[(size + 63) >>> 6];
   }
 
   /** The handle the application holds: positive, never reused within an engine. */
@@ -45,6 +71,11 @@ public final class Batch {
     return target;
   }
 
+  /** The number of entries (requests). */
+  public int size() {
+    return size;
+  }
+
   /** {@link System#nanoTime()} after which the batch has timed out. */
   public long deadlineNanos() {
     return deadlineNanos;
@@ -55,22 +86,71 @@ public final class Batch {
     return state;
   }
 
-  /** Why the batch failed, or null. */
+  /** Why the batch failed (its first failure), or null. */
   public ErrorCode errorCode() {
     return errorCode;
   }
 
-  /** What went wrong, or null. */
+  /** What went wrong first, or null. */
   public String errorMessage() {
     return errorMessage;
   }
 
-  /** The target's descriptor the batch was sent with. */
-  public io.te4j.api.SegmentDescriptor descriptor() {
+  /**
+   * True when the batch failed as a whole before anything was handed to a transport: an unknown
+   * target, no transport that reaches it, a closed engine, no requests.
+   */
+  public boolean isRejected() {
+    return rejected;
+  }
+
+  /**
+   * The state of entry {@code entry} (its index in the request list): PENDING while it runs,
+   * COMPLETED when its bytes are in place, FAILED or TIMEOUT with its own {@link #errorCode(int)};
+   * an entry cut short when the batch as a whole ended (its deadline, engine close) takes the
+   * batch's state.
+   *
+   * @throws IndexOutOfBoundsException for an index outside the batch
+   */
+  public TransferState state(int entry) {
+    java.util.Objects.checkIndex(entry, size);
+    Failure f = failureOf(entry);
+    if (f != null) {
+      return f.state;
+    }
+    if (isCompleted(entry)) {
+      return TransferState.COMPLETED;
+    }
+    TransferState s = state;
+    return s.isTerminal() ? s : TransferState.PENDING;
+  }
+
+  /** Why entry {@code entry} failed, or null when it did not (yet). */
+  public ErrorCode errorCode(int entry) {
+    java.util.Objects.checkIndex(entry, size);
+    Failure f = failureOf(entry);
+    if (f != null) {
+      return f.code;
+    }
+    return state(entry).isTerminal() && !isCompleted(entry) ? errorCode : null;
+  }
+
+  /** What went wrong with entry {@code entry}, or null. */
+  public String errorMessage(int entry) {
+    java.util.Objects.checkIndex(entry, size);
+    Failure f = failureOf(entry);
+    if (f != null) {
+      return f.message;
+    }
+    return state(entry).isTerminal() && !isCompleted(entry) ? errorMessage : null;
+  }
+
+  /** The target's descriptor the batch was sent with, or null when it was rejected before. */
+  public SegmentDescriptor descriptor() {
     return descriptor;
   }
 
-  void descriptor(io.te4j.api.SegmentDescriptor d) {
+  void descriptor(SegmentDescriptor d) {
     this.descriptor = d;
   }
 
@@ -84,36 +164,87 @@ public final class Batch {
     return done;
   }
 
-  /** The failure as an exception, or null when the batch completed or is still running. */
+  /**
+   * The failure as an exception naming the first failed entry, or null when the batch completed
+   * or is still running.
+   */
   public TransferException failure() {
     TransferState s = state;
     if (s == TransferState.COMPLETED || s == TransferState.PENDING) {
       return null;
     }
-    return new TransferException(
-        errorCode == null ? ErrorCode.TRANSFER_FAILED : errorCode,
-        "batch " + id + " to " + target + " " + s + ": " + errorMessage);
+    int first = firstFailedEntry();
+    return new TransferException(errorCode == null ? ErrorCode.TRANSFER_FAILED : errorCode,
+        "batch " + id + " to " + target + " " + s
+            + (first < 0 || size == 1 ? "" : " (entry " + first + " of " + size + ")") + ": "
+            + errorMessage);
   }
 
+  /** The index of the first entry that did not complete, or -1. */
+  public int firstFailedEntry() {
+    for (int i = 0; i < size; i++) {
+      TransferState s = state(i);
+      if (s != TransferState.COMPLETED && s != TransferState.PENDING) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  // ---------------------------------------------------------------- set up by BatchTable
+
+  /** Entry {@code entry} will be cut into {@code slices} slices (called before any is handed out). */
+  void expectEntry(int entry, int slices) {
+    if (slices == 0) {
+      markCompleted(entry);
+    } else if (slices > 1) {
+      if (slicesLeft == null) {
+        slicesLeft = new int[size];
+        java.util.Arrays.fill(slicesLeft, 1);
+      }
+      slicesLeft[entry] = slices;
+    }
+  }
+
+  /** Entry {@code entry} fails before any slice of it leaves. */
+  void rejectEntry(int entry, ErrorCode code, String message) {
+    recordFailure(entry, TransferState.FAILED, code, message);
+  }
+
+  /** The slices now expected in all; ends the batch when none (all entries done or rejected). */
   void expectSlices(int count, long totalBytes) {
     this.bytes = totalBytes;
     if (count == 0) {
-      finish(TransferState.COMPLETED);
+      finish(errorCode == null ? TransferState.COMPLETED : failedState);
     } else {
       pendingSlices.set(count);
     }
   }
 
-  void sliceCompleted() {
+  /** Ends the whole batch before anything was sent: every entry fails with {@code code}. */
+  void reject(ErrorCode code, String message) {
+    rejected = true;
+    for (int i = 0; i < size; i++) {
+      recordFailure(i, TransferState.FAILED, code, message);
+    }
+    recordFirst(TransferState.FAILED, code, message);
+    finish(TransferState.FAILED);
+  }
+
+  // ---------------------------------------------------------------- slices end
+
+  void sliceCompleted(int entry) {
+    int[] left = slicesLeft;
+    if (left == null || (int) COUNTS.getAndAdd(left, entry, -1) == 1) {
+      markCompleted(entry);
+    }
     if (pendingSlices.decrementAndGet() == 0) {
       finish(errorCode == null ? TransferState.COMPLETED : failedState);
     }
   }
 
-  private volatile TransferState failedState = TransferState.FAILED;
-
-  void sliceFailed(TransferState sliceState, ErrorCode code, String message) {
-    recordFailure(sliceState, code, message);
+  void sliceFailed(int entry, TransferState sliceState, ErrorCode code, String message) {
+    recordFailure(entry, sliceState, code, message);
     if (failureListener != null) {
       failureListener.sliceFailed(this, sliceState, code);
     }
@@ -129,16 +260,42 @@ public final class Batch {
    * @return true when this call ended it
    */
   public boolean abort(TransferState terminal, ErrorCode code, String message) {
-    recordFailure(terminal, code, message);
+    recordFirst(terminal, code, message);
     return finish(terminal);
   }
 
-  private synchronized void recordFailure(TransferState s, ErrorCode code, String message) {
+  private void recordFailure(int entry, TransferState s, ErrorCode code, String message) {
+    synchronized (this) {
+      if (failures == null) {
+        failures = new Failure[size];
+      }
+      if (failures[entry] == null) {
+        failures[entry] = new Failure(
+            s == TransferState.TIMEOUT ? TransferState.TIMEOUT : TransferState.FAILED, code,
+            message);
+      }
+    }
+    recordFirst(s, code, message);
+  }
+
+  private synchronized void recordFirst(TransferState s, ErrorCode code, String message) {
     if (errorCode == null) {
       errorCode = code;
       errorMessage = message;
       failedState = s == TransferState.TIMEOUT ? TransferState.TIMEOUT : TransferState.FAILED;
     }
+  }
+
+  private synchronized Failure failureOf(int entry) {
+    return failures == null ? null : failures[entry];
+  }
+
+  private void markCompleted(int entry) {
+    BITS.getAndBitwiseOr(completed, entry >>> 6, 1L << (entry & 63));
+  }
+
+  private boolean isCompleted(int entry) {
+    return ((long) BITS.getVolatile(completed, entry >>> 6) & (1L << (entry & 63))) != 0;
   }
 
   private synchronized boolean finish(TransferState s) {
@@ -152,6 +309,6 @@ public final class Batch {
 
   @Override
   public String toString() {
-    return "Batch{" + id + " -> " + target + ", " + state + "}";
+    return "Batch{" + id + " -> " + target + ", " + size + " entries, " + state + "}";
   }
 }

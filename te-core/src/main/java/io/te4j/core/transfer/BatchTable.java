@@ -1,7 +1,9 @@
 package io.te4j.core.transfer;
 
 import io.te4j.api.AddressRanges;
+import io.te4j.api.BufferDescriptor;
 import io.te4j.api.ErrorCode;
+import io.te4j.api.MemoryKind;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferException;
 import io.te4j.api.TransferRequest;
@@ -29,23 +31,46 @@ public final class BatchTable {
     return metrics;
   }
 
+  /** Picks the transport of a batch once the local regions of its entries are known. */
+  @FunctionalInterface
+  public interface TransportChoice {
+    /**
+     * The transport for entries whose local regions are {@code regions[0, count)} (null for an
+     * entry that already failed).
+     *
+     * @throws TransferException when no transport can take the batch (it fails as a whole)
+     */
+    Transport choose(MemoryRegion[] regions, int count);
+  }
+
   /**
-   * Checks every request against local registered memory, then creates a batch and submits its
-   * slices. Nothing is sent when any request is invalid.
-   *
-   * @throws TransferException ADDRESS_NOT_REGISTERED when a local range is not wholly inside one
-   *     registered region, INVALID_ARGUMENT for an empty list or an overflowing target range
+   * A batch that failed as a whole before anything was sent (a closed engine, an unknown target):
+   * in the table like any other, so its id reports the failure.
+   */
+  public Batch rejected(String targetName, int entries, long timeoutNanos, ErrorCode code,
+      String message) {
+    Batch batch = newBatch(targetName, Math.max(entries, 1), timeoutNanos, null);
+    batch.reject(code, message);
+    return batch;
+  }
+
+  /**
+   * Checks every request against local registered memory and the chosen transport, then hands the
+   * slices of the valid ones to that transport. Never throws for a request or target problem: an
+   * entry whose local range is not registered, whose target range overflows or whose memory the
+   * transport cannot move fails alone (the others go); no requests, or no transport, fails the
+   * batch as a whole ({@link Batch#isRejected()}).
    */
   public Batch submit(
       String targetName,
       SegmentDescriptor target,
-      Transport transport,
+      TransportChoice choice,
       List<TransferRequest> requests,
       MemoryRegistry memory,
       long timeoutNanos,
       Batch.SliceFailureListener failureListener) {
     if (requests.isEmpty()) {
-      throw new TransferException(ErrorCode.INVALID_ARGUMENT, "no requests");
+      return rejected(targetName, 0, timeoutNanos, ErrorCode.INVALID_ARGUMENT, "no requests");
     }
     Handover h = HANDOVER.get();
     if (h.busy) {
@@ -53,57 +78,106 @@ public final class BatchTable {
     }
     h.busy = true;
     try {
-      return submit(targetName, target, transport, requests, memory, timeoutNanos,
-          failureListener, h);
+      return submit(targetName, target, choice, requests, memory, timeoutNanos, failureListener,
+          h);
     } finally {
       h.clear();
       h.busy = false;
     }
   }
 
-  private Batch submit(String targetName, SegmentDescriptor target, Transport transport,
+  private Batch newBatch(String targetName, int entries, long timeoutNanos,
+      Batch.SliceFailureListener failureListener) {
+    long id = nextId.getAndIncrement();
+    Batch batch = new Batch(id, targetName, entries, System.nanoTime() + timeoutNanos,
+        failureListener);
+    batches.put(id, batch);
+    return batch;
+  }
+
+  private Batch submit(String targetName, SegmentDescriptor target, TransportChoice choice,
       List<TransferRequest> requests, MemoryRegistry memory, long timeoutNanos,
       Batch.SliceFailureListener failureListener, Handover h) {
-    long sliceMax = Math.max(1, transport.maxSliceBytes());
     int n = requests.size();
+    Batch batch = newBatch(targetName, n, timeoutNanos, failureListener);
+    batch.descriptor(target);
     MemoryRegion[] regions = h.regions(n);
-    int sliceCount = 0;
-    long totalBytes = 0;
     for (int i = 0; i < n; i++) {
       TransferRequest r = requests.get(i);
       if (r.length() == 0) {
-        continue; // completes locally, no round trip
+        batch.expectEntry(i, 0); // completes locally, no round trip
+      } else if (!AddressRanges.fits(r.targetOffset(), r.length())) {
+        batch.rejectEntry(i, ErrorCode.INVALID_ARGUMENT, "target range overflows: offset "
+            + Long.toUnsignedString(r.targetOffset()) + " length " + r.length());
+      } else {
+        regions[i] = memory.find(r.localAddress(), r.length());
+        if (regions[i] == null) {
+          batch.rejectEntry(i, ErrorCode.ADDRESS_NOT_REGISTERED, "local range 0x"
+              + Long.toHexString(r.localAddress()) + "+" + r.length()
+              + " is not inside one registered region");
+        }
       }
-      if (!AddressRanges.fits(r.targetOffset(), r.length())) {
-        throw new TransferException(ErrorCode.INVALID_ARGUMENT,
-            "target range overflows: offset " + Long.toUnsignedString(r.targetOffset())
-                + " length " + r.length());
-      }
-      MemoryRegion region = memory.find(r.localAddress(), r.length());
+    }
+    Transport transport;
+    try {
+      transport = choice.choose(regions, n);
+    } catch (TransferException e) {
+      batch.reject(e.errorCode(), e.getMessage());
+      return batch;
+    }
+    long sliceMax = Math.max(1, transport.maxSliceBytes());
+    int sliceCount = 0;
+    long totalBytes = 0;
+    for (int i = 0; i < n; i++) {
+      MemoryRegion region = regions[i];
       if (region == null) {
-        throw new TransferException(ErrorCode.ADDRESS_NOT_REGISTERED,
-            "local range 0x" + Long.toHexString(r.localAddress()) + "+" + r.length()
-                + " is not inside one registered region");
+        continue;
       }
-      regions[i] = region;
-      sliceCount += countSlices(region, r.localAddress(), r.length(), sliceMax);
+      TransferRequest r = requests.get(i);
+      String unmovable = unmovable(transport, region, target, r);
+      if (unmovable != null) {
+        batch.rejectEntry(i, ErrorCode.MEMORY_KIND_UNSUPPORTED, unmovable);
+        regions[i] = null;
+        continue;
+      }
+      int slices = countSlices(region, r.localAddress(), r.length(), sliceMax);
+      batch.expectEntry(i, slices);
+      sliceCount += slices;
       totalBytes += r.length();
     }
-
-    long id = nextId.getAndIncrement();
-    Batch batch = new Batch(id, targetName, System.nanoTime() + timeoutNanos, failureListener);
-    batch.descriptor(target);
-    batches.put(id, batch);
     metrics.batchSubmitted(transport.name());
     // The count is set before the first slice leaves: a slice may finish before the next is cut.
     batch.expectSlices(sliceCount, totalBytes);
     for (int i = 0; i < n; i++) {
       if (regions[i] != null) {
-        cutAndSubmit(batch, requests.get(i), regions[i], target, sliceMax, transport, h);
+        cutAndSubmit(batch, i, requests.get(i), regions[i], target, sliceMax, transport, h);
       }
     }
     h.flush(transport);
     return batch;
+  }
+
+  /**
+   * Null when {@code transport} can move the entry's local memory and the target buffer it
+   * addresses (where the descriptor publishes its kind), else why not. Nothing is touched either
+   * way: a CPU view of device memory would crash the process.
+   */
+  private static String unmovable(Transport transport, MemoryRegion local,
+      SegmentDescriptor target, TransferRequest r) {
+    MemoryKind kind = local.kind();
+    if (!transport.canMove(kind)) {
+      return "the " + transport.name() + " transport cannot move " + kind + " (local memory 0x"
+          + Long.toHexString(local.address()) + ", registered as " + local.location() + ")";
+    }
+    if (target.hasDeviceBuffers()) {
+      BufferDescriptor b = target.bufferContaining(r.targetOffset(), r.length());
+      MemoryKind remote = b == null ? MemoryKind.HOST : MemoryKind.ofBuffer(b);
+      if (!transport.canMove(remote)) {
+        return "the " + transport.name() + " transport cannot move " + remote + " (target "
+            + target.name() + " at 0x" + Long.toHexString(r.targetOffset()) + ")";
+      }
+    }
+    return null;
   }
 
   /** Slices are handed to the transport in groups of this many. */
@@ -211,7 +285,7 @@ public final class BatchTable {
     return Math.min(Math.min(regionEnd, chunkEnd) - regionOffset, sliceMax);
   }
 
-  private void cutAndSubmit(Batch batch, TransferRequest r, MemoryRegion region,
+  private void cutAndSubmit(Batch batch, int entry, TransferRequest r, MemoryRegion region,
       SegmentDescriptor target, long sliceMax, Transport transport, Handover handover) {
     long offset = r.localAddress() - region.address();
     long end = offset + r.length();
@@ -222,8 +296,8 @@ public final class BatchTable {
       if (s == null) {
         s = new Slice(metrics, slicePool);
       }
-      handover.add(s.init(batch, r.opcode(), region.address() + offset, region, targetOffset,
-          len, target, r.stream()), transport);
+      handover.add(s.init(batch, entry, r.opcode(), region.address() + offset, region,
+          targetOffset, len, target, r.stream()), transport);
       offset += len;
       targetOffset += len;
     }

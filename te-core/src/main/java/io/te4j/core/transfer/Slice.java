@@ -29,6 +29,7 @@ final class Slice implements TransferSlice {
   private final SlicePool pool;
   // Set by init() before the slice is handed to a transport; the hand-over publishes them.
   private Batch batch;
+  private int entry;
   private TransferOpcode opcode;
   private long localAddress;
   private MemoryRegion localRegion;
@@ -48,10 +49,12 @@ final class Slice implements TransferSlice {
   }
 
   /** Starts the next use: fields first, then the new generation publishes them. */
-  Slice init(Batch batch, TransferOpcode opcode, long localAddress, MemoryRegion localRegion,
-      long targetOffset, long length, SegmentDescriptor target, long stream) {
+  Slice init(Batch batch, int entry, TransferOpcode opcode, long localAddress,
+      MemoryRegion localRegion, long targetOffset, long length, SegmentDescriptor target,
+      long stream) {
     long next = ((long) WORD.getAcquire(this) >>> 1) + 1;
     this.batch = batch;
+    this.entry = entry;
     this.opcode = opcode;
     this.localAddress = localAddress;
     this.localRegion = localRegion;
@@ -115,9 +118,10 @@ final class Slice implements TransferSlice {
       return false; // ended already, or an earlier use
     }
     Batch b = batch;
+    int e = entry;
     metrics.sliceCompleted(length);
     release();
-    b.sliceCompleted();
+    b.sliceCompleted(e);
     return true;
   }
 
@@ -127,9 +131,10 @@ final class Slice implements TransferSlice {
       return false;
     }
     Batch b = batch;
+    int e = entry;
     metrics.sliceFailed();
     release();
-    b.sliceFailed(state, code, message);
+    b.sliceFailed(e, state, code, message);
     return true;
   }
 

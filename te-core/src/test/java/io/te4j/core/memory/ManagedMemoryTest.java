@@ -217,12 +217,12 @@ class ManagedMemoryTest {
         new MemoryRegistryImpl(
             new MemoryRegistryImpl.Listener() {
               @Override
-              public void added(RegisteredRegion r) {
+              public void added(List<RegisteredRegion> regions) {
                 throw new TransferException(ErrorCode.MEMORY, "no");
               }
 
               @Override
-              public void removed(RegisteredRegion r) {}
+              public void removed(List<RegisteredRegion> regions) {}
             });
     try (ManagedMemory m = new ManagedMemory(refusing, ARENA, true)) {
       assertEquals(0, m.allocate(100));

@@ -28,22 +28,39 @@ class MemoryRegistryImplTest {
   private static final long A = 0x10_0000L;
   private static final long LEN = 0x1_0000L;
 
-  /** Records listener calls; refuses regions whose location is "refuse". */
+  /**
+   * Records listener calls, one event per region ({@code ?} preparing, {@code +} added, {@code -}
+   * removed); refuses regions whose location is "refuse" when preparing, "late" once added.
+   */
   private static final class RecordingListener implements MemoryRegistryImpl.Listener {
     final List<String> events = new ArrayList<>();
 
     @Override
-    public void added(RegisteredRegion r) {
-      if (r.location().equals("refuse")) {
-        throw new TransferException(
-            ErrorCode.MEMORY, "transport refuses 0x" + Long.toHexString(r.address()));
+    public void preparing(List<RegisteredRegion> regions) {
+      for (RegisteredRegion r : regions) {
+        if (r.location().equals("refuse")) {
+          throw new TransferException(
+              ErrorCode.MEMORY, "transport refuses 0x" + Long.toHexString(r.address()));
+        }
+        events.add("?" + Long.toHexString(r.address()));
       }
-      events.add("+" + Long.toHexString(r.address()));
     }
 
     @Override
-    public void removed(RegisteredRegion r) {
-      events.add("-" + Long.toHexString(r.address()));
+    public void added(List<RegisteredRegion> regions) {
+      for (RegisteredRegion r : regions) {
+        if (r.location().equals("late")) {
+          throw new TransferException(ErrorCode.METADATA, "descriptor refused");
+        }
+        events.add("+" + Long.toHexString(r.address()));
+      }
+    }
+
+    @Override
+    public void removed(List<RegisteredRegion> regions) {
+      for (RegisteredRegion r : regions) {
+        events.add("-" + Long.toHexString(r.address()));
+      }
     }
   }
 
@@ -144,13 +161,7 @@ class MemoryRegistryImplTest {
     assertEquals(List.of(existing), registry.registeredRegions());
     assertNull(registry.find(b, 1));
     assertNull(registry.find(b + 2 * LEN, 1));
-    assertEquals(
-        List.of(
-            "+" + Long.toHexString(b),
-            "+" + Long.toHexString(b + 2 * LEN),
-            "-" + Long.toHexString(b + 2 * LEN),
-            "-" + Long.toHexString(b)),
-        listener.events);
+    assertTrue(listener.events.isEmpty(), "every spec is checked before the listener hears of any");
 
     // A spec overlapping an existing region, and a spec with a bad length, fail the same way.
     assertError(
@@ -191,7 +202,8 @@ class MemoryRegistryImplTest {
     assertNull(registry.find(A, 1));
     assertTrue(listener.events.isEmpty(), listener.events.toString());
 
-    // In a batch, the regions added before the refusal are removed again.
+    // Refused while preparing a batch: nothing is registered, nothing is said removed (the
+    // listener undoes its own partial work).
     assertThrows(
         TransferException.class,
         () ->
@@ -200,7 +212,24 @@ class MemoryRegistryImplTest {
                     new RegionSpec(A, LEN, "cpu:0", true),
                     new RegionSpec(A + LEN, LEN, "refuse", true))));
     assertEquals(0, registry.size());
-    assertEquals(List.of("+" + Long.toHexString(A), "-" + Long.toHexString(A)), listener.events);
+    assertEquals(List.of("?" + Long.toHexString(A)), listener.events);
+    listener.events.clear();
+
+    // Refused once added (the descriptor could not be published): the whole call is rolled back
+    // and the listener hears of it.
+    TransferException late = assertThrows(
+        TransferException.class,
+        () ->
+            registry.registerAll(
+                List.of(
+                    new RegionSpec(A, LEN, "cpu:0", true),
+                    new RegionSpec(A + LEN, LEN, "late", true))));
+    assertEquals(ErrorCode.METADATA, late.errorCode());
+    assertEquals(0, registry.size());
+    assertNull(registry.find(A, 1));
+    assertEquals(List.of("?" + Long.toHexString(A), "?" + Long.toHexString(A + LEN),
+        "+" + Long.toHexString(A), "-" + Long.toHexString(A), "-" + Long.toHexString(A + LEN)),
+        listener.events);
 
     // The range is free again afterwards.
     assertNotNull(registry.register(A, LEN, "cpu:0", true));
@@ -214,7 +243,14 @@ class MemoryRegistryImplTest {
         new MemoryRegistryImpl(
             new MemoryRegistryImpl.Listener() {
               @Override
-              public void added(RegisteredRegion r) {
+              public void preparing(List<RegisteredRegion> regions) {
+                RegisteredRegion r = regions.get(0);
+                assertNull(holder[0].find(r.address(), r.length()), "not findable yet");
+              }
+
+              @Override
+              public void added(List<RegisteredRegion> regions) {
+                RegisteredRegion r = regions.get(0);
                 assertSame(r, holder[0].find(r.address(), r.length()));
                 try {
                   holder[0].register(r.address() + 2 * r.length(), r.length(), "cpu:0", true);
@@ -224,7 +260,7 @@ class MemoryRegistryImplTest {
               }
 
               @Override
-              public void removed(RegisteredRegion r) {}
+              public void removed(List<RegisteredRegion> regions) {}
             });
     holder[0].register(A, LEN, "cpu:0", true);
     assertEquals(1, seen.size());

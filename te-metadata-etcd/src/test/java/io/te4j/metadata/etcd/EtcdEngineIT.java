@@ -17,6 +17,7 @@ import io.te4j.api.TransferRequest;
 import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
 import io.te4j.core.json.JsonCodec;
+import io.te4j.core.transfer.Batch;
 import io.te4j.transport.tcp.TcpDescriptorFields;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -156,8 +157,8 @@ class EtcdEngineIT {
       assertEquals(ErrorCode.MALFORMED_JSON, e.errorCode(), e.getMessage());
       assertTrue(e.getMessage().contains(bad), e.getMessage());
       try (ManagedBuffer src = b.allocate(64)) {
-        TransferException s = assertThrows(TransferException.class, () -> b.submit(bad,
-            List.of(TransferRequest.write(src.address(), 4096, 64)), ""));
+        Batch s = b.submit(bad, List.of(TransferRequest.write(src.address(), 4096, 64)), "");
+        assertTrue(s.isRejected());
         assertEquals(ErrorCode.MALFORMED_JSON, s.errorCode());
       }
       writeAndCheck(b, a, inA.address(), 1 << 16, 3);

@@ -13,6 +13,7 @@ import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
 import io.te4j.core.json.JsonCodec;
+import io.te4j.core.transfer.Batch;
 import io.te4j.testkit.ChildJvm;
 import io.te4j.transport.tcp.TcpDescriptorFields;
 import java.net.InetAddress;
@@ -110,14 +111,15 @@ class HttpEnginesIT {
         .statusCode());
     try (Engine a = engine(url)) {
       ManagedBuffer src = a.allocate(4096);
-      TransferException e = assertThrows(TransferException.class, () -> a.submit(bogus,
-          List.of(TransferRequest.write(src.address(), 4096, 16)), ""));
-      assertEquals(ErrorCode.MALFORMED_JSON, e.errorCode(), e.getMessage());
-      assertTrue(e.getMessage().contains(bogus), e.getMessage());
+      Batch e = a.submit(bogus, List.of(TransferRequest.write(src.address(), 4096, 16)), "");
+      assertTrue(e.isRejected());
+      assertEquals(ErrorCode.MALFORMED_JSON, e.errorCode(), e.errorMessage());
+      assertTrue(e.errorMessage().contains(bogus), e.errorMessage());
       // An unknown segment is METADATA, not a hang.
-      TransferException unknown = assertThrows(TransferException.class, () -> a.submit(
-          "127.0.0.1:8", List.of(TransferRequest.write(src.address(), 4096, 16)), ""));
+      Batch unknown = a.submit(
+          "127.0.0.1:8", List.of(TransferRequest.write(src.address(), 4096, 16)), "");
       assertEquals(ErrorCode.METADATA, unknown.errorCode());
+      assertEquals(TransferState.FAILED, unknown.state());
     }
   }
 

@@ -306,10 +306,10 @@ class ZkEngineIT {
     assertEquals(ErrorCode.MALFORMED_JSON, e.errorCode());
     assertTrue(e.getMessage().contains("broken-seg"), e.getMessage());
     ManagedBuffer src = a.allocate(16);
-    TransferException s = assertThrows(TransferException.class, () -> a.submit("broken-seg",
-        List.of(TransferRequest.write(src.address(), 4096, 16)), ""));
+    Batch s = a.submit("broken-seg", List.of(TransferRequest.write(src.address(), 4096, 16)), "");
+    assertTrue(s.isRejected());
     assertEquals(ErrorCode.MALFORMED_JSON, s.errorCode());
-    assertTrue(s.getMessage().contains("broken-seg"), s.getMessage());
+    assertTrue(s.errorMessage().contains("broken-seg"), s.errorMessage());
 
     writeAndCheck(a, b, atB); // the engine and its store carry on
     plain.client.setData().forPath("/mooncake/ram/broken-seg",

@@ -111,9 +111,10 @@ class NvmeofEngineTest {
       java.nio.ByteBuffer unregistered = java.nio.ByteBuffer.allocateDirect(4096);
       long addr = com.sun.jna.Pointer.nativeValue(
           com.sun.jna.Native.getDirectBufferPointer(unregistered));
-      TransferException e = assertThrows(TransferException.class, () -> engine.submit(
-          "nvmeof/errs", List.of(TransferRequest.read(addr, 0, 4096)), ""));
-      assertEquals(ErrorCode.ADDRESS_NOT_REGISTERED, e.errorCode());
+      Batch e = engine.submitAndWait(
+          "nvmeof/errs", List.of(TransferRequest.read(addr, 0, 4096)), "");
+      assertEquals(ErrorCode.ADDRESS_NOT_REGISTERED, e.errorCode(0));
+      assertEquals(TransferState.FAILED, e.state());
 
       // Past the end of the segment.
       Batch past = engine.submitAndWait("nvmeof/errs",
@@ -122,8 +123,9 @@ class NvmeofEngineTest {
       assertEquals(ErrorCode.INVALID_ARGUMENT, past.errorCode(), past::errorMessage);
 
       // A segment nobody published.
-      TransferException unknown = assertThrows(TransferException.class, () -> engine.submit(
-          "nvmeof/nobody", List.of(TransferRequest.read(local.address(), 0, 10)), ""));
+      Batch unknown = engine.submit(
+          "nvmeof/nobody", List.of(TransferRequest.read(local.address(), 0, 10)), "");
+      assertTrue(unknown.isRejected());
       assertEquals(ErrorCode.METADATA, unknown.errorCode());
     }
     assertArrayEquals(seg.model, seg.onDisk(), "nothing written");
@@ -153,8 +155,9 @@ class NvmeofEngineTest {
         specs(seg))), "a free name is taken");
     engine.removeSegment("nvmeof/one");
     try (ManagedBuffer local = engine.allocate(4096)) {
-      TransferException e = assertThrows(TransferException.class, () -> engine.submit(
-          "nvmeof/one", List.of(TransferRequest.read(local.address(), 0, 10)), ""));
+      Batch e = engine.submit("nvmeof/one", List.of(TransferRequest.read(local.address(), 0, 10)),
+          "");
+      assertTrue(e.isRejected());
       assertEquals(ErrorCode.METADATA, e.errorCode());
     }
   }

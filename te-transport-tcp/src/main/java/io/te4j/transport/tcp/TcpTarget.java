@@ -377,6 +377,9 @@ final class TcpTarget {
       if (!region.remoteAccessible()) {
         return "region is not remote-accessible";
       }
+      if (!region.kind().isHost()) {
+        return "region is " + region.kind() + ", which the tcp transport cannot reach";
+      }
       return null;
     }
 

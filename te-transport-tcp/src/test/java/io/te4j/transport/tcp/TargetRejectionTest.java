@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferState;
+import io.te4j.testkit.DeviceRegion;
 import io.te4j.testkit.TestContext;
 import io.te4j.testkit.TestMemory;
 import io.te4j.testkit.TestRegion;
@@ -33,6 +34,7 @@ class TargetRejectionTest {
   private static final long B = A + 0x1_0000L; // adjacent to A, remote-accessible
   private static final long C = 0x3000_0000L; // local only
   private static final long TOP = 0xFFFF_FFFF_FFFF_0000L; // ends exactly at 2^64
+  private static final long D = 0x4000_0000L; // device memory: no host view
   private static final int LEN = 0x1_0000;
 
   private final Random rnd = new Random(3);
@@ -46,6 +48,7 @@ class TargetRejectionTest {
     regions.add(memory.add(B, LEN, true));
     regions.add(memory.add(C, LEN, false));
     regions.add(memory.add(TOP, LEN, true));
+    memory.add(new DeviceRegion(D, LEN, "fakegpu:0", true));
     for (TestRegion r : regions) {
       r.put(r.address(), TcpTestSupport.random(rnd, LEN));
     }
@@ -77,6 +80,7 @@ class TargetRejectionTest {
         Arguments.of("just past the end of A and B", B + LEN - 8, 16L),
         Arguments.of("spanning adjacent regions A and B", B - 8, 16L),
         Arguments.of("region that is not remote-accessible", C, 16L),
+        Arguments.of("device memory, which has no host view", D, 16L),
         Arguments.of("start inside A, end wraps to inside A", A + 16, -8L),
         Arguments.of("start inside TOP, end wraps past 2^64", TOP + 0x100, 0x1_0000L),
         Arguments.of("start just below A", A - 1, 2L));

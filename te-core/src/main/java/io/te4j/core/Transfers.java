@@ -1,0 +1,171 @@
+package io.te4j.core;
+
+import io.te4j.api.ErrorCode;
+import io.te4j.api.SegmentDescriptor;
+import io.te4j.api.TransferException;
+import io.te4j.api.TransferRequest;
+import io.te4j.api.TransferState;
+import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.core.transfer.Batch;
+import io.te4j.core.transfer.BatchTable;
+import io.te4j.core.transfer.TransferMetrics;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine's transfers: batches submitted to one target each, their transport chosen per batch,
+ * their deadlines, and their results entry by entry. Every failure reaches the caller through the
+ * batch (and the future of {@link #transfer}): an unknown target, no transport, a range that is not
+ * registered; nothing here throws for those. Thread-safe.
+ */
+final class Transfers {
+  private static final Logger LOG = LoggerFactory.getLogger(Transfers.class);
+  /** How long past a batch's deadline the engine waits for its transport before giving up on it. */
+  private static final long DEADLINE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private final BatchTable batches = new BatchTable();
+  private final long timeoutNanos;
+  private final MemoryRegistry memory;
+  private Transports transports;
+  private Segments segments;
+
+  Transfers(long timeoutNanos, MemoryRegistry memory) {
+    this.timeoutNanos = timeoutNanos;
+    this.memory = memory;
+  }
+
+  void open(Transports transports, Segments segments) {
+    this.transports = transports;
+    this.segments = segments;
+  }
+
+  TransferMetrics metrics() {
+    return batches.metrics();
+  }
+
+  /**
+   * A batch of {@code requests} to {@code target}, submitted; it may already have failed (see
+   * {@link Batch#isRejected()} and its entries' states).
+   */
+  Batch submit(String target, List<TransferRequest> requests, String hint, boolean open) {
+    int n = requests.size();
+    if (!open) {
+      return batches.rejected(target, n, timeoutNanos, ErrorCode.ENGINE_CLOSED,
+          "engine is closed or not started");
+    }
+    if (target == null || target.isBlank()) {
+      return batches.rejected(target, n, timeoutNanos, ErrorCode.INVALID_ARGUMENT,
+          "empty target segment name");
+    }
+    SegmentDescriptor desc;
+    try {
+      desc = segments.resolve(target);
+    } catch (TransferException e) {
+      return batches.rejected(target, n, timeoutNanos, e.errorCode(), e.getMessage());
+    }
+    return batches.submit(target, desc, (regions, count) ->
+        transports.choose(desc, hint, regions, count), requests, memory, timeoutNanos,
+        this::sliceFailed);
+  }
+
+  /** Submits; the future completes when every entry completed, else exceptionally. */
+  CompletableFuture<Void> transfer(String target, List<TransferRequest> requests, boolean open) {
+    Batch b = submit(target, requests, "", open);
+    return b.future().thenApply(s -> {
+      batches.remove(b.id());
+      TransferException f = b.failure();
+      if (f != null) {
+        throw f;
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Submits and waits. When the batch failed because the peer could not be connected to and it now
+   * publishes another descriptor (it restarted, on another data port), it is submitted once more
+   * against the new one: a restarted peer costs no failure.
+   *
+   * @return the finished batch, already removed from the table
+   */
+  Batch submitAndWait(String target, List<TransferRequest> requests, String hint, boolean open) {
+    Batch b = submit(target, requests, hint, open);
+    await(b);
+    batches.remove(b.id());
+    if (b.state() != TransferState.FAILED || b.errorCode() != ErrorCode.SOCKET_FAIL
+        || b.descriptor() == null) {
+      return b;
+    }
+    SegmentDescriptor fresh;
+    try {
+      fresh = segments.refresh(target);
+    } catch (TransferException e) {
+      return b; // still unreachable: the first failure stands
+    }
+    if (fresh.equals(b.descriptor())) {
+      return b;
+    }
+    LOG.info("segment {} republished its descriptor; retrying once", target);
+    Batch retry = submit(target, requests, hint, open);
+    await(retry);
+    batches.remove(retry.id());
+    return retry;
+  }
+
+  /**
+   * Waits until the batch ends, at most until its deadline plus a grace second; a batch still
+   * running then is ended as TIMEOUT.
+   */
+  TransferState await(Batch b) {
+    long wait = b.deadlineNanos() + DEADLINE_GRACE_NANOS - System.nanoTime();
+    try {
+      b.future().get(Math.max(0, wait), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      b.abort(TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT, "no result before the deadline");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TransferException(ErrorCode.TRANSFER_FAILED, "interrupted while waiting", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("batch futures never fail", e);
+    }
+    return b.state();
+  }
+
+  /** The batch's state now; a batch past its deadline and grace is ended as TIMEOUT. */
+  TransferState poll(Batch b) {
+    TransferState s = b.state();
+    if (s == TransferState.PENDING
+        && System.nanoTime() - (b.deadlineNanos() + DEADLINE_GRACE_NANOS) > 0) {
+      b.abort(TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT, "no result before the deadline");
+      s = b.state();
+    }
+    return s;
+  }
+
+  Batch batch(long id) {
+    return batches.get(id);
+  }
+
+  void free(long id) {
+    batches.free(id);
+  }
+
+  void drop(long id) {
+    batches.remove(id);
+  }
+
+  /** Ends every running batch: the engine is closing. */
+  void abortAll() {
+    batches.abortAll(TransferState.FAILED, ErrorCode.ENGINE_CLOSED, "engine closed");
+  }
+
+  private void sliceFailed(Batch batch, TransferState state, ErrorCode code) {
+    // The peer may have restarted with another port or other memory: look it up afresh next time.
+    segments.invalidate(batch.target());
+  }
+}
