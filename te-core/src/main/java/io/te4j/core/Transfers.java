@@ -87,9 +87,10 @@ final class Transfers {
   }
 
   /**
-   * Submits and waits. When the batch failed because the peer could not be connected to and it now
-   * publishes another descriptor (it restarted, on another data port), it is submitted once more
-   * against the new one: a restarted peer costs no failure.
+   * Submits and waits. When the batch failed at the peer (it could not be connected to, or its
+   * engine is gone) and the peer now publishes another descriptor (it restarted: another data
+   * port, other memory), it is submitted once more against the new one: a restarted peer costs no
+   * failure.
    *
    * @return the finished batch, already removed from the table
    */
@@ -97,8 +98,8 @@ final class Transfers {
     Batch b = submit(target, requests, hint, open);
     await(b);
     batches.remove(b.id());
-    if (b.state() != TransferState.FAILED || b.errorCode() != ErrorCode.SOCKET_FAIL
-        || b.descriptor() == null) {
+    if (b.state() != TransferState.FAILED || b.isRejected() || b.descriptor() == null
+        || (b.errorCode() != ErrorCode.SOCKET_FAIL && b.errorCode() != ErrorCode.TRANSFER_FAILED)) {
       return b;
     }
     SegmentDescriptor fresh;

@@ -12,6 +12,7 @@ import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.TransportContext;
 import io.te4j.nativelib.LibC;
+import io.te4j.nativelib.NativeMemory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,6 +64,10 @@ public final class ShmTransport extends MemoryCopyTransport {
   static final String FILE = "shm_file";
   static final String FILE_OFFSET = "shm_file_offset";
   static final String FILE_INODE = "shm_file_inode";
+  /** The liveness word's memory file, its inode, and the engine instance it holds while open. */
+  static final String ALIVE = "shm_alive";
+  static final String ALIVE_INODE = "shm_alive_inode";
+  static final String INSTANCE = "shm_instance";
   private static final long REVERIFY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final Logger LOG = LoggerFactory.getLogger(ShmTransport.class);
 
@@ -78,6 +83,9 @@ public final class ShmTransport extends MemoryCopyTransport {
   private Thread watcher;
   private final String hostId = HostIdentity.get();
   private final int pid = LibC.getpid();
+  private long aliveAddress;
+  private int aliveFd = -1;
+  private long instance;
 
   /** A thread's two {@code struct iovec}s (local, remote) for cross-memory attach. */
   private static final class IoVectors {
@@ -102,14 +110,23 @@ public final class ShmTransport extends MemoryCopyTransport {
     volatile boolean gone;
     /** Copy-on-write under the peer's monitor; read without locks. */
     volatile PeerMapping[] mappings = new PeerMapping[0];
+    /** The engine instance the descriptor named ({@value #INSTANCE}), or 0 when it named none. */
+    final long instance;
+    /** The peer's liveness word mapped here, or null (older peer, or the file was not there). */
+    final PeerMapping aliveMapping;
+    final java.nio.ByteBuffer aliveWord;
 
     Peer(String segment, int pid, String startTime, int pidfd, boolean attachAllowed,
-        long verifiedAt) {
+        long verifiedAt, long instance, PeerMapping aliveMapping) {
       this.segment = segment;
       this.pid = pid;
       this.startTime = startTime;
       this.pidfd = pidfd;
       this.attachAllowed = attachAllowed;
+      this.instance = instance;
+      this.aliveMapping = aliveMapping;
+      this.aliveWord = aliveMapping == null ? null
+          : NativeMemory.view(aliveMapping.address, 8).order(java.nio.ByteOrder.nativeOrder());
       this.verifiedAt = verifiedAt;
     }
 
@@ -137,6 +154,9 @@ public final class ShmTransport extends MemoryCopyTransport {
           m.retire();
         }
         mappings = new PeerMapping[0];
+        if (aliveMapping != null) {
+          aliveMapping.retire();
+        }
       }
       return true;
     }
@@ -166,6 +186,21 @@ public final class ShmTransport extends MemoryCopyTransport {
     String start = startTime(pid);
     if (start != null) {
       localDescriptor.attribute(PID_START, start);
+    }
+    // The liveness word: this engine's instance id while it runs, 0 once it closed. Peers map it
+    // and read it once per hand-over, so an engine closed in a process that lives on (and one
+    // started again there, with new memory) gets no bytes meant for it.
+    try {
+      long[] file = NativeMemory.mapMemoryFile("te4j-shm-alive", 4096);
+      aliveAddress = file[0];
+      aliveFd = (int) file[1];
+      instance = java.util.concurrent.ThreadLocalRandom.current().nextLong() | 1;
+      NativeMemory.view(aliveAddress, 8).order(java.nio.ByteOrder.nativeOrder()).putLong(0, instance);
+      localDescriptor.attribute(ALIVE, "/proc/" + pid + "/fd/" + aliveFd);
+      localDescriptor.attribute(ALIVE_INODE, MemoryFiles.inodeOf(aliveFd));
+      localDescriptor.attribute(INSTANCE, instance);
+    } catch (RuntimeException e) {
+      LOG.warn("shm: no liveness word ({}); peers rely on the process being alive", e.toString());
     }
     LOG.info("shm: host {} pid {}; engines on this host are reached through their memory files "
         + "or by cross-memory attach", hostId, pid);
@@ -264,8 +299,8 @@ public final class ShmTransport extends MemoryCopyTransport {
       }
     }
     if (peer == null) {
-      slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "shm: the process of segment '"
-          + target.name() + "' is gone");
+      slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "shm: the engine of segment '"
+          + target.name() + "' is gone (its process exited, or it closed)");
       return;
     }
     PeerMapping mapping = b.attributes().containsKey(FILE) ? mapping(peer, b) : null;
@@ -298,9 +333,15 @@ public final class ShmTransport extends MemoryCopyTransport {
     attach(slice, peer, local, remote, length);
   }
 
-  /** False once the process exited (its pidfd is readable); true without a pidfd. */
+  /**
+   * False once the process exited (its pidfd is readable) or the engine closed (its liveness word
+   * no longer holds its instance); true when neither can be told.
+   */
   private boolean alive(Peer peer) {
     if (peer.gone) {
+      return false;
+    }
+    if (peer.aliveWord != null && peer.aliveWord.getLong(0) != peer.instance) {
       return false;
     }
     if (peer.pidfd < 0) {
@@ -468,7 +509,8 @@ public final class ShmTransport extends MemoryCopyTransport {
   private Peer peer(SegmentDescriptor target) {
     Peer p = peers.get(target.name());
     if (p != null && !p.gone && (p.pidfd >= 0 || System.nanoTime() - p.verifiedAt < REVERIFY_NANOS)
-        && p.pid == ((Number) target.attributes().get(PID)).intValue()) {
+        && p.pid == ((Number) target.attributes().get(PID)).intValue()
+        && p.instance == number(target.attributes().get(INSTANCE))) {
       return p;
     }
     return verify(target, p);
@@ -483,13 +525,14 @@ public final class ShmTransport extends MemoryCopyTransport {
       forget(target.name());
       return null;
     }
-    if (known != null && !known.gone && known.pid == targetPid) {
+    long instance = number(target.attributes().get(INSTANCE));
+    if (known != null && !known.gone && known.pid == targetPid && known.instance == instance) {
       known.verifiedAt = now;
       return known;
     }
     synchronized (peers) {
       Peer p = peers.get(target.name());
-      if (p != null && !p.gone && p.pid == targetPid) {
+      if (p != null && !p.gone && p.pid == targetPid && p.instance == instance) {
         return p;
       }
       int pidfd = LibC.pidfdOpen(targetPid);
@@ -499,7 +542,7 @@ public final class ShmTransport extends MemoryCopyTransport {
         return null;
       }
       Peer fresh = new Peer(target.name(), targetPid, start, pidfd,
-          probeAttach(targetPid, target), now);
+          probeAttach(targetPid, target), now, instance, mapAliveWord(target));
       Peer old = peers.put(target.name(), fresh);
       if (old != null) {
         drop(old);
@@ -510,6 +553,22 @@ public final class ShmTransport extends MemoryCopyTransport {
       LOG.info("shm: segment '{}' is pid {} on this host{}", target.name(), targetPid,
           pidfd >= 0 ? ", watched by a pidfd" : "");
       return fresh;
+    }
+  }
+
+  /** The target engine's liveness word, mapped, or null when it publishes none or it is gone. */
+  private static PeerMapping mapAliveWord(SegmentDescriptor target) {
+    Object path = target.attributes().get(ALIVE);
+    if (!(path instanceof String)) {
+      return null;
+    }
+    try {
+      return PeerMapping.map((String) path, 0, number(target.attributes().get(ALIVE_INODE)), 0,
+          8);
+    } catch (IllegalStateException e) {
+      LOG.info("shm: the liveness word of segment '{}' cannot be mapped: {}", target.name(),
+          e.getMessage());
+      return null;
     }
   }
 
@@ -601,6 +660,13 @@ public final class ShmTransport extends MemoryCopyTransport {
   @Override
   public void close() {
     closeAndQuiesce();
+    if (aliveFd >= 0) {
+      // Peers read 0 from now on: no bytes come here any more.
+      NativeMemory.view(aliveAddress, 8).order(java.nio.ByteOrder.nativeOrder()).putLong(0, 0);
+      NativeMemory.unmap(aliveAddress, 4096);
+      NativeMemory.closeFd(aliveFd);
+      aliveFd = -1;
+    }
     Thread w;
     synchronized (watcherLock) {
       w = watcher;
