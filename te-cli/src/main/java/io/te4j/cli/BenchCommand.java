@@ -118,7 +118,7 @@ final class BenchCommand {
   private String cxlDevicePath() {
     String path = o.get("cxl-device", null);
     if (path == null || path.isBlank()) {
-      path = CxlDevice.configuredPath(SYSTEM_SETTINGS::get);
+      path = CxlDevice.configuredPath(SYSTEM_SETTINGS);
     }
     if (path == null) {
       throw new Options.UsageException("--protocol cxl needs a device: --cxl-device PATH or "
@@ -162,7 +162,7 @@ final class BenchCommand {
     if (needed > 0) {
       long size;
       // Opened the way the transport opens it (MC_CXL_DEV_SIZE, sysfs, file length), then let go.
-      try (CxlDevice d = CxlDevice.open(cxlDevice, CxlDevice.configuredSize(SYSTEM_SETTINGS::get))) {
+      try (CxlDevice d = CxlDevice.open(cxlDevice, CxlDevice.configuredSize(SYSTEM_SETTINGS))) {
         size = d.size();
       } catch (RuntimeException e) {
         if (created) {

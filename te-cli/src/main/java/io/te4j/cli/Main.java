@@ -8,7 +8,8 @@ import java.util.Set;
 
 /**
  * The {@code te} command: {@code te bench}, {@code te probe <peer>}, {@code te topology}, {@code te
- * metadata-server}. Exit codes: 0 success, 1 failure, 2 bad command line.
+ * metadata-server}, {@code te nvmeof}, {@code te config}. Exit codes: 0 success, 1 failure, 2 bad
+ * command line.
  */
 public final class Main {
   private static final String USAGE = String.join("\n",
@@ -27,6 +28,7 @@ public final class Main {
       "  probe     <peer host:port> [--metadata-server P2PHANDSHAKE]",
       "  topology  [--device-name mlx5_0,mlx5_1]",
       NvmeofCommand.USAGE,
+      ConfigCommand.USAGE,
       "  metadata-server [--host 0.0.0.0] [--port 8080] [--path /metadata] [--ttl 0]",
       "            the HTTP metadata service; prints its URL, serves until killed");
 
@@ -56,6 +58,8 @@ public final class Main {
               Set.of()), out, err).run();
         case "nvmeof":
           return new NvmeofCommand(Arrays.asList(rest), out, err).run();
+        case "config":
+          return new ConfigCommand(Arrays.asList(rest), out, err).run();
         case "topology":
           Options t = Options.parse(rest, Set.of("device-name"), Set.of());
           out.println(new TransferEngine().getLocalTopology(t.get("device-name", null)));

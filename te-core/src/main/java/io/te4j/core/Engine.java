@@ -17,6 +17,7 @@ import io.te4j.api.spi.MetadataStoreProvider;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportProvider;
 import io.te4j.core.config.EngineConfig;
+import io.te4j.core.config.SettingsCatalog;
 import io.te4j.core.inject.EngineModule;
 import io.te4j.core.json.JsonCodec;
 import io.te4j.core.memory.MemoryRegistryImpl;
@@ -58,7 +59,7 @@ import org.slf4j.LoggerFactory;
 public final class Engine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
   /** {@code false} makes managed arenas anonymous memory instead of memory files. */
-  public static final String SHAREABLE_MEMORY = Registrations.SHAREABLE_MEMORY;
+  public static final String SHAREABLE_MEMORY = EngineConfig.SHAREABLE_MEMORY;
 
   private final EngineConfig config;
   private final Map<String, TransportProvider> transportProviders;
@@ -113,6 +114,11 @@ public final class Engine implements AutoCloseable {
   }
 
   private void open() {
+    // Every declared setting is checked before anything opens; unknown te4j.* keys are named.
+    for (String unknown : SettingsCatalog.of(transportProviders.values(), storeProviders.values())
+        .check(config.settings())) {
+      LOG.warn("{}", unknown);
+    }
     int min = config.minPort();
     int max = config.maxPort();
     if (config.legacyRpcPortBinding() && config.localHostnamePort() > 0) {
@@ -133,8 +139,7 @@ public final class Engine implements AutoCloseable {
     messages.open(segments, transports);
     transfers.open(transports, segments);
     segments.publishRpcAddress();
-    registrations.open(transports, segments, template,
-        !"false".equalsIgnoreCase(config.settings().get(SHAREABLE_MEMORY)));
+    registrations.open(transports, segments, template, config.shareableMemory());
     if (config.metricsEnabled()) {
       startMetricsReporter();
     }

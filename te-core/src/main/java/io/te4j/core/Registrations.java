@@ -26,8 +26,6 @@ import java.util.Map;
  * the memory, then publishes the descriptor without it.
  */
 final class Registrations implements MemoryRegistryImpl.Listener, AutoCloseable {
-  /** {@code false} makes managed arenas anonymous memory instead of memory files. */
-  static final String SHAREABLE_MEMORY = "te4j.memory.shareable";
   private static final String CPU = "cpu:0";
   private static final long MANAGED_ARENA_BYTES = 64L << 20;
 

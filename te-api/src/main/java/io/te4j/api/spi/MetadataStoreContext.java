@@ -16,6 +16,15 @@ public interface MetadataStoreContext {
   /** A setting by name: system property, else environment variable, else null. */
   String setting(String name);
 
+  /**
+   * The value of a declared setting ({@link MetadataStoreProvider#settings()}), or its default.
+   *
+   * @throws io.te4j.api.TransferException INVALID_CONFIGURATION naming the key when malformed
+   */
+  default <T> T setting(Setting<T> setting) {
+    return setting.valueIn(this::setting);
+  }
+
   /** A factory of daemon threads named after the engine and {@code role}. */
   ThreadFactory threadFactory(String role);
 }

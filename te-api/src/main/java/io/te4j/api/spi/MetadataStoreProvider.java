@@ -11,6 +11,13 @@ public interface MetadataStoreProvider {
   String scheme();
 
   /**
+   * The settings this store reads (see {@link TransportProvider#settings()}); default none.
+   */
+  default java.util.List<Setting<?>> settings() {
+    return java.util.List.of();
+  }
+
+  /**
    * Whether the store can work here: a {@link ProbedAvailability} with kind {@code metadata}, so
    * that {@code te4j.metadata.<scheme>.disabled} switches it off. The default has only the switch.
    */

@@ -38,6 +38,16 @@ public interface TransportContext {
    */
   String setting(String name);
 
+  /**
+   * The value of a declared setting ({@link TransportProvider#settings()}) for this engine, or its
+   * default; the engine checked it when it started.
+   *
+   * @throws io.te4j.api.TransferException INVALID_CONFIGURATION naming the key when malformed
+   */
+  default <T> T setting(Setting<T> setting) {
+    return setting.valueIn(this::setting);
+  }
+
   /** A factory of daemon threads named after the engine and {@code role}. */
   ThreadFactory threadFactory(String role);
 

@@ -20,6 +20,15 @@ public interface TransportProvider {
     return ProbedAvailability.always("transport", name());
   }
 
+  /**
+   * The settings this transport reads, each with its default, range and a line of documentation:
+   * the engine checks them all when it starts, {@code te config} lists them, and the README's
+   * table is made from them. Its kill switch is declared by the engine. The default: none.
+   */
+  default java.util.List<Setting<?>> settings() {
+    return java.util.List.of();
+  }
+
   /** Other names that select this provider (the CUDA transport answers to {@code nvlink}). */
   default Set<String> aliases() {
     return Set.of();

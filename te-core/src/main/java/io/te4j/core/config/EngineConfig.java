@@ -3,8 +3,10 @@ package io.te4j.core.config;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.HostPort;
 import io.te4j.api.TransferException;
+import io.te4j.api.spi.Setting;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -39,6 +41,44 @@ public final class EngineConfig {
 
   /** The metadata string that selects peer-to-peer handshakes instead of a store. */
   public static final String P2P_HANDSHAKE = "P2PHANDSHAKE";
+  /** {@code false} makes managed arenas anonymous memory instead of memory files. */
+  public static final String SHAREABLE_MEMORY = "te4j.memory.shareable";
+
+  static final Setting<Double> TRANSFER_TIMEOUT = Setting.seconds(MC_TRANSFER_TIMEOUT, 30,
+      "deadline of every transfer, seconds (fractions allowed)");
+  static final Setting<String> METADATA_SERVER = Setting.text(MC_METADATA_SERVER, P2P_HANDSHAKE,
+      "P2PHANDSHAKE, etcd://h:p[,h:p], h:p, zk://h:p[/root] or http://h:p/metadata",
+      "metadata when initialize is given none");
+  static final Setting<Boolean> LEGACY_RPC_PORT_BINDING = Setting.flag(
+      MC_LEGACY_RPC_PORT_BINDING, false, "bind the handshake port named in local_hostname");
+  static final Setting<String> TCP_BIND_ADDRESS = Setting.text(MC_TCP_BIND_ADDRESS, null,
+      "host or IP", "address listening sockets bind to (default: all interfaces)");
+  static final Setting<String> CUSTOM_TOPO_JSON = Setting.text(MC_CUSTOM_TOPO_JSON, null, "path",
+      "file whose topology JSON replaces discovery");
+  static final Setting<Boolean> TE_METRIC = Setting.flag(MC_TE_METRIC, false,
+      "log throughput periodically");
+  static final Setting<Integer> TE_METRIC_INTERVAL = Setting.integer(
+      MC_TE_METRIC_INTERVAL_SECONDS, 5, 1, 86400, "seconds between throughput lines");
+  static final Setting<Integer> MIN_RPC_PORT = Setting.integer(MC_MIN_RPC_PORT, 15000, 1, 65535,
+      "lowest port of the handshake port and the transports' listening ports");
+  static final Setting<Integer> MAX_RPC_PORT = Setting.integer(MC_MAX_RPC_PORT, 17000, 1, 65535,
+      "highest port of the handshake port and the transports' listening ports");
+  static final Setting<String> CLUSTER_ID = Setting.text(MC_METADATA_CLUSTER_ID, null,
+      "name without '/'", "cluster id in metadata keys (mooncake/<id>/ram/...)");
+  static final Setting<Integer> HANDSHAKE_MAX_LENGTH = Setting.integer(MC_HANDSHAKE_MAX_LENGTH,
+      1 << 20, 64, 1 << 30, "largest handshake frame accepted, bytes");
+  static final Setting<Boolean> SHAREABLE = Setting.flag(SHAREABLE_MEMORY, true,
+      "managed buffers are memory files (memfd) that same-host peers map; false: anonymous"
+          + " memory");
+  static final Setting<String> NATIVE_WORK_DIR = Setting.text("te4j.native.workdir", null,
+      "path", "where native libraries are extracted from their JARs (system property;"
+          + " default <java.io.tmpdir>/te4j-native-<user>)");
+
+  /** The engine's own settings, in the order the documentation lists them. */
+  public static final List<Setting<?>> SETTINGS = List.of(METADATA_SERVER, TRANSFER_TIMEOUT,
+      MIN_RPC_PORT, MAX_RPC_PORT, LEGACY_RPC_PORT_BINDING, TCP_BIND_ADDRESS,
+      HANDSHAKE_MAX_LENGTH, CLUSTER_ID, CUSTOM_TOPO_JSON, TE_METRIC, TE_METRIC_INTERVAL,
+      SHAREABLE, NATIVE_WORK_DIR);
 
   private final String localHostname;
   private final String metadataServer;
@@ -54,30 +94,31 @@ public final class EngineConfig {
   private final int maxPort;
   private final String clusterId;
   private final int handshakeMaxLength;
+  private final boolean shareableMemory;
   private final Settings settings;
 
   private EngineConfig(Builder b, Settings s) {
     this.settings = s;
     this.localHostname = require(b.localHostname, "local_hostname");
-    this.metadataServer = b.metadataServer != null ? b.metadataServer
-        : orDefault(s.get(MC_METADATA_SERVER), P2P_HANDSHAKE);
+    this.metadataServer = b.metadataServer != null ? b.metadataServer : METADATA_SERVER.valueIn(s);
     this.protocol = (b.protocol == null || b.protocol.isBlank() ? "tcp" : b.protocol.trim())
         .toLowerCase(Locale.ROOT);
     this.deviceNames = b.deviceNames == null ? "" : b.deviceNames.trim();
     this.transferTimeout = b.transferTimeout != null ? b.transferTimeout
-        : Duration.ofMillis(Math.round(1000 * positiveDouble(s, MC_TRANSFER_TIMEOUT, 30)));
-    this.legacyRpcPortBinding = bool(s, MC_LEGACY_RPC_PORT_BINDING, false);
-    this.bindAddress = s.get(MC_TCP_BIND_ADDRESS);
-    this.customTopologyPath = s.get(MC_CUSTOM_TOPO_JSON);
-    this.metricsEnabled = bool(s, MC_TE_METRIC, false);
-    this.metricsInterval = Duration.ofSeconds(intIn(s, MC_TE_METRIC_INTERVAL_SECONDS, 5, 1, 86400));
-    this.minPort = intIn(s, MC_MIN_RPC_PORT, 15000, 1, 65535);
-    this.maxPort = intIn(s, MC_MAX_RPC_PORT, 17000, 1, 65535);
+        : Duration.ofMillis(Math.round(1000 * TRANSFER_TIMEOUT.valueIn(s)));
+    this.legacyRpcPortBinding = LEGACY_RPC_PORT_BINDING.valueIn(s);
+    this.bindAddress = TCP_BIND_ADDRESS.valueIn(s);
+    this.customTopologyPath = CUSTOM_TOPO_JSON.valueIn(s);
+    this.metricsEnabled = TE_METRIC.valueIn(s);
+    this.metricsInterval = Duration.ofSeconds(TE_METRIC_INTERVAL.valueIn(s));
+    this.minPort = MIN_RPC_PORT.valueIn(s);
+    this.maxPort = MAX_RPC_PORT.valueIn(s);
     if (minPort > maxPort) {
       throw invalid(MC_MIN_RPC_PORT, minPort + " is above " + MC_MAX_RPC_PORT + "=" + maxPort);
     }
-    this.clusterId = s.get(MC_METADATA_CLUSTER_ID);
-    this.handshakeMaxLength = intIn(s, MC_HANDSHAKE_MAX_LENGTH, 1 << 20, 64, 1 << 30);
+    this.clusterId = CLUSTER_ID.valueIn(s);
+    this.handshakeMaxLength = HANDSHAKE_MAX_LENGTH.valueIn(s);
+    this.shareableMemory = SHAREABLE.valueIn(s);
     if (metadataServer.isBlank()) {
       throw invalid("metadata_server", "empty");
     }
@@ -167,6 +208,11 @@ public final class EngineConfig {
     return handshakeMaxLength;
   }
 
+  /** Whether managed buffers are memory files same-host peers can map. */
+  public boolean shareableMemory() {
+    return shareableMemory;
+  }
+
   /** Every other setting, for transports and stores. */
   public Settings settings() {
     return settings;
@@ -179,60 +225,13 @@ public final class EngineConfig {
     return v.trim();
   }
 
-  private static String orDefault(String v, String d) {
-    return v == null ? d : v;
-  }
 
   static TransferException invalid(String name, String why) {
     return new TransferException(ErrorCode.INVALID_CONFIGURATION, name + ": " + why);
   }
 
-  private static double positiveDouble(Settings s, String name, double dflt) {
-    String v = s.get(name);
-    if (v == null) {
-      return dflt;
-    }
-    try {
-      double d = Double.parseDouble(v);
-      if (!(d > 0) || Double.isInfinite(d)) {
-        throw invalid(name, "must be a positive number of seconds, was '" + v + "'");
-      }
-      return d;
-    } catch (NumberFormatException e) {
-      throw invalid(name, "must be a positive number of seconds, was '" + v + "'");
-    }
-  }
 
-  private static int intIn(Settings s, String name, int dflt, int min, int max) {
-    String v = s.get(name);
-    if (v == null) {
-      return dflt;
-    }
-    try {
-      int i = Integer.parseInt(v);
-      if (i < min || i > max) {
-        throw invalid(name, "must be in [" + min + ", " + max + "], was " + i);
-      }
-      return i;
-    } catch (NumberFormatException e) {
-      throw invalid(name, "must be an integer, was '" + v + "'");
-    }
-  }
 
-  private static boolean bool(Settings s, String name, boolean dflt) {
-    String v = s.get(name);
-    if (v == null) {
-      return dflt;
-    }
-    switch (v.toLowerCase(Locale.ROOT)) {
-      case "1": case "true": case "yes": case "on":
-        return true;
-      case "0": case "false": case "no": case "off":
-        return false;
-      default:
-        throw invalid(name, "must be 1/true/yes/on or 0/false/no/off, was '" + v + "'");
-    }
-  }
 
   /** Collects the caller's choices; {@link #build()} concludes them. */
   public static final class Builder {

@@ -28,6 +28,41 @@ public final class Settings implements SettingSource {
     return new Settings(explicit, false);
   }
 
+  /** The names the caller set explicitly (the builder's), in no particular order. */
+  public java.util.Set<String> explicitNames() {
+    return explicit.keySet();
+  }
+
+  /**
+   * Where {@code name}'s value comes from: {@code builder}, {@code system property}, {@code
+   * environment} (with the variable's name), or null when nothing sets it.
+   */
+  public String source(String name) {
+    String v = explicit.get(name);
+    if (v != null && !v.isBlank()) {
+      return "builder";
+    }
+    if (!consultSystem) {
+      return null;
+    }
+    v = System.getProperty(name);
+    if (v != null && !v.isBlank()) {
+      return "system property";
+    }
+    for (String env : new String[] {name, SettingSource.environmentName(name)}) {
+      v = System.getenv(env);
+      if (v != null && !v.isBlank()) {
+        return "environment " + env;
+      }
+    }
+    return null;
+  }
+
+  /** True when system properties and the environment count (not an isolated test's settings). */
+  public boolean consultsSystem() {
+    return consultSystem;
+  }
+
   /** The value of {@code name}, or null when nothing sets it. Blank values count as unset. */
   @Override
   public String get(String name) {

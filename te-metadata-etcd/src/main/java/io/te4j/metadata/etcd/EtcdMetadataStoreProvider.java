@@ -20,6 +20,11 @@ public final class EtcdMetadataStoreProvider implements MetadataStoreProvider {
     return SCHEME;
   }
 
+  @Override
+  public java.util.List<io.te4j.api.spi.Setting<?>> settings() {
+    return EtcdStoreConfig.SETTINGS;
+  }
+
   /**
    * Connects to etcd and grants the lease this engine's keys will live under.
    *

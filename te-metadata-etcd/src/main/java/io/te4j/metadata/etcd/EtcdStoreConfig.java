@@ -4,6 +4,7 @@ import io.te4j.api.ErrorCode;
 import io.te4j.api.HostPort;
 import io.te4j.api.TransferException;
 import io.te4j.api.spi.MetadataStoreContext;
+import io.te4j.api.spi.Setting;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,6 +54,23 @@ public record EtcdStoreConfig(
   public static final String TLS_CERT = "te4j.etcd.tls.cert";
   /** Path of the PEM (PKCS#8) private key of {@link #TLS_CERT}. */
   public static final String TLS_KEY = "te4j.etcd.tls.key";
+
+  static final Setting<Integer> LEASE_TTL = Setting.integer(LEASE_TTL_SECONDS,
+      (int) DEFAULT_LEASE_TTL_SECONDS, 1, 3600,
+      "TTL of the lease under which an engine's etcd keys live, seconds");
+  static final Setting<String> USER_NAME = Setting.text(USER, null, "user name",
+      "etcd user (authentication; needs te4j.etcd.password)");
+  static final Setting<String> USER_PASSWORD = Setting.text(PASSWORD, null, "password",
+      "password of te4j.etcd.user");
+  static final Setting<String> CA = Setting.text(TLS_CA, null, "path",
+      "PEM file of CA certificates to trust; setting it turns TLS on");
+  static final Setting<String> CERT = Setting.text(TLS_CERT, null, "path",
+      "PEM client certificate (mutual TLS); needs te4j.etcd.tls.key");
+  static final Setting<String> KEY = Setting.text(TLS_KEY, null, "path",
+      "PEM (PKCS#8) private key of te4j.etcd.tls.cert");
+  /** What {@link EtcdMetadataStoreProvider#settings()} declares. */
+  static final List<Setting<?>> SETTINGS =
+      List.of(LEASE_TTL, USER_NAME, USER_PASSWORD, CA, CERT, KEY);
 
   /** etcd's own default client port, used when an endpoint names none. */
   static final int DEFAULT_CLIENT_PORT = 2379;
@@ -113,21 +131,9 @@ public record EtcdStoreConfig(
       endpoints.add(hp);
     }
 
-    long ttl = DEFAULT_LEASE_TTL_SECONDS;
-    String ttlText = context.setting(LEASE_TTL_SECONDS);
-    if (ttlText != null) {
-      try {
-        ttl = Long.parseLong(ttlText.trim());
-      } catch (NumberFormatException e) {
-        throw invalid(LEASE_TTL_SECONDS, "'" + ttlText + "' is not a whole number of seconds");
-      }
-      if (ttl < 1 || ttl > 3600) {
-        throw invalid(LEASE_TTL_SECONDS, ttl + " is outside [1, 3600]");
-      }
-    }
-
-    String user = context.setting(USER);
-    String password = context.setting(PASSWORD);
+    long ttl = context.setting(LEASE_TTL);
+    String user = context.setting(USER_NAME);
+    String password = context.setting(USER_PASSWORD);
     if (user == null && password != null) {
       throw invalid(PASSWORD, "set without " + USER);
     }
@@ -135,9 +141,9 @@ public record EtcdStoreConfig(
       throw invalid(USER, "set without " + PASSWORD);
     }
 
-    Path ca = readableFile(context, TLS_CA);
-    Path cert = readableFile(context, TLS_CERT);
-    Path key = readableFile(context, TLS_KEY);
+    Path ca = readableFile(context, CA);
+    Path cert = readableFile(context, CERT);
+    Path key = readableFile(context, KEY);
     if ((cert == null) != (key == null)) {
       throw invalid(cert == null ? TLS_KEY : TLS_CERT,
           "a client certificate needs both " + TLS_CERT + " and " + TLS_KEY);
@@ -180,17 +186,17 @@ public record EtcdStoreConfig(
         + leaseTtlSeconds + " s" + (user == null ? "" : ", user " + user) + "}";
   }
 
-  private static Path readableFile(MetadataStoreContext context, String setting) {
+  private static Path readableFile(MetadataStoreContext context, Setting<String> setting) {
     String value = context.setting(setting);
     if (value == null) {
       return null;
     }
     Path p = Path.of(value.trim());
     if (!Files.isRegularFile(p)) {
-      throw invalid(setting, p + " is not a file");
+      throw invalid(setting.name(), p + " is not a file");
     }
     if (!Files.isReadable(p)) {
-      throw invalid(setting, p + " is not readable");
+      throw invalid(setting.name(), p + " is not readable");
     }
     return p;
   }

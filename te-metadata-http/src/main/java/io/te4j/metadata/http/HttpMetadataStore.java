@@ -5,6 +5,7 @@ import io.te4j.api.MetadataKeys;
 import io.te4j.api.TransferException;
 import io.te4j.api.spi.MetadataStore;
 import io.te4j.api.spi.MetadataStoreContext;
+import io.te4j.api.spi.Setting;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -75,6 +76,14 @@ public final class HttpMetadataStore implements MetadataStore {
   public static final long DEFAULT_REFRESH_SECONDS = 10;
   /** Setting shared with the reference: the bearer token the server requires, if any. */
   public static final String TOKEN = "MC_METADATA_HTTP_TOKEN";
+
+  static final Setting<Integer> REFRESH = Setting.integer(REFRESH_SECONDS,
+      (int) DEFAULT_REFRESH_SECONDS, 0, 86400, "re-PUT period of an engine's HTTP keys, seconds;"
+          + " 0 never (te metadata-server --ttl S can expire unrefreshed keys)");
+  static final Setting<String> AUTH_TOKEN = Setting.text(TOKEN, null, "token",
+      "bearer token of the HTTP metadata service, as the reference's");
+  /** What the http and https providers declare. */
+  static final java.util.List<Setting<?>> SETTINGS = java.util.List.of(REFRESH, AUTH_TOKEN);
   /** The largest answer body accepted; a larger one is an error, not an allocation. */
   static final int MAX_ANSWER_BYTES = 16 << 20;
 
@@ -104,7 +113,7 @@ public final class HttpMetadataStore implements MetadataStore {
       throw new TransferException(ErrorCode.INVALID_CONFIGURATION,
           "metadata operation timeout must be positive, not " + timeoutNanos + " ns");
     }
-    String token = context.setting(TOKEN);
+    String token = context.setting(AUTH_TOKEN);
     this.authorization = token == null || token.isBlank() ? null : "Bearer " + token.strip();
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new ReentrantLock();
@@ -129,7 +138,7 @@ public final class HttpMetadataStore implements MetadataStore {
   public static HttpMetadataStore connect(String url, MetadataStoreContext context) {
     Objects.requireNonNull(context, "context");
     String checked = checkUrl(url);
-    long refreshSeconds = refreshSeconds(context.setting(REFRESH_SECONDS));
+    long refreshSeconds = context.setting(REFRESH);
     HttpMetadataStore store = new HttpMetadataStore(checked, context);
     try {
       long serverTtlNanos = store.probe(probeKey(context));
@@ -503,21 +512,7 @@ public final class HttpMetadataStore implements MetadataStore {
     return u;
   }
 
-  static long refreshSeconds(String setting) {
-    if (setting == null || setting.isBlank()) {
-      return DEFAULT_REFRESH_SECONDS;
-    }
-    try {
-      long v = Long.parseLong(setting.strip());
-      if (v < 0) {
-        throw new NumberFormatException();
-      }
-      return v;
-    } catch (NumberFormatException e) {
-      throw new TransferException(ErrorCode.INVALID_CONFIGURATION,
-          REFRESH_SECONDS + " must be a whole number of seconds >= 0, not '" + setting + "'");
-    }
-  }
+
 
   private static String probeKey(MetadataStoreContext context) {
     MetadataKeys keys = MetadataKeys.forCluster(context.setting("MC_METADATA_CLUSTER_ID"));

@@ -40,6 +40,11 @@ public class HttpMetadataStoreProvider implements MetadataStoreProvider {
     return scheme;
   }
 
+  @Override
+  public final java.util.List<io.te4j.api.spi.Setting<?>> settings() {
+    return HttpMetadataStore.SETTINGS;
+  }
+
   /**
    * Only a kill switch can make this provider unavailable: {@code te4j.metadata.http.disabled}
    * for both schemes, {@code te4j.metadata.https.disabled} for https alone.

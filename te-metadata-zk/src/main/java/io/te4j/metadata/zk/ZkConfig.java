@@ -3,6 +3,7 @@ package io.te4j.metadata.zk;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
 import io.te4j.api.spi.MetadataStoreContext;
+import io.te4j.api.spi.Setting;
 import java.util.function.Function;
 
 /**
@@ -28,6 +29,16 @@ public record ZkConfig(int sessionTimeoutMs, int connectionTimeoutMs, long opera
   /** Default of {@link #CONNECTION_TIMEOUT_MS}, or the session timeout when that is shorter. */
   public static final int DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
 
+  static final Setting<Integer> SESSION_TIMEOUT = Setting.integer(SESSION_TIMEOUT_MS,
+      DEFAULT_SESSION_TIMEOUT_MS, 1, Integer.MAX_VALUE,
+      "ZooKeeper session timeout, ms: an engine's nodes vanish this long after it dies");
+  static final Setting<Integer> CONNECTION_TIMEOUT = Setting.integer(CONNECTION_TIMEOUT_MS,
+      DEFAULT_CONNECTION_TIMEOUT_MS, 1, Integer.MAX_VALUE, "ZooKeeper connection timeout, ms")
+      .defaultShownAs("5000, at most the session timeout");
+  /** What {@link ZkMetadataStoreProvider#settings()} declares. */
+  static final java.util.List<Setting<?>> SETTINGS =
+      java.util.List.of(SESSION_TIMEOUT, CONNECTION_TIMEOUT);
+
   /**
    * Reads the settings.
    *
@@ -42,32 +53,16 @@ public record ZkConfig(int sessionTimeoutMs, int connectionTimeoutMs, long opera
       throw new TransferException(ErrorCode.INVALID_CONFIGURATION,
           "operation timeout must be positive: " + operationTimeoutNanos + " ns");
     }
-    int session = positive(settings, SESSION_TIMEOUT_MS, DEFAULT_SESSION_TIMEOUT_MS);
+    int session = SESSION_TIMEOUT.valueIn(settings::apply);
     // Unset, the connection timeout follows a shorter session timeout (Curator warns otherwise).
-    int connection = positive(settings, CONNECTION_TIMEOUT_MS,
-        Math.min(DEFAULT_CONNECTION_TIMEOUT_MS, session));
+    int connection = CONNECTION_TIMEOUT.rawIn(settings::apply) == null
+        ? Math.min(DEFAULT_CONNECTION_TIMEOUT_MS, session)
+        : CONNECTION_TIMEOUT.valueIn(settings::apply);
     return new ZkConfig(session, connection, operationTimeoutNanos);
   }
 
   /** How long start-up waits for the ensemble: the connection timeout, capped by the operation's. */
   public long startupWaitMillis() {
     return Math.max(1, Math.min(connectionTimeoutMs, operationTimeoutNanos / 1_000_000));
-  }
-
-  private static int positive(Function<String, String> settings, String name, int fallback) {
-    String v = settings.apply(name);
-    if (v == null || v.isBlank()) {
-      return fallback;
-    }
-    try {
-      int n = Integer.parseInt(v.trim());
-      if (n > 0) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new TransferException(ErrorCode.INVALID_CONFIGURATION,
-        name + " must be a positive number of milliseconds, got '" + v + "'");
   }
 }

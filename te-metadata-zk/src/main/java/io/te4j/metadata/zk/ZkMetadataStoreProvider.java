@@ -26,6 +26,11 @@ public final class ZkMetadataStoreProvider implements MetadataStoreProvider {
     return SCHEME;
   }
 
+  @Override
+  public java.util.List<io.te4j.api.spi.Setting<?>> settings() {
+    return ZkConfig.SETTINGS;
+  }
+
   /** The kill switch, else why the libraries could not be loaded. */
   @Override
   public Availability availability() {

@@ -3,6 +3,7 @@ package io.te4j.transport.cxl;
 import com.sun.jna.LastErrorException;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
+import io.te4j.api.spi.SettingSource;
 import io.te4j.nativelib.LibC;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,8 +30,8 @@ public final class CxlDevice implements AutoCloseable {
    * The device path the settings name: {@code MC_CXL_DEV_PATH}, else the reference's older {@code
    * CXL_DEV_PATH}; null when neither is set.
    */
-  public static String configuredPath(java.util.function.Function<String, String> settings) {
-    return setting(settings, CxlTransport.DEV_PATH, "CXL_DEV_PATH");
+  public static String configuredPath(SettingSource settings) {
+    return CxlTransport.DEVICE.valueIn(settings);
   }
 
   /**
@@ -39,23 +40,8 @@ public final class CxlDevice implements AutoCloseable {
    *
    * @throws TransferException INVALID_CONFIGURATION when it is not a byte count
    */
-  public static long configuredSize(java.util.function.Function<String, String> settings) {
-    String text = setting(settings, CxlTransport.DEV_SIZE, "CXL_DEV_SIZE");
-    try {
-      return text == null ? 0 : Long.parseUnsignedLong(text.trim());
-    } catch (NumberFormatException e) {
-      throw new TransferException(ErrorCode.INVALID_CONFIGURATION, CxlTransport.DEV_SIZE
-          + " is not a byte count: " + text, e);
-    }
-  }
-
-  private static String setting(java.util.function.Function<String, String> settings,
-      String name, String legacy) {
-    String v = settings.apply(name);
-    if (v == null || v.isBlank()) {
-      v = settings.apply(legacy);
-    }
-    return v == null || v.isBlank() ? null : v;
+  public static long configuredSize(SettingSource settings) {
+    return CxlTransport.SIZE.valueIn(settings);
   }
 
   /**

@@ -7,6 +7,7 @@ import io.te4j.api.TransferException;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.Setting;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.TransportContext;
 import io.te4j.transport.shm.CopyBatch;
@@ -56,6 +57,16 @@ public final class CxlTransport extends MemoryCopyTransport {
    */
   public static final String WRITEBACK = "MC_CXL_CACHE_WRITEBACK";
 
+  static final Setting<String> DEVICE = Setting.text(DEV_PATH, null, "path",
+      "the CXL device: a DAX path, or a file standing in for one").alias("CXL_DEV_PATH");
+  static final Setting<Long> SIZE = Setting.bytes(DEV_SIZE, 0, 0, Long.MAX_VALUE,
+      "bytes of the device to map; 0 takes them from sysfs or the file's length")
+      .alias("CXL_DEV_SIZE").defaultShownAs("sysfs or file size");
+  static final Setting<Boolean> WRITE_BACK = Setting.flag(WRITEBACK, true,
+      "write completed CXL writes back from the CPU caches (needed across hosts)");
+  /** What {@link CxlTransportProvider#settings()} declares. */
+  static final java.util.List<Setting<?>> SETTINGS = java.util.List.of(DEVICE, SIZE, WRITE_BACK);
+
   private static final Logger LOG = LoggerFactory.getLogger(CxlTransport.class);
 
   private final LongAdder bytesMoved = new LongAdder();
@@ -86,7 +97,7 @@ public final class CxlTransport extends MemoryCopyTransport {
           "the cxl transport needs " + DEV_PATH + " (a DAX device or a file on /dev/shm)");
     }
     long size = CxlDevice.configuredSize(context::setting);
-    writeBack = !"0".equals(context.setting(WRITEBACK));
+    writeBack = context.setting(WRITE_BACK);
     primary = "cxl".equals(localDescriptor.build().protocol());
     CxlDevice d = CxlDevice.open(path, size);
     device = d;

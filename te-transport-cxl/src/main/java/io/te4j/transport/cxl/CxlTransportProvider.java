@@ -36,6 +36,11 @@ public final class CxlTransportProvider implements TransportProvider {
   }
 
   @Override
+  public java.util.List<io.te4j.api.spi.Setting<?>> settings() {
+    return CxlTransport.SETTINGS;
+  }
+
+  @Override
   public boolean isConfigured(TransportContext context) {
     return CxlDevice.configuredPath(context::setting) != null;
   }

@@ -88,43 +88,12 @@ public record FileSpec(String filePath, long length, Map<String, String> localPa
     return Map.entry(text.substring(0, eq), text.substring(eq + 1));
   }
 
-  /** A size like 4096, 64K, 1M, 2G, 1T; -1 when the text is not a size. */
+  /** A size like 4096, 64K, 1M, 2G, 1T (as settings read them); -1 when the text is not a size. */
   static long parseSize(String text) {
-    String s = text.trim().toUpperCase(Locale.ROOT);
-    if (s.endsWith("IB")) {
-      s = s.substring(0, s.length() - 2);
-    } else if (s.endsWith("B")) {
-      s = s.substring(0, s.length() - 1);
-    }
-    int shift = 0;
-    if (!s.isEmpty()) {
-      switch (s.charAt(s.length() - 1)) {
-        case 'K':
-          shift = 10;
-          break;
-        case 'M':
-          shift = 20;
-          break;
-        case 'G':
-          shift = 30;
-          break;
-        case 'T':
-          shift = 40;
-          break;
-        default:
-          shift = 0;
-      }
-    }
-    if (shift != 0) {
-      s = s.substring(0, s.length() - 1);
-    }
-    if (s.isEmpty() || !s.chars().allMatch(Character::isDigit) || s.length() > 18) {
+    try {
+      return io.te4j.api.spi.Setting.parseSize(text);
+    } catch (IllegalArgumentException e) {
       return -1;
     }
-    long n = Long.parseLong(s);
-    if (n > (Long.MAX_VALUE >> shift)) {
-      return -1;
-    }
-    return n << shift;
   }
 }

@@ -6,8 +6,9 @@ import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
-import io.te4j.api.spi.Transport;
+import io.te4j.api.spi.Setting;
 import io.te4j.api.spi.TransferSlice;
+import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -17,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -85,6 +85,26 @@ public final class NvmeofTransport implements Transport {
   public static final long DEFAULT_SLICE_BYTES = 1L << 20;
   public static final int DEFAULT_THREADS = 4;
 
+  static final Setting<Boolean> IOURING_OFF = Setting.flag(IOURING_DISABLED_SETTING, false,
+      "never use io_uring: positional FileChannel I/O instead");
+  static final Setting<Integer> QUEUE_DEPTH = Setting.integer(QUEUE_DEPTH_SETTING,
+      DEFAULT_QUEUE_DEPTH, 1, 16384, "NVMe-oF slices in flight at most; more fail with"
+          + " TOO_MANY_REQUESTS");
+  static final Setting<Long> SLICE_BYTES = Setting.bytes(SLICE_BYTES_SETTING, DEFAULT_SLICE_BYTES,
+      4096, 1L << 30, "largest slice the NVMe-oF transport takes");
+  static final Setting<Boolean> DIRECT_IO = Setting.flag(DIRECT_IO_SETTING, true,
+      "O_DIRECT whenever address, offset and length are aligned; false: the page cache always");
+  static final Setting<Integer> THREADS = Setting.integer(THREADS_SETTING, DEFAULT_THREADS, 1,
+      256, "threads of the FileChannel fallback");
+  static final Setting<String> HOSTNAME = Setting.text(HOSTNAME_SETTING, null, "host name",
+      "one more name this host goes by in a file segment's local_path_map");
+  static final Setting<Boolean> DEFER_SUBMIT = Setting.flag(DEFER_SUBMIT_SETTING, false,
+      "push the queued I/Os in one system call per ring round (faster on tmpfs, slower on"
+          + " devices)");
+  /** What {@link NvmeofTransportProvider#settings()} declares. */
+  static final List<Setting<?>> SETTINGS = List.of(IOURING_OFF, QUEUE_DEPTH, SLICE_BYTES,
+      DIRECT_IO, THREADS, HOSTNAME, DEFER_SUBMIT);
+
   private static final Logger LOG = LoggerFactory.getLogger(NvmeofTransport.class);
 
   private final TransportContext context;
@@ -103,15 +123,15 @@ public final class NvmeofTransport implements Transport {
   /**
    * Reads the settings; starts nothing until {@link #start}.
    *
-   * @throws IllegalArgumentException when a setting is malformed (the message names it)
+   * @throws io.te4j.api.TransferException INVALID_CONFIGURATION naming a malformed setting
    */
   public NvmeofTransport(TransportContext context) {
     this.context = Objects.requireNonNull(context, "context");
-    this.queueDepth = (int) longSetting(QUEUE_DEPTH_SETTING, DEFAULT_QUEUE_DEPTH, 1, 16384);
-    this.sliceBytes = longSetting(SLICE_BYTES_SETTING, DEFAULT_SLICE_BYTES, 4096, 1L << 30);
-    this.directIo = boolSetting(DIRECT_IO_SETTING, true);
-    this.deferSubmit = boolSetting(DEFER_SUBMIT_SETTING, false);
-    this.threads = (int) longSetting(THREADS_SETTING, DEFAULT_THREADS, 1, 256);
+    this.queueDepth = context.setting(QUEUE_DEPTH);
+    this.sliceBytes = context.setting(SLICE_BYTES);
+    this.directIo = context.setting(DIRECT_IO);
+    this.deferSubmit = context.setting(DEFER_SUBMIT);
+    this.threads = context.setting(THREADS);
     this.hostNames = List.copyOf(discoverHostNames(context));
   }
 
@@ -132,7 +152,7 @@ public final class NvmeofTransport implements Transport {
     if (backend != null) {
       throw new IllegalStateException("nvmeof transport already started");
     }
-    Throwable cause = boolSetting(IOURING_DISABLED_SETTING, false)
+    Throwable cause = context.setting(IOURING_OFF)
         ? new UnsupportedOperationException("io_uring disabled by " + IOURING_DISABLED_SETTING
             + "=true")
         : NvmeofIoUring.probeFailure();
@@ -362,13 +382,11 @@ public final class NvmeofTransport implements Transport {
     return b == null ? 0 : b.bufferedIos();
   }
 
-  // ------------------------------------------------------------------------------ settings
-
   private static List<String> discoverHostNames(TransportContext context) {
     Set<String> names = new LinkedHashSet<>();
     add(names, context.localHost());
     add(names, context.localSegmentName());
-    add(names, context.setting(HOSTNAME_SETTING));
+    add(names, context.setting(HOSTNAME));
     try {
       add(names, InetAddress.getLocalHost().getHostName());
     } catch (IOException | RuntimeException e) {
@@ -386,38 +404,6 @@ public final class NvmeofTransport implements Transport {
   private static void add(Set<String> names, String name) {
     if (name != null && !name.isBlank()) {
       names.add(name.trim());
-    }
-  }
-
-  private long longSetting(String name, long fallback, long min, long max) {
-    String text = context.setting(name);
-    if (text == null || text.isBlank()) {
-      return fallback;
-    }
-    long v = FileSpec.parseSize(text);
-    if (v < min || v > max) {
-      throw new IllegalArgumentException(name + " must be a number in [" + min + ", " + max
-          + "], got '" + text + "'");
-    }
-    return v;
-  }
-
-  private boolean boolSetting(String name, boolean fallback) {
-    String text = context.setting(name);
-    if (text == null || text.isBlank()) {
-      return fallback;
-    }
-    switch (text.trim().toLowerCase(Locale.ROOT)) {
-      case "true":
-      case "1":
-      case "yes":
-        return true;
-      case "false":
-      case "0":
-      case "no":
-        return false;
-      default:
-        throw new IllegalArgumentException(name + " must be true or false, got '" + text + "'");
     }
   }
 }

@@ -19,10 +19,16 @@ public final class NvmeofTransportProvider implements TransportProvider {
     return NvmeofSegments.PROTOCOL;
   }
 
+  @Override
+  public java.util.List<io.te4j.api.spi.Setting<?>> settings() {
+    return NvmeofTransport.SETTINGS;
+  }
+
   /**
    * Creates a transport; it opens nothing until {@link Transport#start}.
    *
-   * @throws IllegalArgumentException when a {@code te4j.nvmeof.*} setting is malformed
+   * @throws io.te4j.api.TransferException INVALID_CONFIGURATION for a malformed {@code
+   *     te4j.nvmeof.*} setting
    */
   @Override
   public Transport create(TransportContext context) {

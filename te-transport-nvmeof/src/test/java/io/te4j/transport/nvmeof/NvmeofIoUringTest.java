@@ -90,12 +90,13 @@ class NvmeofIoUringTest {
   void malformedSettingsNameTheSetting() {
     TestContext ctx = new TestContext(new TestMemory())
         .set(NvmeofTransport.QUEUE_DEPTH_SETTING, "lots");
-    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
-        IllegalArgumentException.class, () -> new NvmeofTransport(ctx));
+    io.te4j.api.TransferException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.te4j.api.TransferException.class, () -> new NvmeofTransport(ctx));
+    assertEquals(io.te4j.api.ErrorCode.INVALID_CONFIGURATION, e.errorCode());
     assertTrue(e.getMessage().contains(NvmeofTransport.QUEUE_DEPTH_SETTING), e.getMessage());
     TestContext ctx2 = new TestContext(new TestMemory())
         .set(NvmeofTransport.DIRECT_IO_SETTING, "maybe");
-    assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+    assertTrue(org.junit.jupiter.api.Assertions.assertThrows(io.te4j.api.TransferException.class,
         () -> new NvmeofTransport(ctx2)).getMessage().contains(NvmeofTransport.DIRECT_IO_SETTING));
   }
 }

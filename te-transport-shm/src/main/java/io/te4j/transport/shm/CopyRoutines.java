@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * (caches are coherent), not enough for a CXL device shared by several hosts without hardware
  * coherence. The probe runs once; why the library is absent is kept and logged once.
  *
- * <p>Kill switch: {@code -Dte4j.copy.native.disabled=true}. Every method is thread-safe and
+ * <p>Kill switch: {@value #NATIVE_DISABLED}{@code =true} (a system property or the environment:
+ * read once, when the class loads). Every method is thread-safe and
  * allocation-free.
  */
 public final class CopyRoutines {
@@ -24,6 +25,11 @@ public final class CopyRoutines {
    */
   public static final long NON_TEMPORAL_THRESHOLD = 256L << 10;
 
+  /** Setting: {@code true} runs the copies without libte4jcopy. */
+  public static final String NATIVE_DISABLED = "te4j.copy.native.disabled";
+  static final io.te4j.api.spi.Setting<Boolean> NATIVE_OFF = io.te4j.api.spi.Setting.flag(
+      NATIVE_DISABLED, false, "run the shm and cxl copies without libte4jcopy (Java bulk copies,"
+          + " no cache write-back); read when the class loads");
   private static final Logger LOG = LoggerFactory.getLogger(CopyRoutines.class);
   private static final Throwable CAUSE;
   private static final int FEATURES;
@@ -31,8 +37,8 @@ public final class CopyRoutines {
   static {
     Throwable cause = null;
     int features = 0;
-    if (Boolean.getBoolean("te4j.copy.native.disabled")) {
-      cause = new UnsupportedOperationException("disabled by -Dte4j.copy.native.disabled=true");
+    if (NATIVE_OFF.valueIn(io.te4j.api.spi.SettingSource.system())) {
+      cause = new UnsupportedOperationException("disabled by " + NATIVE_DISABLED + "=true");
     } else {
       try {
         NativeLibraries.register("te4jcopy", Lib.class, CopyRoutines.class.getClassLoader());

@@ -9,6 +9,7 @@ import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.Setting;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.TransportContext;
 import io.te4j.nativelib.LibC;
@@ -60,6 +61,12 @@ public final class ShmTransport extends MemoryCopyTransport {
   static final String PID_START = "shm_pid_start";
   /** Setting that turns cross-memory attach off: only memory files are used, else TCP. */
   public static final String ATTACH_DISABLED = "te4j.shm.attach.disabled";
+  static final Setting<Boolean> ATTACH_OFF = Setting.flag(ATTACH_DISABLED, false,
+      "no cross-memory attach: same-host peers whose memory has no memory file are reached over"
+          + " TCP (also chosen per peer when the kernel refuses attach)");
+  /** What {@link ShmTransportProvider#settings()} declares. */
+  static final java.util.List<Setting<?>> SETTINGS =
+      java.util.List.of(ATTACH_OFF, CopyRoutines.NATIVE_OFF);
   /** Buffer attributes: the memory file a peer maps, the buffer's offset in it, its inode. */
   static final String FILE = "shm_file";
   static final String FILE_OFFSET = "shm_file_offset";
@@ -171,7 +178,7 @@ public final class ShmTransport extends MemoryCopyTransport {
 
   ShmTransport(TransportContext context) {
     super(context);
-    attachDisabled = context != null && "true".equalsIgnoreCase(context.setting(ATTACH_DISABLED));
+    attachDisabled = context != null && context.setting(ATTACH_OFF);
   }
 
   @Override

@@ -49,6 +49,11 @@ public final class ShmTransportProvider implements TransportProvider {
     return "shm";
   }
 
+  @Override
+  public java.util.List<io.te4j.api.spi.Setting<?>> settings() {
+    return ShmTransport.SETTINGS;
+  }
+
   /** Same-host peers are reached through shared memory whatever protocol the engine runs. */
   @Override
   public boolean startsAlongside() {

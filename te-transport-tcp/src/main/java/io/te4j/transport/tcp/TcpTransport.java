@@ -7,6 +7,7 @@ import io.te4j.api.HostPort;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.Setting;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
@@ -54,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * <p>Settings (system property, else environment variable, through {@link
  * TransportContext#setting}): {@value #LANES_SETTING} (default {@value #DEFAULT_LANES}), {@value
  * #SLICE_BYTES_SETTING} (default 4 MiB), {@value #QUEUE_DEPTH_SETTING} (default {@value
- * #DEFAULT_QUEUE_DEPTH}). A malformed value is an {@link IllegalArgumentException} naming it.
+ * #DEFAULT_QUEUE_DEPTH}), declared in {@link #SETTINGS}. A malformed value is INVALID_CONFIGURATION
+ * naming it.
  */
 public final class TcpTransport implements Transport {
   /** Connections per peer. */
@@ -69,12 +71,22 @@ public final class TcpTransport implements Transport {
   public static final int DEFAULT_LANES = 2;
   public static final long DEFAULT_SLICE_BYTES = 4L << 20;
   public static final int DEFAULT_QUEUE_DEPTH = 1024;
+
+  static final Setting<Integer> LANES = Setting.integer(LANES_SETTING, DEFAULT_LANES, 1, 64,
+      "TCP connections per peer");
+  static final Setting<Long> SLICE_BYTES = Setting.bytes(SLICE_BYTES_SETTING, DEFAULT_SLICE_BYTES,
+      1, 1L << 30, "largest slice the TCP transport takes; larger requests are split across lanes");
+  static final Setting<Integer> QUEUE_DEPTH = Setting.integer(QUEUE_DEPTH_SETTING,
+      DEFAULT_QUEUE_DEPTH, 1, 1 << 20,
+      "slices waiting per lane before a submit fails with TOO_MANY_REQUESTS");
+  static final Setting<Long> SOCKET_BUFFER = Setting.bytes(SOCKET_BUFFER_SETTING, 4L << 20, 0,
+      1L << 30, "SO_SNDBUF and SO_RCVBUF of data connections; 0 leaves them to the kernel");
+  /** What {@link TcpTransportProvider#settings()} declares. */
+  static final List<Setting<?>> SETTINGS =
+      List.of(LANES, SLICE_BYTES, QUEUE_DEPTH, SOCKET_BUFFER);
   /** Requests pipelined per lane. */
   public static final int IN_FLIGHT_DEPTH = 64;
 
-  static final int MAX_LANES = 64;
-  static final int MAX_QUEUE_DEPTH = 1 << 20;
-  static final long DEFAULT_SOCKET_BUFFER_BYTES = 4 << 20;
   private static final long WATCHDOG_PERIOD_MILLIS = 25;
   private static final long CLOSE_WAIT_NANOS = 2_000_000_000L;
   /**
@@ -111,36 +123,14 @@ public final class TcpTransport implements Transport {
   /**
    * Reads the settings; opens nothing until {@link #start}.
    *
-   * @throws IllegalArgumentException when a setting is malformed (the message names it)
+   * @throws io.te4j.api.TransferException INVALID_CONFIGURATION naming a malformed setting
    */
   public TcpTransport(TransportContext context) {
     this.context = Objects.requireNonNull(context, "context");
-    this.lanesPerPeer = (int) parse(context, LANES_SETTING, DEFAULT_LANES, 1, MAX_LANES);
-    this.sliceBytes = parse(context, SLICE_BYTES_SETTING, DEFAULT_SLICE_BYTES, 1, 1L << 62);
-    this.queueDepth =
-        (int) parse(context, QUEUE_DEPTH_SETTING, DEFAULT_QUEUE_DEPTH, 1, MAX_QUEUE_DEPTH);
-    this.socketBufferBytes = (int) parse(context, SOCKET_BUFFER_SETTING,
-        DEFAULT_SOCKET_BUFFER_BYTES, 0, 1L << 30);
-  }
-
-  /** A decimal integer in {@code [min, max]}, or {@code fallback} when unset. */
-  static long parse(TransportContext context, String name, long fallback, long min, long max) {
-    String text = context.setting(name);
-    if (text == null) {
-      return fallback;
-    }
-    long value;
-    try {
-      value = Long.parseLong(text);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          name + " must be an integer in [" + min + ", " + max + "], got '" + text + "'", e);
-    }
-    if (value < min || value > max) {
-      throw new IllegalArgumentException(
-          name + " must be an integer in [" + min + ", " + max + "], got '" + text + "'");
-    }
-    return value;
+    this.lanesPerPeer = context.setting(LANES);
+    this.sliceBytes = context.setting(SLICE_BYTES);
+    this.queueDepth = context.setting(QUEUE_DEPTH);
+    this.socketBufferBytes = (int) (long) context.setting(SOCKET_BUFFER);
   }
 
   @Override

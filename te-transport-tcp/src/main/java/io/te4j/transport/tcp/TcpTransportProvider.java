@@ -17,10 +17,16 @@ public final class TcpTransportProvider implements TransportProvider {
     return "tcp";
   }
 
+  @Override
+  public java.util.List<io.te4j.api.spi.Setting<?>> settings() {
+    return TcpTransport.SETTINGS;
+  }
+
   /**
    * Creates a transport; it binds nothing until {@link Transport#start}.
    *
-   * @throws IllegalArgumentException when a {@code te4j.tcp.*} setting is malformed
+   * @throws io.te4j.api.TransferException INVALID_CONFIGURATION for a malformed {@code te4j.tcp.*}
+   *     setting
    */
   @Override
   public Transport create(TransportContext context) {

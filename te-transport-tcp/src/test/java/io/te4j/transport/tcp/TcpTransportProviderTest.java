@@ -66,21 +66,21 @@ class TcpTransportProviderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "abc", "0", "-1", "2x", " 2", "65", "1.5"})
+  @ValueSource(strings = {"", "abc", "0", "-1", "2x", "2 lanes", "65", "1.5"})
   void badLanesSettingNamesTheSetting(String value) {
     TestContext c = new TestContext(new TestMemory()).set(TcpTransport.LANES_SETTING, value);
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> new TcpTransport(c));
+    TransferException e = assertThrows(TransferException.class, () -> new TcpTransport(c));
+    assertEquals(ErrorCode.INVALID_CONFIGURATION, e.errorCode());
     assertTrue(e.getMessage().contains("te4j.tcp.lanes"), e.getMessage());
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "1MiB", "0", "-4096", "99999999999999999999"})
+  @ValueSource(strings = {"", "1XiB", "0", "-4096", "99999999999999999999"})
   void badSliceBytesSettingNamesTheSetting(String value) {
     TestContext c =
         new TestContext(new TestMemory()).set(TcpTransport.SLICE_BYTES_SETTING, value);
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> new TcpTransport(c));
+    TransferException e = assertThrows(TransferException.class, () -> new TcpTransport(c));
+    assertEquals(ErrorCode.INVALID_CONFIGURATION, e.errorCode());
     assertTrue(e.getMessage().contains("te4j.tcp.sliceBytes"), e.getMessage());
   }
 
