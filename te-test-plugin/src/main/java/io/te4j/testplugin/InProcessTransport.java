@@ -11,6 +11,7 @@ import io.te4j.api.spi.PeerRpc;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
+import io.te4j.api.spi.inflight.InFlightTable;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -23,12 +24,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * the peer's handshake port, as a hardware transport exchanges queue pair numbers: it serves that
  * frame type itself, through {@link TransportContext#serveFrames}, and sends it through {@link
  * TransportContext#rpc}.
+ *
+ * <p>Memory is never touched after it was unregistered: each copy publishes the ranges it touches
+ * in the {@link InFlightTable} of the engine owning them (its own for the local range, the
+ * target's for the far one) and then checks the range is still registered; unregistering waits
+ * until no copy holds the memory, as te-api's table provides.
  */
 public final class InProcessTransport implements Transport {
   static final String NAME = "inproc";
-  private static final ConcurrentHashMap<String, MemoryRegistry> ENGINES = new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<String, InProcessTransport> ENGINES =
+      new ConcurrentHashMap<>();
+  /** Threads copying at once, at most (each pins a slot per table it publishes in). */
+  private static final int COPYING_THREADS = 256;
 
   private final TransportContext context;
+  /** The ranges of this engine's memory that copies touch now, its own or a peer's. */
+  private final InFlightTable touching = new InFlightTable(COPYING_THREADS);
+  private volatile boolean closed;
   /** Peers greeted so far: a handshake each. */
   private final java.util.Set<String> greeted = ConcurrentHashMap.newKeySet();
   private AutoCloseable frames;
@@ -44,7 +56,7 @@ public final class InProcessTransport implements Transport {
 
   @Override
   public void start(SegmentDescriptor.Builder localDescriptor) {
-    ENGINES.put(context.localSegmentName(), context.memory());
+    ENGINES.put(context.localSegmentName(), this);
     localDescriptor.attribute("inproc_jvm", ProcessHandle.current().pid());
     frames = context.serveFrames(PeerRpc.CONNECTION, (body, peer) ->
         body.startsWith("{\"inproc_hello\":") ? "{\"inproc_welcome\":\""
@@ -75,11 +87,38 @@ public final class InProcessTransport implements Transport {
       }
       greeted.add(peer);
     }
-    MemoryRegistry remote = ENGINES.get(peer);
-    MemoryRegion region = remote == null ? null : remote.find(slice.targetOffset(), slice.length());
+    InProcessTransport target = ENGINES.get(peer);
+    if (target == null) {
+      slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, peer + " is gone");
+      return;
+    }
+    long length = slice.length();
+    int mine = touching.enter(slice.localAddress(), length);
+    try {
+      int theirs = target.touching.enter(slice.targetOffset(), length);
+      try {
+        copy(slice, target);
+      } finally {
+        target.touching.exit(theirs);
+      }
+    } finally {
+      touching.exit(mine);
+    }
+  }
+
+  /** Copies once both ranges are published; ends the slice. */
+  private void copy(TransferSlice slice, InProcessTransport target) {
+    MemoryRegistry remote = target.context.memory();
+    MemoryRegion region = target.closed ? null
+        : remote.find(slice.targetOffset(), slice.length());
     if (region == null || !region.remoteAccessible() || slice.length() > Integer.MAX_VALUE) {
       slice.fail(TransferState.FAILED, ErrorCode.ADDRESS_NOT_REGISTERED,
           "target range not registered at " + slice.target().name());
+      return;
+    }
+    if (context.memory().find(slice.localAddress(), slice.length()) != slice.localRegion()) {
+      slice.fail(TransferState.FAILED, ErrorCode.ADDRESS_NOT_REGISTERED,
+          "local memory unregistered");
       return;
     }
     ByteBuffer local = window(slice.localRegion(), slice.localAddress(), slice.length());
@@ -96,6 +135,13 @@ public final class InProcessTransport implements Transport {
     slice.complete();
   }
 
+  /** Returns once no copy, this engine's or a peer's, touches {@code region}. */
+  @Override
+  public void unregistered(MemoryRegion region) {
+    touching.awaitRelease(region.address(), region.length(),
+        System.nanoTime() + context.transferTimeoutNanos());
+  }
+
   private static ByteBuffer window(MemoryRegion region, long address, long length) {
     long offset = address - region.address();
     int chunk = (int) (offset >>> MemoryRegion.CHUNK_SHIFT);
@@ -110,7 +156,10 @@ public final class InProcessTransport implements Transport {
 
   @Override
   public void close() {
-    ENGINES.remove(context.localSegmentName(), context.memory());
+    closed = true;
+    ENGINES.remove(context.localSegmentName(), this);
+    // Copies already under way finish before the engine frees the memory they touch.
+    touching.awaitRelease(0, -1L, System.nanoTime() + context.transferTimeoutNanos());
     if (frames != null) {
       try {
         frames.close();

@@ -1,11 +1,12 @@
 package io.te4j.transport.nvmeof;
 
 import io.te4j.api.ErrorCode;
-import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.TransferSlice;
+import io.te4j.api.spi.inflight.InFlightTable;
+import io.te4j.api.spi.inflight.Watchdog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -18,15 +19,13 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,36 +33,62 @@ import org.slf4j.LoggerFactory;
  * The fallback backend: positional {@link FileChannel} reads and writes through the page cache,
  * on a fixed pool of I/O threads, straight between the files and the regions' chunk buffers.
  *
- * <p>Threads: {@link #submit} queues a task (never blocks); pool threads run tasks and end
- * slices; {@link #close} fails queued tasks, fails running ones at once (their threads stop at the
- * next I/O step) and waits for the threads to leave memory. Deadlines are checked before every
- * I/O step of at most {@value #STEP_BYTES} bytes. A FileChannel is never interrupted: that would
- * close it for every other thread.
+ * <p>Threads: {@link #submit} claims a slot of the in-flight table and queues that slot's task
+ * (never blocks, allocates nothing); pool threads run tasks and end slices; a {@link Watchdog}
+ * fails slices past their deadline at once; {@link #close} fails queued tasks, fails running ones
+ * at once and waits for the threads to leave memory. A thread whose slice was ended by someone
+ * else stops at its next I/O step of at most {@value #STEP_BYTES} bytes: a FileChannel is never
+ * interrupted, since that would close it for every other thread.
  */
 final class ChannelBackend implements IoBackend {
   private static final Logger LOG = LoggerFactory.getLogger(ChannelBackend.class);
   static final int STEP_BYTES = 8 << 20;
   private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+  private static final long WATCHDOG_PERIOD_MILLIS = 10;
+  private static final String DEADLINE_PASSED =
+      "nvmeof I/O did not finish before the transfer deadline";
 
   private final MemoryRegistry memory;
   private final int threads;
+  private final int depth;
   private final ThreadPoolExecutor pool;
-  private final Set<Task> inFlight = ConcurrentHashMap.newKeySet();
+  /** The slices in flight, each with its {@link SegmentFiles} attached. */
+  private final InFlightTable table;
+  /** Per slot: the task that runs it and the ticket it runs (written before it is queued). */
+  private final Runnable[] tasks;
+  private final long[] tickets;
+  private final Watchdog watchdog;
   private final Set<Thread> poolThreads = ConcurrentHashMap.newKeySet();
   private final LongAdder ios = new LongAdder();
   private final String reason;
   private volatile boolean closed;
 
-  ChannelBackend(MemoryRegistry memory, int threads, ThreadFactory factory, String reason) {
+  /**
+   * @param depth slices in flight at most; more fail with TOO_MANY_REQUESTS
+   * @param threads I/O threads
+   */
+  ChannelBackend(MemoryRegistry memory, int depth, int threads, ThreadFactory factory,
+      String reason) {
     this.memory = memory;
     this.threads = threads;
+    this.depth = depth;
     this.reason = reason;
+    this.table = new InFlightTable(depth);
+    this.tasks = new Runnable[depth];
+    this.tickets = new long[depth];
+    for (int i = 0; i < depth; i++) {
+      int slot = i;
+      tasks[i] = () -> run(slot);
+    }
+    // Never more tasks than slots, so the queue never refuses one.
     this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-        new LinkedBlockingQueue<>(), r -> {
+        new ArrayBlockingQueue<>(depth), r -> {
           Thread t = factory.newThread(r);
           poolThreads.add(t);
           return t;
         });
+    this.watchdog = new Watchdog(factory, WATCHDOG_PERIOD_MILLIS,
+        () -> table.abortExpired(System.nanoTime(), DEADLINE_PASSED)).start();
   }
 
   @Override
@@ -119,46 +144,136 @@ final class ChannelBackend implements IoBackend {
 
   @Override
   public void submit(TransferSlice slice, SegmentFiles files) {
-    Task t = new Task(slice, files);
-    inFlight.add(t);
-    // Re-check after publishing: either awaitIdle() sees the task, or we see the region gone.
+    long t = table.claim(slice);
+    if (t == InFlightTable.NONE) {
+      files.release();
+      slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS,
+          "more than " + depth + " nvmeof slices in flight (" + NvmeofTransport.QUEUE_DEPTH_SETTING
+              + ")");
+      return;
+    }
+    table.attach(t, files);
+    // Re-check after publishing: either awaitIdle() sees the slot, or we see the region gone.
     if (closed) {
-      t.end(ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
+      end(t, ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
       return;
     }
-    if (memory.find(t.local, t.length) != t.region) {
-      t.end(ErrorCode.ADDRESS_NOT_REGISTERED,
-          "local memory 0x" + Long.toHexString(t.local) + "+" + t.length + " was unregistered");
+    long local = table.localAddress(t);
+    long length = table.length(t);
+    if (memory.find(local, length) != table.region(t)) {
+      end(t, ErrorCode.ADDRESS_NOT_REGISTERED,
+          "local memory 0x" + Long.toHexString(local) + "+" + length + " was unregistered");
       return;
     }
+    int slot = InFlightTable.slot(t);
+    tickets[slot] = t;
     try {
-      pool.execute(t);
+      pool.execute(tasks[slot]);
     } catch (RejectedExecutionException e) {
-      t.end(ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
+      end(t, ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
     }
   }
 
+  /** Ends a slice that holds no I/O thread: its files let go, the slice failed, the slot freed. */
+  private void end(long t, ErrorCode code, String message) {
+    ((SegmentFiles) table.attachment(t)).release();
+    table.fail(t, TransferState.FAILED, code, message);
+  }
+
+  /** A pool thread runs the slice in {@code slot}; an aborted one stops at its next step. */
+  private void run(int slot) {
+    long t = tickets[slot];
+    SegmentFiles files = (SegmentFiles) table.attachment(t);
+    ErrorCode[] failure = {ErrorCode.TRANSFER_FAILED};
+    String error;
+    try {
+      error = transfer(t, files, failure);
+    } catch (RuntimeException e) {
+      LOG.error("nvmeof: file I/O task failed", e);
+      error = e.toString();
+    }
+    files.release();
+    if (error == null) {
+      table.complete(t);
+    } else {
+      TransferState state = failure[0] == ErrorCode.TRANSFER_TIMEOUT ? TransferState.TIMEOUT
+          : TransferState.FAILED;
+      table.fail(t, state, failure[0], error); // only releases when aborted
+    }
+  }
+
+  /** Moves the bytes; null on success, else the failure message (and its code in failure[0]). */
+  private String transfer(long t, SegmentFiles files, ErrorCode[] failure) {
+    boolean read = table.isRead(t);
+    MemoryRegion region = table.region(t);
+    long local = table.localAddress(t);
+    long length = table.length(t);
+    long targetOffset = table.targetOffset(t);
+    long deadline = table.deadlineNanos(t);
+    long regionOffset = local - region.address();
+    int index = (int) (regionOffset >>> MemoryRegion.CHUNK_SHIFT);
+    int inChunk = (int) (regionOffset & (MemoryRegion.CHUNK_SIZE - 1));
+    ByteBuffer buf = region.chunk(index).duplicate();
+    if ((long) inChunk + length > buf.capacity()) {
+      return "local range crosses a chunk";
+    }
+    long done = 0;
+    try {
+      while (done < length) {
+        if (!table.isActive(t)) {
+          return "aborted"; // a deadline, a close or an unregistration ended it already
+        }
+        if (System.nanoTime() - deadline > 0) {
+          failure[0] = ErrorCode.TRANSFER_TIMEOUT;
+          return DEADLINE_PASSED;
+        }
+        long pos = targetOffset + done;
+        LocalFile f = files.fileAt(pos);
+        long fileOffset = pos - f.start;
+        int n = (int) Math.min(Math.min(length - done, f.length - fileOffset), STEP_BYTES);
+        if (!read && !f.writable) {
+          return "cannot write " + f.label() + ": it can only be opened read-only here";
+        }
+        buf.limit(inChunk + (int) done + n).position(inChunk + (int) done);
+        ios.increment();
+        while (buf.hasRemaining()) {
+          long at = fileOffset + (buf.position() - inChunk - done);
+          int k = read ? f.channel.read(buf, at) : f.channel.write(buf, at);
+          if (k <= 0) {
+            if (read) {
+              return UringBackend.shortFileMessage(f, at);
+            }
+            return "write at offset " + at + " of " + f.label() + " wrote nothing";
+          }
+        }
+        done += n;
+      }
+      return null;
+    } catch (IOException | NonWritableChannelException e) {
+      return (read ? "read" : "write") + " at segment offset " + (targetOffset + done)
+          + " failed: " + e;
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Past the timeout the slices on the region are failed, so their threads stop at the next
+   * step of at most {@value #STEP_BYTES} bytes; a step already in the kernel is waited for.
+   */
   @Override
   public void awaitIdle(MemoryRegion region, long timeoutNanos) {
     long start = System.nanoTime();
-    long sleep = 20_000;
-    while (busy(region)) {
-      if (System.nanoTime() - start > timeoutNanos + CLOSE_WAIT_NANOS) {
-        LOG.error("nvmeof: file I/O on unregistered region {} still running", region);
-        return;
-      }
-      LockSupport.parkNanos(sleep);
-      sleep = Math.min(sleep * 2, 5_000_000);
+    if (table.awaitRelease(region.address(), region.length(), start + timeoutNanos)) {
+      return;
     }
-  }
-
-  private boolean busy(MemoryRegion region) {
-    for (Task t : inFlight) {
-      if (t.region == region) {
-        return true;
-      }
+    table.forEachHolding(region.address(), region.length(), t -> table.abort(t,
+        TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "local memory 0x"
+            + Long.toHexString(region.address()) + " was unregistered while a file I/O on it ran"));
+    if (!table.awaitRelease(region.address(), region.length(),
+        System.nanoTime() + CLOSE_WAIT_NANOS)) {
+      LOG.error("nvmeof: file I/O on unregistered region {} still running", region);
     }
-    return false;
   }
 
   @Override
@@ -171,6 +286,11 @@ final class ChannelBackend implements IoBackend {
     return ios.sum();
   }
 
+  /** Slots in use now (tests). */
+  int occupied() {
+    return table.occupied();
+  }
+
   @Override
   public void close() {
     if (closed) {
@@ -181,12 +301,16 @@ final class ChannelBackend implements IoBackend {
     pool.getQueue().drainTo(queued);
     pool.shutdown();
     for (Runnable r : queued) {
-      ((Task) r).end(ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
+      for (int slot = 0; slot < depth; slot++) {
+        if (tasks[slot] == r) {
+          end(tickets[slot], ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
+        }
+      }
     }
-    // Running tasks: their slices fail now; their threads stop at the next step.
-    for (Task t : inFlight) {
-      t.endEarly(ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
-    }
+    // Running slices fail now; their threads let go of memory and files at the next step.
+    table.forEachActive(t -> table.abort(t, TransferState.FAILED, ErrorCode.ENGINE_CLOSED,
+        "nvmeof transport closed"));
+    watchdog.close();
     if (poolThreads.contains(Thread.currentThread())) {
       // Closed from a completion callback on a pool thread: it cannot wait for itself.
       return;
@@ -197,132 +321,6 @@ final class ChannelBackend implements IoBackend {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /** One slice: its fields captured at submit, since the engine reuses slice objects. */
-  private final class Task implements Runnable {
-    final TransferSlice slice;
-    final SegmentFiles files;
-    final boolean read;
-    final MemoryRegion region;
-    final long local;
-    final long length;
-    final long targetOffset;
-    final long deadline;
-    /** Set by whoever ends the slice; exactly once. */
-    final AtomicBoolean ended = new AtomicBoolean();
-    /** Set when the task let go of its memory and files. */
-    final AtomicBoolean released = new AtomicBoolean();
-    /** The code of the failure {@link #transfer()} reports (pool thread only). */
-    ErrorCode failure = ErrorCode.TRANSFER_FAILED;
-
-    Task(TransferSlice slice, SegmentFiles files) {
-      this.slice = slice;
-      this.files = files;
-      this.read = slice.opcode() == TransferOpcode.READ;
-      this.region = slice.localRegion();
-      this.local = slice.localAddress();
-      this.length = slice.length();
-      this.targetOffset = slice.targetOffset();
-      this.deadline = slice.deadlineNanos();
-    }
-
-    @Override
-    public void run() {
-      try {
-        if (ended.get()) {
-          return;
-        }
-        String error = transfer();
-        if (error == null) {
-          if (ended.compareAndSet(false, true)) {
-            releaseOnce();
-            slice.complete();
-          }
-        } else if (ended.compareAndSet(false, true)) {
-          releaseOnce();
-          slice.fail(failure == ErrorCode.TRANSFER_TIMEOUT ? TransferState.TIMEOUT
-              : TransferState.FAILED, failure, error);
-        }
-      } catch (RuntimeException e) {
-        LOG.error("nvmeof: file I/O task failed", e);
-        if (ended.compareAndSet(false, true)) {
-          slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, e.toString());
-        }
-      } finally {
-        releaseOnce();
-      }
-    }
-
-    /** Moves the bytes; null on success, else the failure message (and {@link #failure}). */
-    private String transfer() {
-      long regionOffset = local - region.address();
-      int index = (int) (regionOffset >>> MemoryRegion.CHUNK_SHIFT);
-      int inChunk = (int) (regionOffset & (MemoryRegion.CHUNK_SIZE - 1));
-      ByteBuffer buf = region.chunk(index).duplicate();
-      if ((long) inChunk + length > buf.capacity()) {
-        return "local range crosses a chunk";
-      }
-      long done = 0;
-      try {
-        while (done < length) {
-          if (closed) {
-            failure = ErrorCode.ENGINE_CLOSED;
-            return "nvmeof transport closed";
-          }
-          if (System.nanoTime() - deadline > 0) {
-            failure = ErrorCode.TRANSFER_TIMEOUT;
-            return "nvmeof I/O did not finish before the transfer deadline";
-          }
-          long pos = targetOffset + done;
-          LocalFile f = files.fileAt(pos);
-          long fileOffset = pos - f.start;
-          int n = (int) Math.min(Math.min(length - done, f.length - fileOffset), STEP_BYTES);
-          if (!read && !f.writable) {
-            return "cannot write " + f.label() + ": it can only be opened read-only here";
-          }
-          buf.limit(inChunk + (int) done + n).position(inChunk + (int) done);
-          ios.increment();
-          while (buf.hasRemaining()) {
-            long at = fileOffset + (buf.position() - inChunk - done);
-            int k = read ? f.channel.read(buf, at) : f.channel.write(buf, at);
-            if (k <= 0) {
-              if (read) {
-                return UringBackend.shortFileMessage(f, at);
-              }
-              return "write at offset " + at + " of " + f.label() + " wrote nothing";
-            }
-          }
-          done += n;
-        }
-        return null;
-      } catch (IOException | NonWritableChannelException e) {
-        return (read ? "read" : "write") + " at segment offset " + (targetOffset + done)
-            + " failed: " + e;
-      }
-    }
-
-    /** Ends a task that never ran (or cannot run), releasing it at once. */
-    void end(ErrorCode code, String message) {
-      if (ended.compareAndSet(false, true)) {
-        releaseOnce();
-        slice.fail(TransferState.FAILED, code, message);
-      }
-    }
-
-    /** Ends a running task's slice now; its thread releases memory and files when it stops. */
-    void endEarly(ErrorCode code, String message) {
-      if (ended.compareAndSet(false, true)) {
-        slice.fail(TransferState.FAILED, code, message);
-      }
-    }
-
-    private void releaseOnce() {
-      if (released.compareAndSet(false, true)) {
-        inFlight.remove(this);
-        files.release();
-      }
     }
   }
 }

@@ -167,7 +167,8 @@ public final class NvmeofTransport implements Transport {
     }
     if (b == null) {
       fallbackCause = cause;
-      b = new ChannelBackend(context.memory(), threads, context.threadFactory("nvmeof-io"),
+      b = new ChannelBackend(context.memory(), queueDepth, threads,
+          context.threadFactory("nvmeof-io"),
           String.valueOf(cause.getMessage()));
       LOG.warn("nvmeof transport: io_uring not used ({}); falling back to FileChannel I/O",
           cause.toString());

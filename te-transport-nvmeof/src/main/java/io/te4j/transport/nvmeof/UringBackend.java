@@ -8,8 +8,7 @@ import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.TransferSlice;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import io.te4j.api.spi.inflight.InFlightTable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -43,11 +42,11 @@ import org.slf4j.LoggerFactory;
  * are never interrupted for I/O they handed over. The submit path allocates nothing once a memory
  * region's chunk addresses are cached.
  *
- * <p><b>Slot states.</b> FREE, ACTIVE (its slice is ours to finish), ZOMBIE (its slice was
- * already failed by a deadline or close, but an I/O may still be in the kernel: the slot, its
- * memory region and its files stay held until that I/O's completion arrives), DONE (finished,
- * being released). The state word carries a generation, so a compare-and-set can never finish a
- * slot's next incarnation by mistake; exactly one party wins the right to end each slice.
+ * <p><b>Slots.</b> The slices in flight are held in an {@link InFlightTable}: a slot is ACTIVE
+ * (its slice is ours to finish) or ZOMBIE (its slice was already failed by a deadline or close,
+ * but an I/O may still be in the kernel: the slot, its memory and its files stay held until that
+ * I/O's completion arrives). Each I/O's user_data carries the slot's ticket incarnation, so a
+ * completion or a cancel can never act on the slot's next use; exactly one party ends each slice.
  *
  * <p><b>O_DIRECT.</b> An I/O goes through the file's O_DIRECT descriptor only when its memory
  * address is a multiple of the file's memory alignment and its file offset and length multiples
@@ -69,21 +68,16 @@ final class UringBackend implements IoBackend {
   private static final long TAG_CANCEL = 1L << 62;
   private static final long TAG_WAKE = 1L << 63;
 
-  private static final int FREE = 0;
-  private static final int ACTIVE = 1;
-  private static final int ZOMBIE = 2;
-  private static final int DONE = 3;
-  private static final int PHASE_MASK = 3;
+  /** Bits of a ticket's incarnation that user_data carries (bits 32-59). */
+  private static final int INCARNATION_BITS = 28;
 
   private final MemoryRegistry memory;
   private final boolean directIo;
   private final int depth;
   private final long ring;
+  /** The slices in flight; a slot's I/O state is in {@link #reqs} at the same index. */
+  private final InFlightTable table;
   private final Req[] reqs;
-  private final SlotStack free;
-  private final AtomicInteger occupied = new AtomicInteger();
-  /** One past the highest slot ever used: scans stop there (slots are reused LIFO). */
-  private final AtomicInteger highWater = new AtomicInteger();
   private final ByteBuffer cqes;
   private final long cqesAddress;
   private final ConcurrentHashMap<MemoryRegion, long[]> chunkBases = new ConcurrentHashMap<>();
@@ -107,6 +101,11 @@ final class UringBackend implements IoBackend {
   private volatile boolean ringThreadExited;
   /** Set when close() ran on the ring thread, which then destroys the ring on exit. */
   private volatile boolean destroyOnExit;
+  private final InFlightTable.TicketVisitor abortOnClose = t -> abortAndCancel(t,
+      TransferState.FAILED, ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
+  private final InFlightTable.TicketVisitor abortExpired = t -> abortAndCancel(t,
+      TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT,
+      "nvmeof I/O did not finish before the transfer deadline");
 
   /**
    * Sets up the ring and starts the ring thread.
@@ -129,11 +128,11 @@ final class UringBackend implements IoBackend {
           + depth + " entries: " + UringNative.strerror((int) -r) + " (errno " + -r + ")");
     }
     this.ring = r;
+    this.table = new InFlightTable(depth);
     this.reqs = new Req[depth];
     for (int i = 0; i < depth; i++) {
       reqs[i] = new Req(i);
     }
-    this.free = new SlotStack(depth);
     this.handoffNext = new int[depth];
     this.cqes = ByteBuffer.allocateDirect(REAP_MAX * 16).order(ByteOrder.nativeOrder());
     this.cqesAddress = Pointer.nativeValue(Native.getDirectBufferPointer(cqes));
@@ -206,39 +205,31 @@ final class UringBackend implements IoBackend {
 
   @Override
   public void submit(TransferSlice slice, SegmentFiles files) {
-    int slot = free.pop();
-    if (slot < 0) {
+    long t = table.claim(slice);
+    if (t == InFlightTable.NONE) {
       files.release();
       slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS,
           "more than " + depth + " nvmeof slices in flight (" + NvmeofTransport.QUEUE_DEPTH_SETTING
               + ")");
       return;
     }
-    occupied.incrementAndGet();
-    if (slot >= highWater.get()) {
-      highWater.accumulateAndGet(slot + 1, Math::max);
-    }
+    int slot = InFlightTable.slot(t);
     Req r = reqs[slot];
-    MemoryRegion region = slice.localRegion();
-    long local = slice.localAddress();
-    long length = slice.length();
-    r.slice = slice;
-    r.op = slice.opcode() == TransferOpcode.READ ? UringNative.OP_READ : UringNative.OP_WRITE;
-    r.region = region;
-    r.targetOffset = slice.targetOffset();
-    r.length = length;
+    r.ticket = t;
+    r.op = table.isRead(t) ? UringNative.OP_READ : UringNative.OP_WRITE;
     r.done = 0;
-    r.deadline = slice.deadlineNanos();
     r.files = files;
-    int active = r.nextActive();
-    r.state = active; // publishes the fields above; unregistered()/close()/deadlines see it now
     if (closed) {
-      abandon(r, active, ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
+      abandon(r, ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
       return;
     }
-    // Re-check after publishing: either awaitIdle() sees this slot, or we see the region gone.
+    // Re-check after the claim published the range: either awaitIdle() sees this slot, or we see
+    // the region gone.
+    MemoryRegion region = table.region(t);
+    long local = table.localAddress(t);
+    long length = table.length(t);
     if (memory.find(local, length) != region) {
-      abandon(r, active, ErrorCode.ADDRESS_NOT_REGISTERED,
+      abandon(r, ErrorCode.ADDRESS_NOT_REGISTERED,
           "local memory 0x" + Long.toHexString(local) + "+" + length + " was unregistered");
       return;
     }
@@ -246,12 +237,12 @@ final class UringBackend implements IoBackend {
     // again once awaitIdle() dropped them.
     r.addr = nativeAddress(region, local, length);
     if (r.addr == 0) {
-      abandon(r, active, ErrorCode.INVALID_ARGUMENT,
+      abandon(r, ErrorCode.INVALID_ARGUMENT,
           "local range 0x" + Long.toHexString(local) + "+" + length + " crosses a chunk");
       return;
     }
     if (Thread.currentThread() == ringThread) {
-      issue(r, active, !deferSubmit); // from a completion callback: the ring thread itself
+      issue(r, !deferSubmit); // from a completion callback: the ring thread itself
       return;
     }
     for (;;) {
@@ -288,15 +279,14 @@ final class UringBackend implements IoBackend {
     }
     for (int i = n - 1; i >= 0; i--) {
       Req r = reqs[scratch[i]];
-      int st = r.state;
-      if ((st & PHASE_MASK) != ACTIVE) {
+      if (!table.isActive(r.ticket)) {
         release(r); // failed by a deadline or close while waiting here: no I/O was queued
       } else if (closed) {
-        abandon(r, st, ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
+        abandon(r, ErrorCode.ENGINE_CLOSED, "nvmeof transport closed");
       } else {
         // Slots handed over together go to the kernel together: the reap that follows pushes
         // them in one system call.
-        issue(r, st, false);
+        issue(r, false);
       }
     }
   }
@@ -330,14 +320,15 @@ final class UringBackend implements IoBackend {
    *
    * @param push submit now (one system call), else leave it queued for the next reap
    */
-  private void issue(Req r, int active, boolean push) {
-    long pos = r.targetOffset + r.done;
+  private void issue(Req r, boolean push) {
+    long t = r.ticket;
+    long pos = table.targetOffset(t) + r.done;
     LocalFile f = r.files.fileAt(pos);
     long fileOffset = pos - f.start;
-    int len = (int) Math.min(Math.min(r.length - r.done, f.length - fileOffset), MAX_IO);
+    int len = (int) Math.min(Math.min(table.length(t) - r.done, f.length - fileOffset), MAX_IO);
     long addr = r.addr + r.done;
     if (r.op == UringNative.OP_WRITE && !f.writable) {
-      abandon(r, active, ErrorCode.TRANSFER_FAILED,
+      abandon(r, ErrorCode.TRANSFER_FAILED,
           "cannot write " + f.label() + ": it can only be opened read-only here");
       return;
     }
@@ -347,15 +338,14 @@ final class UringBackend implements IoBackend {
     r.fileOffset = fileOffset;
     r.ioLen = len;
     r.direct = direct;
-    r.issued = active; // volatile: the ring thread reads the fields above after this
+    r.issued = t; // the I/O in the kernel is this ticket's
     int fd = direct ? f.directFd : f.fd;
     int rc = push
-        ? UringNative.te4j_nvmeof_submit(ring, userData(active, r.slot), r.op, fd, addr, len,
-            fileOffset)
-        : UringNative.te4j_nvmeof_queue(ring, userData(active, r.slot), r.op, fd, addr, len,
-            fileOffset);
+        ? UringNative.te4j_nvmeof_submit(ring, userData(t), r.op, fd, addr, len, fileOffset)
+        : UringNative.te4j_nvmeof_queue(ring, userData(t), r.op, fd, addr, len, fileOffset);
     if (rc < 0) {
-      abandon(r, active, ErrorCode.TRANSFER_FAILED, "cannot queue an I/O on " + f.label() + ": "
+      r.issued = InFlightTable.NONE;
+      abandon(r, ErrorCode.TRANSFER_FAILED, "cannot queue an I/O on " + f.label() + ": "
           + UringNative.strerror(-rc));
       return;
     }
@@ -370,27 +360,32 @@ final class UringBackend implements IoBackend {
   }
 
   /** No I/O of {@code r} is in the kernel: end its slice unless someone did, free the slot. */
-  private void abandon(Req r, int active, ErrorCode code, String message) {
-    TransferSlice s = r.slice;
-    boolean mine = r.cas(active, (active & ~PHASE_MASK) | DONE);
-    release(r);
-    if (mine) {
-      s.fail(TransferState.FAILED, code, message);
-    }
+  private void abandon(Req r, ErrorCode code, String message) {
+    long t = letGo(r);
+    table.fail(t, TransferState.FAILED, code, message);
   }
 
+  /** Frees the slot of a slice someone else already ended (no I/O of it is in the kernel). */
   private void release(Req r) {
+    table.release(letGo(r));
+  }
+
+  /**
+   * Clears the slot's I/O state and drops its files, before the table frees the slot (another
+   * thread may claim it at once).
+   *
+   * @return the slot's ticket
+   */
+  private long letGo(Req r) {
+    long t = r.ticket;
     SegmentFiles files = r.files;
-    r.slice = null;
     r.files = null;
-    r.region = null;
     r.file = null;
-    r.state = r.state & ~PHASE_MASK; // FREE, same generation
-    occupied.decrementAndGet();
-    free.push(r.slot);
+    r.issued = InFlightTable.NONE;
     if (files != null) {
       files.release();
     }
+    return t;
   }
 
   // ------------------------------------------------------------------------------ completions
@@ -410,7 +405,7 @@ final class UringBackend implements IoBackend {
           cancelRegion = null;
           cancelAll(cancel);
         }
-        long wait = swept || occupied.get() > 0 ? TICK_NANOS : IDLE_WAIT_NANOS;
+        long wait = swept || table.occupied() > 0 ? TICK_NANOS : IDLE_WAIT_NANOS;
         // Announce the sleep, then look once more: a slot handed over meanwhile either sees the
         // flag and wakes us, or is seen here.
         sleeping.set(true);
@@ -421,17 +416,15 @@ final class UringBackend implements IoBackend {
         sleeping.set(false);
         long now = System.nanoTime();
         if (closed && !swept) {
-          sweep(ErrorCode.ENGINE_CLOSED, TransferState.FAILED, "nvmeof transport closed", now,
-              true);
+          table.forEachActive(abortOnClose);
           swept = true;
           closeDeadline = now + CLOSE_WAIT_NANOS;
         }
         if (now - lastScan >= TICK_NANOS) {
-          sweep(ErrorCode.TRANSFER_TIMEOUT, TransferState.TIMEOUT,
-              "nvmeof I/O did not finish before the transfer deadline", now, false);
+          table.forEachExpired(now, abortExpired);
           lastScan = now;
         }
-        if (swept && (occupied.get() == 0 || now - closeDeadline > 0)) {
+        if (swept && (table.occupied() == 0 || now - closeDeadline > 0)) {
           return;
         }
       }
@@ -439,7 +432,7 @@ final class UringBackend implements IoBackend {
       LOG.error("nvmeof ring thread failed; slices in flight will time out", t);
     } finally {
       ringThreadExited = true;
-      if (destroyOnExit && occupied.get() == 0) {
+      if (destroyOnExit && table.occupied() == 0) {
         destroyRing();
       }
     }
@@ -471,20 +464,14 @@ final class UringBackend implements IoBackend {
   }
 
   private void onCompletion(Req r, int incarnation, int res) {
-    int st = r.state;
-    int issued = r.issued; // reads after this see the fields of the I/O being completed
-    int phase = st & PHASE_MASK;
-    if (incarnation(st) != incarnation || phase == FREE || phase == DONE) {
-      LOG.error("nvmeof: stray completion for slot {} (state {}, tag {}); ignored", r.slot, st,
-          incarnation);
+    long t = r.issued; // the ring thread's own record of which ticket's I/O is in the kernel
+    if (t == InFlightTable.NONE
+        || InFlightTable.incarnation(t, INCARNATION_BITS) != incarnation) {
+      LOG.error("nvmeof: stray completion for slot {} (tag {}); ignored", r.slot, incarnation);
       return;
     }
-    if (phase == ZOMBIE) {
-      release(r);
-      return;
-    }
-    if (issued != st) {
-      LOG.error("nvmeof: completion for slot {} before its I/O was published; ignored", r.slot);
+    if (!table.isActive(t)) {
+      release(r); // failed by a deadline or close meanwhile; its I/O is back, the memory free
       return;
     }
     LocalFile f = r.file;
@@ -497,83 +484,69 @@ final class UringBackend implements IoBackend {
               + " {}/{} alignment; using the page cache for this file", opName(r), r.ioLen,
               r.fileOffset, f.label(), f.memAlign, f.offAlign);
         }
-        issue(r, st, !deferSubmit);
+        issue(r, !deferSubmit);
         return;
       }
       if (errno == UringNative.EAGAIN || errno == UringNative.EINTR) {
-        issue(r, st, !deferSubmit);
+        issue(r, !deferSubmit);
         return;
       }
-      finish(r, st, ErrorCode.TRANSFER_FAILED, ioError(r, errno));
+      finish(r, ErrorCode.TRANSFER_FAILED, ioError(r, errno));
       return;
     }
     if (res == 0 || res > r.ioLen) {
-      finish(r, st, ErrorCode.TRANSFER_FAILED, res == 0 ? endOfFile(r) : opName(r) + " of "
+      finish(r, ErrorCode.TRANSFER_FAILED, res == 0 ? endOfFile(r) : opName(r) + " of "
           + r.ioLen + " bytes on " + f.label() + " reported " + res + " bytes");
       return;
     }
     r.done += res;
-    if (r.done < r.length) {
-      issue(r, st, !deferSubmit); // the next file, or the rest of a short transfer
+    if (r.done < table.length(t)) {
+      issue(r, !deferSubmit); // the next file, or the rest of a short transfer
       return;
     }
-    finish(r, st, null, null);
+    finish(r, null, null);
   }
 
   /** Ends an ACTIVE slot's slice: completed when {@code code} is null. */
-  private void finish(Req r, int active, ErrorCode code, String message) {
-    TransferSlice s = r.slice;
-    boolean mine = r.cas(active, (active & ~PHASE_MASK) | DONE);
-    release(r);
-    if (!mine) {
-      return;
-    }
+  private void finish(Req r, ErrorCode code, String message) {
+    long t = letGo(r);
     try {
       if (code == null) {
-        s.complete();
+        table.complete(t);
       } else {
-        s.fail(TransferState.FAILED, code, message);
+        table.fail(t, TransferState.FAILED, code, message);
       }
     } catch (RuntimeException e) {
       LOG.error("nvmeof: ending a slice threw", e);
     }
   }
 
-  /**
-   * Fails ACTIVE slots, all of them ({@code all}, on close) or those past their deadline, and
-   * asks the kernel to cancel their I/O; they stay held as ZOMBIE until it completes.
-   */
-  private void sweep(ErrorCode code, TransferState state, String message, long now,
-      boolean all) {
-    for (int i = 0, n = highWater.get(); i < n; i++) {
-      Req r = reqs[i];
-      int st = r.state;
-      if ((st & PHASE_MASK) != ACTIVE || (!all && now - r.deadline <= 0)) {
-        continue;
-      }
-      TransferSlice s = r.slice;
-      if (r.cas(st, (st & ~PHASE_MASK) | ZOMBIE)) {
-        UringNative.te4j_nvmeof_cancel(ring, userData(st, r.slot), TAG_CANCEL | r.slot);
-        try {
-          s.fail(state, code, message);
-        } catch (RuntimeException e) {
-          LOG.error("nvmeof: failing a slice threw", e);
-        }
-      }
+  /** Ring thread: a deadline or a close failed the slice; the kernel is asked to drop its I/O. */
+  private void abortAndCancel(long t, TransferState state, ErrorCode code, String message) {
+    boolean ended;
+    try {
+      ended = table.abort(t, state, code, message);
+    } catch (RuntimeException e) {
+      LOG.error("nvmeof: failing a slice threw", e);
+      ended = true;
+    }
+    if (ended) {
+      cancel(t);
     }
   }
 
-  /** A slot incarnation's ACTIVE state word, in the 30 bits user_data carries. */
-  private static int incarnation(int state) {
-    return ((state & ~PHASE_MASK) | ACTIVE) & 0x3fffffff;
+  private void cancel(long t) {
+    UringNative.te4j_nvmeof_cancel(ring, userData(t), TAG_CANCEL | InFlightTable.slot(t));
   }
 
   /**
-   * The user_data of a slot's I/O: incarnation in bits 32-61, slot in bits 0-31. A cancel aimed at
-   * one incarnation can never hit the slot's next one; bits 62-63 tag cancels and wake-ups.
+   * The user_data of a ticket's I/O: its incarnation in bits 32-59, its slot in bits 0-31. A
+   * cancel aimed at one use can never hit the slot's next one; bits 62-63 tag cancels and
+   * wake-ups.
    */
-  private static long userData(int state, int slot) {
-    return ((long) incarnation(state) << 32) | slot;
+  private static long userData(long ticket) {
+    return ((long) InFlightTable.incarnation(ticket, INCARNATION_BITS) << 32)
+        | InFlightTable.slot(ticket);
   }
 
   private static String opName(Req r) {
@@ -626,7 +599,7 @@ final class UringBackend implements IoBackend {
     boolean onRingThread = Thread.currentThread() == ringThread;
     long[] userData = onRingThread ? new long[REAP_MAX] : null;
     int[] results = onRingThread ? new int[REAP_MAX] : null;
-    while (busy(region)) {
+    while (table.holds(region)) {
       long waited = System.nanoTime() - start;
       if (!cancelled && waited > timeoutNanos) {
         if (onRingThread) {
@@ -654,23 +627,7 @@ final class UringBackend implements IoBackend {
 
   /** Ring thread: asks the kernel to cancel every I/O on {@code region}. */
   private void cancelAll(MemoryRegion region) {
-    for (int i = 0, n = highWater.get(); i < n; i++) {
-      Req r = reqs[i];
-      int st = r.state;
-      if ((st & PHASE_MASK) != FREE && r.region == region) {
-        UringNative.te4j_nvmeof_cancel(ring, userData(st, r.slot), TAG_CANCEL | r.slot);
-      }
-    }
-  }
-
-  private boolean busy(MemoryRegion region) {
-    for (int i = 0, n = highWater.get(); i < n; i++) {
-      Req r = reqs[i];
-      if ((r.state & PHASE_MASK) != FREE && r.region == region) {
-        return true;
-      }
-    }
-    return false;
+    table.forEachHolding(region.address(), region.length(), this::cancel);
   }
 
   @Override
@@ -685,7 +642,7 @@ final class UringBackend implements IoBackend {
 
   /** Slots in use now (tests). */
   int occupied() {
-    return occupied.get();
+    return table.occupied();
   }
 
   @Override
@@ -706,13 +663,13 @@ final class UringBackend implements IoBackend {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (ringThreadExited && occupied.get() == 0) {
+    if (ringThreadExited && table.occupied() == 0) {
       destroyRing();
     } else {
       // Tearing the ring down under live I/O could let the kernel write into memory the engine
       // frees next; leaking one ring is the lesser harm.
       LOG.error("nvmeof: {} I/Os still in the kernel at close; the io_uring is left open",
-          occupied.get());
+          table.occupied());
     }
   }
 
@@ -727,31 +684,16 @@ final class UringBackend implements IoBackend {
 
   // ------------------------------------------------------------------------------ slots
 
-  /** One slice in flight (or a slot waiting for one). */
+  /** The I/O state of one slot: what the table does not hold. */
   static final class Req {
-    private static final VarHandle STATE;
-
-    static {
-      try {
-        STATE = MethodHandles.lookup().findVarHandle(Req.class, "state", int.class);
-      } catch (ReflectiveOperationException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-    }
-
     final int slot;
-    /** Generation (bits 2 and up) and phase (bits 0-1). */
-    volatile int state;
-    /** The state value when the current I/O was queued: publishes the I/O's fields. */
-    volatile int issued;
-    TransferSlice slice;
+    /** The slot's ticket (written by the submitting thread before the hand-over). */
+    long ticket;
+    /** The ticket whose I/O is in the kernel, else NONE (ring thread only). */
+    long issued = InFlightTable.NONE;
     int op;
-    MemoryRegion region;
     long addr;
-    long targetOffset;
-    long length;
     long done;
-    long deadline;
     SegmentFiles files;
     LocalFile file;
     long fileOffset;
@@ -760,54 +702,6 @@ final class UringBackend implements IoBackend {
 
     Req(int slot) {
       this.slot = slot;
-    }
-
-    /** The ACTIVE state of this slot's next incarnation. */
-    int nextActive() {
-      return ((state & ~PHASE_MASK) + (PHASE_MASK + 1)) | ACTIVE;
-    }
-
-    boolean cas(int expected, int next) {
-      return STATE.compareAndSet(this, expected, next);
-    }
-  }
-
-  /** A lock-free stack of slot indexes; the head carries a version against ABA. */
-  static final class SlotStack {
-    private final int[] next;
-    private final java.util.concurrent.atomic.AtomicLong head;
-
-    SlotStack(int size) {
-      next = new int[size];
-      for (int i = 0; i < size; i++) {
-        next[i] = i + 1 < size ? i + 1 : -1;
-      }
-      head = new java.util.concurrent.atomic.AtomicLong(size > 0 ? 1 : 0); // index + 1; 0 = empty
-    }
-
-    int pop() {
-      for (;;) {
-        long h = head.get();
-        int top = (int) h - 1;
-        if (top < 0) {
-          return -1;
-        }
-        long nh = (((h >>> 32) + 1) << 32) | ((next[top] + 1) & 0xffffffffL);
-        if (head.compareAndSet(h, nh)) {
-          return top;
-        }
-      }
-    }
-
-    void push(int index) {
-      for (;;) {
-        long h = head.get();
-        next[index] = (int) h - 1;
-        long nh = (((h >>> 32) + 1) << 32) | ((index + 1) & 0xffffffffL);
-        if (head.compareAndSet(h, nh)) {
-          return;
-        }
-      }
     }
   }
 }

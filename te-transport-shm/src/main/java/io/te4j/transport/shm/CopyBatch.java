@@ -6,6 +6,7 @@ import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.TransferSlice;
+import io.te4j.api.spi.inflight.InFlightTable;
 
 /**
  * Memory copies of validated slices, run together: one hazard entry over their local ranges, one
@@ -90,7 +91,7 @@ public final class CopyBatch {
    *
    * @return bytes copied
    */
-  long run(InFlight inFlight, MemoryRegistry registry, java.util.function.BooleanSupplier closed,
+  long run(InFlightTable inFlight, MemoryRegistry registry, java.util.function.BooleanSupplier closed,
       ErrorCode closedCode, String transport) {
     int n = count;
     if (n == 0) {

@@ -5,20 +5,24 @@ import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
+import io.te4j.api.spi.inflight.InFlightTable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the shm and cxl transports share: slices are copied on the submitting thread, a batch's
  * copies together in one native call ({@link CopyBatch}), and unregistering memory waits for the
- * copies touching it ({@link InFlight}). A subclass checks each slice and stages its copy ({@link
+ * copies touching it (pinned slots of an {@link InFlightTable}). A subclass checks each slice and stages its copy ({@link
  * #stage}); the slices are finished before {@link #submit}/{@link #submitAll} return.
  */
 public abstract class MemoryCopyTransport implements Transport {
+  /** Threads that may copy at once (each pins one slot of the table). */
+  static final int COPYING_THREADS = 1024;
   private static final Logger LOG = LoggerFactory.getLogger(MemoryCopyTransport.class);
 
   protected final TransportContext context;
-  final InFlight inFlight = new InFlight();
+  /** Threads copying publish their local range here (see {@link InFlightTable#enter}). */
+  final InFlightTable inFlight = new InFlightTable(COPYING_THREADS);
   protected volatile boolean closed;
   private final java.util.function.BooleanSupplier isClosed = () -> this.closed;
 
@@ -72,7 +76,7 @@ public abstract class MemoryCopyTransport implements Transport {
 
   @Override
   public void unregistered(MemoryRegion region) {
-    if (!inFlight.awaitQuiet(region.address(), region.length(),
+    if (!inFlight.awaitRelease(region.address(), region.length(),
         System.nanoTime() + context.transferTimeoutNanos())) {
       LOG.warn("{}: a copy still touched 0x{} after the transfer timeout", name(),
           Long.toHexString(region.address()));
@@ -86,6 +90,6 @@ public abstract class MemoryCopyTransport implements Transport {
    */
   protected boolean closeAndQuiesce() {
     closed = true;
-    return inFlight.awaitQuiet(0, -1L, System.nanoTime() + context.transferTimeoutNanos());
+    return inFlight.awaitRelease(0, -1L, System.nanoTime() + context.transferTimeoutNanos());
   }
 }

@@ -11,6 +11,8 @@ import io.te4j.api.spi.Setting;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.Transport;
 import io.te4j.api.spi.TransportContext;
+import io.te4j.api.spi.inflight.InFlightTable;
+import io.te4j.api.spi.inflight.Watchdog;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,7 +22,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,8 +96,6 @@ public final class TcpTransport implements Transport {
    * lane's receiver may wait up to a second for its sender first).
    */
   private static final long ABORT_WAIT_NANOS = 5_000_000_000L;
-  private static final long UNREGISTER_POLL_MIN_NANOS = 20_000L;
-  private static final long UNREGISTER_POLL_MAX_NANOS = 5_000_000L;
 
   private static final Logger LOG = LoggerFactory.getLogger(TcpTransport.class);
 
@@ -114,7 +113,7 @@ public final class TcpTransport implements Transport {
   private final Map<PeerKey, Peer> peers = new HashMap<>(); // guarded by peersLock
   /** Every lane whose threads may still run, including lanes of forgotten peers. */
   private final Set<TcpLane> lanes = ConcurrentHashMap.newKeySet();
-  private Thread watchdog; // guarded by peersLock
+  private Watchdog watchdog; // guarded by peersLock
   private volatile TcpTarget target;
   private volatile boolean closed;
   /** True when tcp is the engine's primary transport: it then names the published buffers. */
@@ -238,32 +237,9 @@ public final class TcpTransport implements Transport {
     }
   }
 
-  /**
-   * Polls, with a growing pause, until no worker or lane uses {@code region} or {@code deadline}
-   * passes; true when unused. An interrupt does not cut the wait short (the memory is about to
-   * go away) and is restored on return.
-   */
+  /** Waits until no worker or lane uses {@code region} or {@code deadline} passes. */
   private boolean awaitUnused(MemoryRegion region, long deadline) {
-    long pause = UNREGISTER_POLL_MIN_NANOS;
-    boolean interrupted = false;
-    try {
-      while (inUse(region)) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return false;
-        }
-        LockSupport.parkNanos(Math.min(pause, left));
-        if (Thread.interrupted()) {
-          interrupted = true;
-        }
-        pause = Math.min(pause * 2, UNREGISTER_POLL_MAX_NANOS);
-      }
-      return true;
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    return InFlightTable.awaitQuiet(() -> !inUse(region), deadline);
   }
 
   /** True while a target worker or a lane's sender or receiver may touch {@code region}. */
@@ -440,30 +416,21 @@ public final class TcpTransport implements Transport {
 
   private void ensureWatchdogLocked() {
     if (watchdog == null && !closed) {
-      Thread t = context.threadFactory("tcp-watchdog").newThread(this::watchdogLoop);
-      t.setDaemon(true);
-      watchdog = t;
-      t.start();
+      List<TransferSlice> scratch = new ArrayList<>();
+      watchdog = new Watchdog(context.threadFactory("tcp-watchdog"), WATCHDOG_PERIOD_MILLIS,
+          () -> checkDeadlines(scratch)).start();
     }
   }
 
-  /** Every ~25 ms: deadlines of queued and in-flight slices on every lane. */
-  private void watchdogLoop() {
-    List<TransferSlice> scratch = new ArrayList<>();
-    while (!closed) {
-      long now = System.nanoTime();
-      for (TcpLane lane : lanes) {
-        try {
-          lane.checkDeadlines(now, scratch);
-        } catch (RuntimeException e) {
-          scratch.clear();
-          LOG.error("tcp watchdog: lane {} check failed", lane.peerName(), e);
-        }
-      }
+  /** Deadlines of queued and in-flight slices on every lane (the watchdog's check). */
+  private void checkDeadlines(List<TransferSlice> scratch) {
+    long now = System.nanoTime();
+    for (TcpLane lane : lanes) {
       try {
-        Thread.sleep(WATCHDOG_PERIOD_MILLIS); // a timer tick, not synchronization
-      } catch (InterruptedException e) {
-        return;
+        lane.checkDeadlines(now, scratch);
+      } catch (RuntimeException e) {
+        scratch.clear();
+        LOG.error("tcp watchdog: lane {} check failed", lane.peerName(), e);
       }
     }
   }
@@ -515,7 +482,7 @@ public final class TcpTransport implements Transport {
   @Override
   public void close() {
     List<TcpLane> toJoin;
-    Thread dog;
+    Watchdog dog;
     TcpTarget t;
     synchronized (peersLock) {
       if (closed) {
@@ -538,9 +505,6 @@ public final class TcpTransport implements Transport {
     for (TcpLane lane : toJoin) {
       lane.close(TcpLane.CLOSED);
     }
-    if (dog != null) {
-      dog.interrupt();
-    }
     for (TcpLane lane : toJoin) {
       lane.join(deadline);
     }
@@ -548,7 +512,7 @@ public final class TcpTransport implements Transport {
       t.awaitStopped(deadline);
     }
     if (dog != null) {
-      TcpTarget.join(dog, deadline);
+      dog.close(deadline);
     }
   }
 

@@ -1,0 +1,400 @@
+package io.te4j.transport.tcp;
+
+import io.te4j.api.ErrorCode;
+import io.te4j.api.TransferOpcode;
+import io.te4j.api.TransferState;
+import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.TransferSlice;
+import io.te4j.api.spi.inflight.InFlightTable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.UnresolvedAddressException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A lane's sender thread: takes slices (resubmissions first, then the queue), claims each a ticket
+ * of the lane's table, connects lazily, waits for room in the in-flight FIFO, pushes the ticket
+ * and writes the request. Fields below are its own.
+ */
+final class LaneSender {
+  /** Longest wait of a sender for room, a connection state or its slice's deadline. */
+  private static final long POLL_MILLIS = 100;
+  /** How often an idle sender wakes (close() interrupts it; this is only a safety net). */
+  private static final long IDLE_POLL_MILLIS = 1_000;
+  /** How often an idle sender of a retired lane checks whether it may close. */
+  private static final long RETIRED_POLL_MILLIS = 20;
+  /** A v2 sender whose write failed waits this long for the receiver to read a rejection. */
+  private static final long SEND_FAILURE_GRACE_NANOS = 200_000_000L;
+
+  private final TcpLane lane;
+  private final InFlightTable table;
+  private final Object lock;
+  private final Thread thread;
+  /** The connection (and its generation) the last admitted ticket is to be written on. */
+  private SocketChannel sendChannel;
+  private long sendGeneration;
+  private final ByteBuffer header = TcpWire.newHeaderBuffer();
+  private final ByteBuffer[] gather = new ByteBuffer[2];
+  private final ChunkViews views;
+
+  LaneSender(TcpLane lane, AtomicInteger memoryGeneration, ThreadFactory threads, String suffix) {
+    this.lane = lane;
+    this.table = lane.table;
+    this.lock = lane.lock;
+    this.views = new ChunkViews(memoryGeneration);
+    this.thread = threads.newThread(this::run);
+    thread.setName(thread.getName() + suffix);
+    thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  void interrupt() {
+    thread.interrupt();
+  }
+
+  void join(long deadlineNanos) {
+    TcpTarget.join(thread, deadlineNanos);
+  }
+
+  private void run() {
+    long ticket = InFlightTable.NONE;
+    TransferSlice unclaimed = null;
+    try {
+      while (true) {
+        synchronized (lock) {
+          if (lane.closed) {
+            break;
+          }
+          ticket = lane.takeRetryLocked();
+        }
+        if (ticket == InFlightTable.NONE) {
+          unclaimed = lane.queue.poll(lane.retired ? RETIRED_POLL_MILLIS : IDLE_POLL_MILLIS,
+              TimeUnit.MILLISECONDS);
+          if (unclaimed == TcpLane.WAKE) {
+            unclaimed = null;
+            continue; // resubmissions are waiting, or the lane was retired
+          }
+          if (unclaimed == null) {
+            if (lane.retired && lane.isDrained()) {
+              lane.close(TcpLane.FORGOTTEN); // slices that race in are rerouted
+            }
+            continue;
+          }
+          // The claim copies what the wire needs and publishes the local range: from here on an
+          // unregistration waits for this ticket.
+          ticket = claim(unclaimed);
+          unclaimed = null;
+          if (ticket == InFlightTable.NONE) {
+            continue; // the lane closed
+          }
+        }
+        send(ticket); // ends the ticket or pushes it onto the FIFO
+        ticket = InFlightTable.NONE;
+      }
+    } catch (InterruptedException e) {
+      // close() interrupts an idle sender; any other interrupt would leave a lane without sender
+      lane.close(TcpLane.CLOSED);
+    } catch (RuntimeException | Error e) {
+      TcpLane.LOG.error("tcp lane to {}: sender failed", lane.peerName, e);
+      lane.close(TcpLane.CLOSED);
+    } finally {
+      sendChannel = null;
+      synchronized (lock) {
+        lane.senderWriting = false;
+        lock.notifyAll();
+      }
+      if (unclaimed != null) {
+        lane.failClosed(unclaimed);
+      }
+      if (ticket != InFlightTable.NONE && table.isActive(ticket) && !lane.inFifo(ticket)) {
+        lane.failClosed(ticket); // the sender failed while holding it
+      }
+      if (lane.closed) {
+        lane.failQueued();
+      }
+      views.clear();
+      lane.threadExited();
+    }
+  }
+
+  /**
+   * A ticket for {@code slice}. The table has room for everything the lane holds, so this waits
+   * only while the receiver ends tickets it just took off the FIFO.
+   *
+   * @return the ticket, or NONE when the lane closed (the slice was then handed to failClosed)
+   */
+  private long claim(TransferSlice slice) {
+    while (true) {
+      long t = table.claim(slice);
+      if (t != InFlightTable.NONE) {
+        return t;
+      }
+      if (lane.closed) {
+        lane.failClosed(slice);
+        return InFlightTable.NONE;
+      }
+      LockSupport.parkNanos(50_000L);
+    }
+  }
+
+  /** Checks, admits and writes one claimed ticket; it is ended or in the FIFO on return. */
+  private void send(long t) throws InterruptedException {
+    boolean write = !table.isRead(t);
+    long length = table.length(t);
+    long targetAddress = table.targetOffset(t);
+    long deadline = table.deadlineNanos(t);
+    MemoryRegion region = table.region(t);
+    long localAddress = table.localAddress(t);
+    if (System.nanoTime() - deadline >= 0) {
+      lane.failExpired(t);
+      return;
+    }
+    // The ticket is ended by the receiver once in the FIFO, possibly before the write returns
+    // (a rejection, a broken connection): the pin keeps the range held while this thread reads
+    // it. Published before the registry check, as the claim was.
+    int pin = table.enter(localAddress, length);
+    try {
+      if (lane.memory.find(localAddress, length) != region) {
+        lane.failUnregistered(t);
+        return;
+      }
+      long seq = admit(t, deadline, region, localAddress, length);
+      if (seq < 0) {
+        return; // failed
+      }
+      SocketChannel ch = sendChannel;
+      long gen = sendGeneration;
+      try {
+        int opcodeByte = TcpWire.opcodeByte(
+            write ? TransferOpcode.WRITE : TransferOpcode.READ, lane.version);
+        TcpWire.encodeHeader(header, length, targetAddress, opcodeByte);
+        if (write) {
+          RegionIo.writeFromRegion(ch, views, region, localAddress, length, header, gather);
+        } else {
+          RegionIo.writeFully(ch, header);
+        }
+        synchronized (lock) {
+          lane.senderWriting = false;
+          if (lane.sent < seq + 1) {
+            lane.sent = seq + 1;
+          }
+          lock.notifyAll();
+        }
+      } catch (IOException e) {
+        synchronized (lock) {
+          lane.senderWriting = false;
+          lock.notifyAll();
+        }
+        table.exit(pin); // out of the write: no need to hold up an unregistration
+        pin = -1;
+        onSendFailure(gen, e);
+      }
+    } finally {
+      if (pin >= 0) {
+        table.exit(pin);
+      }
+    }
+  }
+
+  /**
+   * Waits for a connection (connecting when there is none) and a free FIFO entry, then pushes the
+   * ticket; the caller then writes it. The ticket is failed here instead when the lane closes, its
+   * deadline passes, its memory is unregistered or the connect fails.
+   *
+   * @return the ticket's sequence number, or -1 when it was failed
+   */
+  private long admit(long t, long deadline, MemoryRegion region, long localAddress, long length)
+      throws InterruptedException {
+    boolean waited = false;
+    while (true) {
+      boolean expired = false;
+      boolean isClosed = false;
+      boolean unregistered = false;
+      synchronized (lock) {
+        while (true) {
+          if (lane.closed) {
+            isClosed = true;
+            break;
+          }
+          // After a wait (or a connect) the region may be gone: unregistered() wakes us for this.
+          if (waited && lane.memory.find(localAddress, length) != region) {
+            unregistered = true;
+            break;
+          }
+          long now = System.nanoTime();
+          if (now - deadline >= 0) {
+            expired = true;
+            break;
+          }
+          if (lane.state == TcpLane.CONNECTED && lane.pushed - lane.popped <= lane.mask) {
+            long seq = lane.pushed++;
+            lane.ring[(int) seq & lane.mask] = t;
+            lane.senderWriting = true;
+            sendChannel = lane.channel;
+            sendGeneration = lane.generation;
+            lock.notifyAll(); // a v1 receiver waits for entries
+            return seq;
+          }
+          if (lane.state == TcpLane.IDLE) {
+            break;
+          }
+          // BROKEN (the receiver is draining) or the FIFO is full: wait, bounded by the deadline.
+          lock.wait(waitMillis(deadline, now));
+          waited = true;
+        }
+      }
+      if (isClosed) {
+        lane.failClosed(t);
+        return -1;
+      }
+      if (unregistered) {
+        lane.failUnregistered(t);
+        return -1;
+      }
+      if (expired) {
+        lane.failExpired(t);
+        return -1;
+      }
+      SocketChannel ch = connect(t, deadline);
+      if (ch == null) {
+        return -1;
+      }
+      waited = true;
+      synchronized (lock) {
+        if (lane.closed) {
+          TcpTarget.closeQuietly(ch);
+        } else {
+          lane.channel = ch;
+          lane.generation++;
+          lane.state = TcpLane.CONNECTED;
+          lane.breakKind = 0;
+          lane.breakReason = null;
+          lock.notifyAll();
+        }
+      }
+    }
+  }
+
+  private static long waitMillis(long deadline, long now) {
+    long millis = (deadline - now) / 1_000_000L + 1;
+    return Math.max(1, Math.min(millis, POLL_MILLIS));
+  }
+
+  /**
+   * Opens the connection (bounded by 5 s and by the ticket's deadline). On failure fails the
+   * ticket and everything waiting on this lane (the peer is not there) and returns null.
+   */
+  private SocketChannel connect(long t, long deadline) {
+    SocketChannel ch = null;
+    ErrorCode code;
+    String message;
+    try {
+      InetSocketAddress address = new InetSocketAddress(lane.host, lane.port);
+      if (address.isUnresolved()) {
+        throw new UnknownHostException(lane.host);
+      }
+      ch = SocketChannel.open();
+      boolean isClosed;
+      synchronized (lock) {
+        isClosed = lane.closed;
+        if (!isClosed) {
+          lane.connecting = ch; // close() closes it, which ends a blocked connect
+        }
+      }
+      if (isClosed) {
+        TcpTarget.closeQuietly(ch);
+        lane.failClosed(t);
+        return null;
+      }
+      ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+      if (lane.socketBufferBytes > 0) {
+        ch.setOption(StandardSocketOptions.SO_SNDBUF, lane.socketBufferBytes);
+        ch.setOption(StandardSocketOptions.SO_RCVBUF, lane.socketBufferBytes);
+      }
+      long remainingMillis = (deadline - System.nanoTime()) / 1_000_000L;
+      int timeout = (int) Math.max(1, Math.min(remainingMillis, TcpLane.CONNECT_TIMEOUT_MILLIS));
+      ch.socket().connect(address, timeout);
+      synchronized (lock) {
+        lane.connecting = null;
+        if (!lane.closed) {
+          return ch;
+        }
+      }
+      TcpTarget.closeQuietly(ch);
+      lane.failClosed(t);
+      return null;
+    } catch (UnknownHostException | UnresolvedAddressException e) {
+      code = ErrorCode.DNS_FAIL;
+      message = "cannot resolve tcp peer host '" + lane.host + "'";
+    } catch (SocketTimeoutException e) {
+      code = ErrorCode.SOCKET_FAIL;
+      message = "connect to tcp peer " + lane.peerName + " timed out";
+    } catch (IOException e) {
+      code = ErrorCode.SOCKET_FAIL;
+      message = "cannot connect to tcp peer " + lane.peerName + ": " + e;
+    }
+    synchronized (lock) {
+      lane.connecting = null;
+    }
+    if (ch != null) {
+      TcpTarget.closeQuietly(ch);
+    }
+    if (lane.closed) {
+      lane.failClosed(t);
+      return null;
+    }
+    TcpLane.WARNINGS.warn("{}", message);
+    long now = System.nanoTime();
+    lane.fail(t, now, TransferState.FAILED, code, message);
+    // The peer cannot be reached: fail what waits for it now rather than one connect at a time.
+    long[] resubmitted = new long[lane.mask + 1];
+    int n;
+    synchronized (lock) {
+      n = lane.takeRetriesLocked(resubmitted, 0);
+    }
+    for (int i = 0; i < n; i++) {
+      lane.fail(resubmitted[i], now, TransferState.FAILED, code, message);
+    }
+    List<TransferSlice> waiting = new ArrayList<>();
+    lane.queue.drainTo(waiting);
+    for (TransferSlice s : waiting) {
+      if (s != TcpLane.WAKE) {
+        lane.fail(s, now, TransferState.FAILED, code, message);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A write failed. On v2 the receiver may be about to read a rejection that explains it (the
+   * target closes after rejecting), so it gets a moment to classify the break first.
+   */
+  private void onSendFailure(long gen, IOException e) throws InterruptedException {
+    if (lane.version >= 2) {
+      long end = System.nanoTime() + SEND_FAILURE_GRACE_NANOS;
+      synchronized (lock) {
+        long now;
+        while (lane.state == TcpLane.CONNECTED && lane.generation == gen && !lane.closed
+            && (now = System.nanoTime()) - end < 0) {
+          lock.wait(Math.max(1, (end - now) / 1_000_000L));
+        }
+      }
+    }
+    lane.breakConnection(gen, TcpLane.PEER_LOST,
+        "connection to tcp peer " + lane.peerName + " broke: " + e);
+  }
+}
