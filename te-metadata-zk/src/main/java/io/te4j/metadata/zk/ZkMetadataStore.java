@@ -16,6 +16,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -78,6 +80,11 @@ public final class ZkMetadataStore implements MetadataStore {
   private final ZkConfig config;
   private final String owner;
   private final CuratorFramework client;
+  /**
+   * Curator's notification thread. Ours, since Curator does not stop the one it makes itself when
+   * it closes (apache/curator#1277): an engine that closed would leave a thread behind.
+   */
+  private final ExecutorService notifications;
   private final ConcurrentHashMap<String, Owned> owned = new ConcurrentHashMap<>();
   private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
   private final CuratorWatcher nodeWatcher = this::ownedNodeEvent;
@@ -103,11 +110,12 @@ public final class ZkMetadataStore implements MetadataStore {
   private record Watch(CuratorCache cache, String prefix, Consumer<String> onChange) {}
 
   private ZkMetadataStore(ZkLocation location, ZkConfig config, String owner,
-      CuratorFramework client) {
+      CuratorFramework client, ExecutorService notifications) {
     this.location = location;
     this.config = config;
     this.owner = owner;
     this.client = client;
+    this.notifications = notifications;
   }
 
   /**
@@ -120,6 +128,7 @@ public final class ZkMetadataStore implements MetadataStore {
    */
   public static ZkMetadataStore connect(ZkLocation location, ZkConfig config, String owner,
       ThreadFactory threads) {
+    ExecutorService notifications = Executors.newSingleThreadExecutor(threads);
     CuratorFramework client = CuratorFrameworkFactory.builder()
         .connectString(location.connectString())
         .sessionTimeoutMs(config.sessionTimeoutMs())
@@ -131,8 +140,9 @@ public final class ZkMetadataStore implements MetadataStore {
         // the ensemble's dynamic configuration.
         .ensembleTracker(false)
         .threadFactory(threads)
+        .runSafeService(notifications)
         .build();
-    ZkMetadataStore store = new ZkMetadataStore(location, config, owner, client);
+    ZkMetadataStore store = new ZkMetadataStore(location, config, owner, client, notifications);
     client.getConnectionStateListenable().addListener((c, state) -> store.connectionChanged(state));
     long waitMs = config.startupWaitMillis();
     boolean connected;
@@ -142,16 +152,16 @@ public final class ZkMetadataStore implements MetadataStore {
           TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      client.close();
+      store.closeClient();
       throw new TransferException(ErrorCode.METADATA,
           "interrupted while connecting to ZooKeeper " + location.connectString(), e);
     } catch (RuntimeException e) {
-      client.close();
+      store.closeClient();
       throw new TransferException(ErrorCode.METADATA,
           "cannot connect to ZooKeeper " + location.connectString() + ": " + e, e);
     }
     if (!connected) {
-      client.close();
+      store.closeClient();
       throw new TransferException(ErrorCode.METADATA, "ZooKeeper ensemble "
           + location.connectString() + " not reachable within " + waitMs + " ms");
     }
@@ -431,8 +441,17 @@ public final class ZkMetadataStore implements MetadataStore {
     }
     int count = owned.size();
     owned.clear();
-    client.close();
+    closeClient();
     LOG.info("{}: ZooKeeper session closed, {} node(s) withdrawn", owner, count);
+  }
+
+  /** Closes the Curator client, then its notification thread. */
+  private void closeClient() {
+    try {
+      client.close();
+    } finally {
+      notifications.shutdownNow();
+    }
   }
 
   // ------------------------------------------------------------------ for tests in this package

@@ -6,8 +6,8 @@ import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
 import io.te4j.nativelib.NativeMemory;
+import io.te4j.testkit.contract.TargetJvm;
 import io.te4j.transport.shm.CopyRoutines;
-import io.te4j.transport.shm.PeerProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,21 +53,21 @@ class CopyBenchmarkIT {
     NativeMemory.unmap(a, 64L << 20);
     NativeMemory.unmap(b, 64L << 20);
 
-    Path dev = CxlFiles.device("bench", 2 * BUF);
+    Path dev = CxlFiles.device("bench", 2 * BUF + (1 << 20));
     try {
       for (boolean writeBack : new boolean[] {true, false}) {
         System.setProperty(CxlTransport.WRITEBACK, writeBack ? "1" : "0");
-        try (PeerProcess t = PeerProcess.start(List.of(),
-            "cxl", dev.toString(), "0", Long.toString(BUF));
+        try (TargetJvm t = TargetJvm.start("cxl", BUF, List.of(CxlTransport.DEV_PATH + "=" + dev,
+            "memory=" + CxlTargetMemory.class.getName()), List.of());
             Engine e = CxlFiles.engine(dev, "cxl")) {
-          long local = CxlFiles.base(e) + BUF;
+          long local = CxlFiles.base(e) + BUF + (1 << 20); // past the target's ranges
           e.register(local, BUF);
           measure(out, writeBack ? "cxl" : "cxl-nowb", e, t, local, memcpy);
         } finally {
           System.clearProperty(CxlTransport.WRITEBACK);
         }
       }
-      try (PeerProcess t = PeerProcess.start(List.of(), "shm", Long.toString(BUF));
+      try (TargetJvm t = TargetJvm.start("shm,tcp", BUF, List.of(), List.of());
           Engine e = Engine.builder().localHostname("127.0.0.1").metadataServer("P2PHANDSHAKE")
               .protocol("shm,tcp").transferTimeout(Duration.ofSeconds(60)).start()) {
         long local = e.allocate(BUF).address();
@@ -84,9 +84,9 @@ class CopyBenchmarkIT {
     Files.writeString(report, out.toString());
   }
 
-  private static void measure(StringBuilder out, String path, Engine e, PeerProcess t, long local,
+  private static void measure(StringBuilder out, String path, Engine e, TargetJvm t, long local,
       double[] memcpy) {
-    segment = t.segment;
+    segment = t.segment();
     for (int i = 0; i < SIZES.length; i++) {
       long size = SIZES[i];
       // Small transfers go in batches of 256 over distinct offsets (1 MiB at 4 KiB).
@@ -95,8 +95,8 @@ class CopyBenchmarkIT {
         List<TransferRequest> batch = new ArrayList<>();
         for (int k = 0; k < perBatch; k++) {
           long off = (k * size) % BUF;
-          batch.add(write ? TransferRequest.write(local + off, t.peerAddress + off, size)
-              : TransferRequest.read(local + off, t.peerAddress + off, size));
+          batch.add(write ? TransferRequest.write(local + off, t.remote() + off, size)
+              : TransferRequest.read(local + off, t.remote() + off, size));
         }
         runFor(e, batch, WARM_UP_NANOS);
         long start = System.nanoTime();

@@ -24,13 +24,14 @@ class NativeFallbackIT {
     String cp = Arrays.stream(ChildJvm.classPath().split(File.pathSeparator))
         .filter(e -> !Files.exists(Path.of(e, "META-INF/native/linux-x86_64/libte4jcopy.so")))
         .collect(Collectors.joining(File.pathSeparator));
-    try (PeerProcess p = PeerProcess.launch(cp, List.of(), FallbackMain.class)) {
-      assertEquals("READY false true", p.jvm.readyLine(), "library absent, transfers intact");
-      String cause = p.jvm.nextLine(Duration.ofSeconds(30));
+    try (ChildJvm jvm = ChildJvm.start(cp, FallbackMain.class, List.of("-Xmx256m"), List.of(),
+        "READY", Duration.ofSeconds(60))) {
+      assertEquals("READY false true", jvm.readyLine(), "library absent, transfers intact");
+      String cause = jvm.nextLine(Duration.ofSeconds(30));
       assertTrue(cause != null && cause.contains("libte4jcopy.so not found"), cause);
       // FallbackMain ends by itself; once it has, its log is complete.
-      assertTrue(p.jvm.process().waitFor(60, TimeUnit.SECONDS), "FallbackMain did not end");
-      String log = p.jvm.stderr();
+      assertTrue(jvm.process().waitFor(60, TimeUnit.SECONDS), "FallbackMain did not end");
+      String log = jvm.stderr();
       assertTrue(log.contains("libte4jcopy not used"), log);
     }
   }

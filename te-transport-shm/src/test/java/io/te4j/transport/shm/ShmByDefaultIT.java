@@ -8,6 +8,7 @@ import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
+import io.te4j.testkit.contract.TargetJvm;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class ShmByDefaultIT {
   @Test
   void sameHostTcpPeersUseShmUnlessPinned() throws Exception {
-    try (PeerProcess target = PeerProcess.start(List.of(), "tcp", Long.toString(8L << 20));
+    try (TargetJvm target = TargetJvm.start("tcp", 8L << 20, List.of(), List.of());
         Engine engine = Engine.builder().localHostname("127.0.0.1").protocol("tcp").start();
         ManagedBuffer src = engine.allocate(8L << 20)) {
       assertEquals("tcp", engine.localDescriptor().protocol());
@@ -28,18 +29,18 @@ class ShmByDefaultIT {
       byte[] data = new byte[1 << 20];
       new Random(4).nextBytes(data);
       engine.write(src.address(), data, 0, data.length);
-      assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment,
-          List.of(TransferRequest.write(src.address(), target.peerAddress, data.length)), "")));
+      assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment(),
+          List.of(TransferRequest.write(src.address(), target.remote(), data.length)), "")));
       assertEquals(1, engine.metrics().batchesVia("shm"));
       assertEquals(0, engine.metrics().batchesVia("tcp"));
 
-      assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment,
-          List.of(TransferRequest.write(src.address(), target.peerAddress, data.length)), "tcp")));
+      assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment(),
+          List.of(TransferRequest.write(src.address(), target.remote(), data.length)), "tcp")));
       assertEquals(1, engine.metrics().batchesVia("tcp"), "a tcp hint pins tcp");
 
       engine.write(src.address(), new byte[data.length], 0, data.length);
-      assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment,
-          List.of(TransferRequest.read(src.address(), target.peerAddress, data.length)), "")));
+      assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment(),
+          List.of(TransferRequest.read(src.address(), target.remote(), data.length)), "")));
       assertArrayEquals(data, engine.read(src.address(), data.length));
       assertEquals(2, engine.metrics().batchesVia("shm"));
     }
@@ -51,8 +52,9 @@ class ShmByDefaultIT {
    */
   @Test
   void withoutCrossMemoryAttachOnlyMemoryFilesGoThroughShm() throws Exception {
-    try (PeerProcess files = PeerProcess.start(List.of(), "tcp", Long.toString(8L << 20));
-        PeerProcess anonymous = PeerProcess.start(List.of(), "tcp-anon", Long.toString(8L << 20));
+    try (TargetJvm files = TargetJvm.start("tcp", 8L << 20, List.of(), List.of());
+        TargetJvm anonymous =
+            TargetJvm.start("tcp", 8L << 20, List.of("memory=anon"), List.of());
         Engine engine = Engine.builder().localHostname("127.0.0.1").protocol("tcp")
             .setting(ShmTransport.ATTACH_DISABLED, "true").start();
         ManagedBuffer src = engine.allocate(8L << 20)) {
@@ -60,13 +62,13 @@ class ShmByDefaultIT {
       new Random(5).nextBytes(data);
       engine.write(src.address(), data, 0, data.length);
       ShmTransport shm = (ShmTransport) engine.transport("shm");
-      for (PeerProcess target : List.of(files, anonymous)) {
+      for (TargetJvm target : List.of(files, anonymous)) {
         engine.write(src.address(), data, 0, data.length);
-        assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment,
-            List.of(TransferRequest.write(src.address(), target.peerAddress, data.length)), "")));
+        assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment(),
+            List.of(TransferRequest.write(src.address(), target.remote(), data.length)), "")));
         engine.write(src.address(), new byte[data.length], 0, data.length);
-        assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment,
-            List.of(TransferRequest.read(src.address(), target.peerAddress, data.length)), "")));
+        assertEquals(TransferState.COMPLETED, engine.await(engine.submit(target.segment(),
+            List.of(TransferRequest.read(src.address(), target.remote(), data.length)), "")));
         assertArrayEquals(data, engine.read(src.address(), data.length));
       }
       assertEquals(2, engine.metrics().batchesVia("shm"), "the memory-file peer");

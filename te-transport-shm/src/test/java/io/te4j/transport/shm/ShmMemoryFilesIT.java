@@ -9,6 +9,7 @@ import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
+import io.te4j.testkit.contract.TargetJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,9 +28,9 @@ class ShmMemoryFilesIT {
   @Test
   void devShmFileIsMappedByThePeer() throws Exception {
     Path file = Path.of("/dev/shm", "te4j-shm-" + ProcessHandle.current().pid() + "-mapped");
-    try (PeerProcess target = PeerProcess.start(List.of(), "shm-file", file.toString(),
-        Long.toString(BYTES)); Engine engine = engine(); ManagedBuffer src = engine.allocate(BYTES)) {
-      BufferDescriptor published = engine.segment(target.segment).buffers().get(0);
+    try (TargetJvm target = TargetJvm.start("shm,tcp", BYTES, List.of("memory=file:" + file),
+        List.of()); Engine engine = engine(); ManagedBuffer src = engine.allocate(BYTES)) {
+      BufferDescriptor published = engine.segment(target.segment()).buffers().get(0);
       assertEquals(file.toString(), published.attributes().get(ShmTransport.FILE));
       roundTrip(engine, target, src.address());
       ShmTransport shm = (ShmTransport) engine.transport("shm");
@@ -51,9 +52,9 @@ class ShmMemoryFilesIT {
   @Test
   void aFileThatCannotBeOpenedFallsBackToCrossMemoryAttach() throws Exception {
     Path file = Path.of("/dev/shm", "te4j-shm-" + ProcessHandle.current().pid() + "-unlinked");
-    try (PeerProcess target = PeerProcess.start(List.of(), "shm-file", file.toString(),
-        Long.toString(BYTES)); Engine engine = engine(); ManagedBuffer src = engine.allocate(BYTES)) {
-      engine.segment(target.segment); // the descriptor still names the file
+    try (TargetJvm target = TargetJvm.start("shm,tcp", BYTES, List.of("memory=file:" + file),
+        List.of()); Engine engine = engine(); ManagedBuffer src = engine.allocate(BYTES)) {
+      engine.segment(target.segment()); // the descriptor still names the file
       Files.delete(file); // the target keeps its mapping; nobody can open the path any more
       roundTrip(engine, target, src.address());
       ShmTransport shm = (ShmTransport) engine.transport("shm");
@@ -70,16 +71,16 @@ class ShmMemoryFilesIT {
   }
 
   /** 1 MiB written to the target at offset 4096 and read back into another place. */
-  private static void roundTrip(Engine engine, PeerProcess target, long src) {
+  private static void roundTrip(Engine engine, TargetJvm target, long src) {
     byte[] data = new byte[1 << 20];
     new Random(11).nextBytes(data);
     engine.write(src, data, 0, data.length);
-    assertEquals(TransferState.COMPLETED, engine.submitAndWait(target.segment,
-        List.of(TransferRequest.write(src, target.peerAddress + 4096, data.length)), "shm")
+    assertEquals(TransferState.COMPLETED, engine.submitAndWait(target.segment(),
+        List.of(TransferRequest.write(src, target.remote() + 4096, data.length)), "shm")
         .state());
     long back = src + (2L << 20);
-    assertEquals(TransferState.COMPLETED, engine.submitAndWait(target.segment,
-        List.of(TransferRequest.read(back, target.peerAddress + 4096, data.length)), "shm")
+    assertEquals(TransferState.COMPLETED, engine.submitAndWait(target.segment(),
+        List.of(TransferRequest.read(back, target.remote() + 4096, data.length)), "shm")
         .state());
     assertArrayEquals(data, engine.read(back, data.length));
     assertTrue(engine.metrics().batchesVia("shm") >= 2);

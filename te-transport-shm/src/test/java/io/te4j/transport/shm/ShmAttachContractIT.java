@@ -1,13 +1,13 @@
 package io.te4j.transport.shm;
 
 /**
- * The same-host pair suite over {@code shm} for a target whose memory is anonymous (no memory file
+ * The transport contract over {@code shm} for a target whose memory is anonymous (no memory file
  * to map): every copy goes through cross-memory attach.
  */
-class ShmAttachPairIT extends ShmPairIT {
+class ShmAttachContractIT extends ShmContractIT {
   @Override
   String targetMemory() {
-    return "shm-anon";
+    return "anon";
   }
 
   @Override

@@ -6,43 +6,26 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.te4j.api.TransferRequest;
-import io.te4j.api.TransferState;
-import io.te4j.core.Engine;
-import io.te4j.core.transfer.Batch;
+import io.te4j.testkit.contract.ChildTargetPair;
+import io.te4j.testkit.contract.TransportContract;
+import io.te4j.testkit.contract.TransportPair;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * The same-host pair suite over {@code shm}, target in a child JVM. Its buffer is managed memory,
- * a memory file: this engine maps it and copies with plain memory copies.
+ * The transport contract over {@code shm}, target in a child JVM. Its memory is a memory file:
+ * this engine maps it and copies with plain memory copies.
  */
-class ShmPairIT extends SameHostPairSuite {
+class ShmContractIT extends TransportContract {
   /** The inode of the target's memory file, while it lives. */
   private Object targetInode;
 
-  @Override
-  protected String transport() {
-    return "shm";
-  }
-
-  /** How the target gets its memory (see {@link PeerMain}). */
+  /** How the target gets its memory (see {@link io.te4j.testkit.contract.ContractTarget}). */
   String targetMemory() {
-    return "shm";
-  }
-
-  @Override
-  protected void startPair() throws Exception {
-    target = PeerProcess.start(List.of(), targetMemory(), Long.toString(BUFFER));
-    engine = Engine.builder().localHostname("127.0.0.1").metadataServer("P2PHANDSHAKE")
-        .protocol("shm,tcp").transferTimeout(Duration.ofSeconds(30)).start();
-    local = engine.allocate(BUFFER).address();
-    targetInode = engine.segment(target.segment).buffers().get(0).attributes()
-        .get(ShmTransport.FILE_INODE);
+    return "memfd";
   }
 
   /** True when the target's memory is a memory file this engine can map. */
@@ -50,9 +33,18 @@ class ShmPairIT extends SameHostPairSuite {
     return true;
   }
 
-  /** Which path the suite's copies took: the mapped file, or cross-memory attach. */
+  @Override
+  protected TransportPair openPair() throws Exception {
+    TransportPair pair = ChildTargetPair.builder("shm").protocol("shm,tcp")
+        .targetMemory(targetMemory()).open();
+    targetInode = pair.initiator().segment(pair.segment()).buffers().get(0).attributes()
+        .get(ShmTransport.FILE_INODE);
+    return pair;
+  }
+
+  /** Which path the copies took: the mapped file, or cross-memory attach; never TCP. */
   @Test
-  @Order(7)
+  @Order(99)
   void copiesTookThePathTheTargetsMemoryAllows() {
     ShmTransport shm = (ShmTransport) engine.transport("shm");
     if (targetHasMemoryFile()) {
@@ -64,21 +56,13 @@ class ShmPairIT extends SameHostPairSuite {
       assertTrue(shm.attachBytes() > 0);
       assertEquals(0, shm.mappedBytes(), "nothing mapped");
     }
+    assertEquals(0, engine.metrics().batchesVia("tcp"), "no batch went through tcp");
   }
 
+  /** The dead process's memory file is unmapped here (the pidfd watcher saw it exit). */
   @Override
   protected void afterTargetDied() throws Exception {
-    // A cached descriptor still names the dead pid: the copy must fail, not write elsewhere;
-    // once the engine looked the segment up again, the submit itself fails.
-    try {
-      Batch b = engine.submit(target.segment,
-          List.of(TransferRequest.write(local, remote, 4096)), "shm");
-      assertEquals(TransferState.FAILED, engine.await(b));
-    } catch (io.te4j.api.TransferException expected) {
-      assertEquals(io.te4j.api.ErrorCode.METADATA, expected.errorCode());
-    }
     if (targetInode != null) {
-      // The dead process's memory file is unmapped here (the pidfd watcher saw it exit).
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       while (mapsInode(targetInode) && System.nanoTime() < deadline) {
         Thread.sleep(10);
