@@ -415,11 +415,14 @@ public final class HttpMetadataStore implements MetadataStore {
           r.headers().firstValue(HttpMetadataServer.TTL_HEADER).orElse(null));
     } catch (TimeoutException e) {
       f.cancel(true);
-      throw new TransferException(ErrorCode.METADATA, method + " " + uri
-          + ": the metadata server did not answer within "
-          + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", e);
+      throw silent(method, uri, e);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof HttpTimeoutException
+          && !(cause instanceof HttpConnectTimeoutException)) {
+        // The request's own timeout, which races the wait above: connected, then no answer.
+        throw silent(method, uri, cause);
+      }
       throw new TransferException(ErrorCode.METADATA, method + " " + uri
           + ": the metadata server is unreachable: " + describe(cause), cause);
     } catch (InterruptedException e) {
@@ -427,6 +430,12 @@ public final class HttpMetadataStore implements MetadataStore {
       Thread.currentThread().interrupt();
       throw new TransferException(ErrorCode.METADATA, method + " " + uri + ": interrupted", e);
     }
+  }
+
+  private TransferException silent(String method, URI uri, Throwable cause) {
+    return new TransferException(ErrorCode.METADATA, method + " " + uri
+        + ": the metadata server did not answer within "
+        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", cause);
   }
 
   private TransferException rejected(String method, String key, Answer a) {
