@@ -46,6 +46,8 @@ final class LaneSender {
   private final ByteBuffer header = TcpWire.newHeaderBuffer();
   private final ByteBuffer[] gather = new ByteBuffer[2];
   private final ChunkViews views;
+  /** This thread's pinned slot of the table: the range it reads while it writes a payload. */
+  private int pin = -1;
 
   LaneSender(TcpLane lane, AtomicInteger memoryGeneration, ThreadFactory threads, String suffix) {
     this.lane = lane;
@@ -73,6 +75,7 @@ final class LaneSender {
     long ticket = InFlightTable.NONE;
     TransferSlice unclaimed = null;
     try {
+      pin = table.pin();
       while (true) {
         synchronized (lock) {
           if (lane.closed) {
@@ -165,7 +168,8 @@ final class LaneSender {
     // The ticket is ended by the receiver once in the FIFO, possibly before the write returns
     // (a rejection, a broken connection): the pin keeps the range held while this thread reads
     // it. Published before the registry check, as the claim was.
-    int pin = table.enter(localAddress, length);
+    table.touch(pin, localAddress, length);
+    boolean touching = true;
     try {
       if (lane.memory.find(localAddress, length) != region) {
         lane.failUnregistered(t);
@@ -199,11 +203,11 @@ final class LaneSender {
           lock.notifyAll();
         }
         table.exit(pin); // out of the write: no need to hold up an unregistration
-        pin = -1;
+        touching = false;
         onSendFailure(gen, e);
       }
     } finally {
-      if (pin >= 0) {
+      if (touching) {
         table.exit(pin);
       }
     }

@@ -36,7 +36,7 @@ import java.util.function.BooleanSupplier;
  * volatile state, so either the holder sees the region gone or the waiter sees the slot.
  *
  * <p><b>Hot path.</b> No lock and no allocation: a claim is one compare-and-set on a free-slot
- * stack and one volatile write; an end, two compare-and-sets. Ending a slice happens after its slot
+ * stack and one volatile write; an end, two compare-and-sets (the slot's state, the stack). Ending a slice happens after its slot
  * is free, so a completion callback that unregisters the memory never waits for itself.
  */
 public final class InFlightTable {
@@ -50,8 +50,6 @@ public final class InFlightTable {
   private static final int PINNED = 3;
   /** Pinned to a thread that touches its published range now. */
   private static final int TOUCHING = 4;
-  /** Being released by its holder: no longer ACTIVE, fields about to be cleared. */
-  private static final int LEAVING = 5;
   private static final int PHASE_BITS = 3;
   private static final int PHASE_MASK = (1 << PHASE_BITS) - 1;
   private static final int INCARNATION_MASK = 0x7fffffff & ~PHASE_MASK;
@@ -74,7 +72,6 @@ public final class InFlightTable {
   private final Object[] attachments;
   private final Thread[] pins;
   private final SlotStack free;
-  private final AtomicInteger occupied = new AtomicInteger();
   /** One past the highest slot ever used: scans stop there (slots are reused LIFO). */
   private final AtomicInteger highWater = new AtomicInteger();
   private final ThreadLocal<int[]> pinnedSlot = ThreadLocal.withInitial(() -> new int[] {-1});
@@ -105,9 +102,15 @@ public final class InFlightTable {
     return capacity;
   }
 
-  /** Slots held now (claimed, zombie or pinned). */
+  /** Slots held now (claimed, zombie or pinned); a scan, for tests and idle checks. */
   public int occupied() {
-    return occupied.get();
+    int n = 0;
+    for (int s = 0, high = highWater.get(); s < high; s++) {
+      if (phase(s) != FREE) {
+        n++;
+      }
+    }
+    return n;
   }
 
   // ------------------------------------------------------------------------------ claiming
@@ -160,7 +163,6 @@ public final class InFlightTable {
     if (slot < 0) {
       return -1;
     }
-    occupied.incrementAndGet();
     if (slot >= highWater.get()) {
       highWater.accumulateAndGet(slot + 1, Math::max);
     }
@@ -205,17 +207,36 @@ public final class InFlightTable {
    * @throws IllegalStateException when more live threads touch memory than there are slots
    */
   public int enter(long address, long length) {
+    int slot = pin();
+    touch(slot, address, length);
+    return slot;
+  }
+
+  /**
+   * The calling thread's pinned slot (taken on its first call, taken over from a dead thread when
+   * none is free), for a thread that keeps it and calls {@link #touch} and {@link #exit} itself.
+   *
+   * @throws IllegalStateException when more live threads touch memory than there are slots
+   */
+  public int pin() {
     int[] mine = pinnedSlot.get();
     int slot = mine[0];
     if (slot < 0 || pins[slot] != Thread.currentThread()) {
-      slot = pin();
+      slot = pinNew();
       mine[0] = slot;
     }
+    return slot;
+  }
+
+  /**
+   * Publishes {@code [address, address + length)} as touched through the calling thread's
+   * {@linkplain #pin() pinned} slot: one volatile write.
+   */
+  public void touch(int slot, long address, long length) {
     addresses[slot] = address;
     lengths[slot] = length;
     STATE.setVolatile(states, slot, ((int) STATE.getOpaque(states, slot) & INCARNATION_MASK)
         | TOUCHING);
-    return slot;
   }
 
   /** The calling thread no longer touches the range it {@linkplain #enter entered}. */
@@ -224,7 +245,7 @@ public final class InFlightTable {
         | PINNED);
   }
 
-  private int pin() {
+  private int pinNew() {
     Thread me = Thread.currentThread();
     int slot = take();
     if (slot < 0) {
@@ -375,15 +396,14 @@ public final class InFlightTable {
     int slot = slot(ticket);
     int active = activeState(ticket);
     int base = active & ~PHASE_MASK;
-    boolean wasActive = STATE.compareAndSet(states, slot, active, base | LEAVING);
-    if (!wasActive && !STATE.compareAndSet(states, slot, base | ZOMBIE, base | LEAVING)) {
+    boolean wasActive = STATE.compareAndSet(states, slot, active, base | FREE);
+    if (!wasActive && !STATE.compareAndSet(states, slot, base | ZOMBIE, base | FREE)) {
       return false; // stale: freed before, by this holder
     }
+    // Only the free stack hands the slot out again, and its push publishes these.
     slices[slot] = null;
     regions[slot] = null;
     attachments[slot] = null;
-    STATE.setVolatile(states, slot, base | FREE);
-    occupied.decrementAndGet();
     free.push(slot);
     return wasActive;
   }
@@ -468,7 +488,7 @@ public final class InFlightTable {
 
   private static boolean holds(int state) {
     int phase = state & PHASE_MASK;
-    return phase == ACTIVE || phase == ZOMBIE || phase == TOUCHING || phase == LEAVING;
+    return phase == ACTIVE || phase == ZOMBIE || phase == TOUCHING;
   }
 
   /**
