@@ -98,7 +98,8 @@ public final class SegmentDescriptor {
 
   /** The buffer that wholly contains {@code [start, start + len)}, or null. */
   public BufferDescriptor bufferContaining(long start, long len) {
-    for (BufferDescriptor b : buffers) {
+    for (int i = 0, n = buffers.size(); i < n; i++) { // no iterator: called per slice
+      BufferDescriptor b = buffers.get(i);
       if (b.contains(start, len)) {
         return b;
       }

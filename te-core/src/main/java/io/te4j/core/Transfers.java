@@ -31,6 +31,10 @@ final class Transfers {
   private final BatchTable batches = new BatchTable();
   private final long timeoutNanos;
   private final MemoryRegistry memory;
+  /** Made once: a batch allocates no listener or chooser of its own. */
+  private final Batch.SliceFailureListener failureListener = this::sliceFailed;
+  private final BatchTable.TransportChoice choice =
+      (target, hint, regions, count) -> this.transports.choose(target, hint, regions, count);
   private Transports transports;
   private Segments segments;
 
@@ -68,9 +72,8 @@ final class Transfers {
     } catch (TransferException e) {
       return batches.rejected(target, n, timeoutNanos, e.errorCode(), e.getMessage());
     }
-    return batches.submit(target, desc, (regions, count) ->
-        transports.choose(desc, hint, regions, count), requests, memory, timeoutNanos,
-        this::sliceFailed);
+    return batches.submit(target, desc, choice, hint, requests, memory, timeoutNanos,
+        failureListener);
   }
 
   /** Submits; the future completes when every entry completed, else exceptionally. */

@@ -158,7 +158,9 @@ final class Transports implements AutoCloseable {
   Transport choose(SegmentDescriptor target, String hint, MemoryRegion[] regions, int count) {
     Transport first = null;
     for (int pass = 0; pass < 4; pass++) {
-      for (Transport t : candidates(pass, target, hint)) {
+      int candidates = pass == 1 || pass == 3 ? bySlot.size() : 1;
+      for (int i = 0; i < candidates; i++) { // indexes, not iterators: nothing per batch
+        Transport t = candidate(pass, i, target, hint);
         if (t == null || !t.canReach(target) || (pass == 1 && !t.prefers(target))) {
           continue;
         }
@@ -178,16 +180,16 @@ final class Transports implements AutoCloseable {
         + target.protocol() + ")");
   }
 
-  private Iterable<Transport> candidates(int pass, SegmentDescriptor target, String hint) {
+  /** Pass 0: the hint; 1: transports preferring the target; 2: its protocol's; 3: any. */
+  private Transport candidate(int pass, int i, SegmentDescriptor target, String hint) {
     switch (pass) {
       case 0:
-        return hint == null || hint.isEmpty() ? List.of()
-            : Collections.singletonList(byName.get(hint.toLowerCase(Locale.ROOT)));
+        return hint == null || hint.isEmpty() ? null : byName.get(hint.toLowerCase(Locale.ROOT));
       case 1:
       case 3:
-        return bySlot;
+        return bySlot.get(i);
       default:
-        return Collections.singletonList(byName.get(target.protocol()));
+        return byName.get(target.protocol());
     }
   }
 

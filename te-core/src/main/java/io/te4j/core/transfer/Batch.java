@@ -7,7 +7,6 @@ import io.te4j.api.TransferState;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A group of requests ("entries") to one target, tracked as a whole and entry by entry. Its
@@ -21,16 +20,36 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Batch {
   private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
   private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(int[].class);
+  private static final VarHandle FIRST_COMPLETED;
+  private static final VarHandle PENDING_SLICES;
+
+  static {
+    try {
+      FIRST_COMPLETED = MethodHandles.lookup().findVarHandle(Batch.class, "firstCompleted",
+          long.class);
+      PENDING_SLICES = MethodHandles.lookup().findVarHandle(Batch.class, "pendingSlices",
+          int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   private final long id;
   private final String target;
   private final long deadlineNanos;
   private final int size;
-  private final AtomicInteger pendingSlices = new AtomicInteger();
+  /** Slices not yet ended (a field, not an AtomicInteger: one object less per batch). */
+  @SuppressWarnings("unused") // accessed through PENDING_SLICES
+  private volatile int pendingSlices;
   private final CompletableFuture<TransferState> done = new CompletableFuture<>();
   private final SliceFailureListener failureListener;
-  /** Entries done: all their slices completed (zero-length entries from the start). */
+  /**
+   * Entries done: all their slices completed (zero-length entries from the start). Up to 64
+   * entries in {@link #firstCompleted} (no array per batch), more in this array.
+   */
   private final long[] completed;
+  @SuppressWarnings("unused") // accessed through FIRST_COMPLETED
+  private volatile long firstCompleted;
   /** Slices left per entry, for batches with an entry of several slices; else null. */
   private int[] slicesLeft;
   /** The first failure of each entry; null until something fails (guarded by this). */
@@ -58,7 +77,7 @@ public final class Batch {
     this.size = size;
     this.deadlineNanos = deadlineNanos;
     this.failureListener = failureListener;
-    this.completed = new long[(size + 63) >>> 6];
+    this.completed = size > 64 ? new long[(size + 63) >>> 6] : null;
   }
 
   /** The handle the application holds: positive, never reused within an engine. */
@@ -217,7 +236,7 @@ public final class Batch {
     if (count == 0) {
       finish(errorCode == null ? TransferState.COMPLETED : failedState);
     } else {
-      pendingSlices.set(count);
+      PENDING_SLICES.setVolatile(this, count);
     }
   }
 
@@ -238,7 +257,7 @@ public final class Batch {
     if (left == null || (int) COUNTS.getAndAdd(left, entry, -1) == 1) {
       markCompleted(entry);
     }
-    if (pendingSlices.decrementAndGet() == 0) {
+    if ((int) PENDING_SLICES.getAndAdd(this, -1) == 1) {
       finish(errorCode == null ? TransferState.COMPLETED : failedState);
     }
   }
@@ -248,7 +267,7 @@ public final class Batch {
     if (failureListener != null) {
       failureListener.sliceFailed(this, sliceState, code);
     }
-    if (pendingSlices.decrementAndGet() == 0) {
+    if ((int) PENDING_SLICES.getAndAdd(this, -1) == 1) {
       finish(failedState);
     }
   }
@@ -291,11 +310,17 @@ public final class Batch {
   }
 
   private void markCompleted(int entry) {
-    BITS.getAndBitwiseOr(completed, entry >>> 6, 1L << (entry & 63));
+    if (completed == null) {
+      FIRST_COMPLETED.getAndBitwiseOr(this, 1L << entry);
+    } else {
+      BITS.getAndBitwiseOr(completed, entry >>> 6, 1L << (entry & 63));
+    }
   }
 
   private boolean isCompleted(int entry) {
-    return ((long) BITS.getVolatile(completed, entry >>> 6) & (1L << (entry & 63))) != 0;
+    long word = completed == null ? (long) FIRST_COMPLETED.getVolatile(this)
+        : (long) BITS.getVolatile(completed, entry >>> 6);
+    return (word & (1L << (entry & 63))) != 0;
   }
 
   private synchronized boolean finish(TransferState s) {

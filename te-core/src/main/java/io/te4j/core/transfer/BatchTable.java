@@ -35,12 +35,13 @@ public final class BatchTable {
   @FunctionalInterface
   public interface TransportChoice {
     /**
-     * The transport for entries whose local regions are {@code regions[0, count)} (null for an
-     * entry that already failed).
+     * The transport for a batch to {@code target} whose entries' local regions are {@code
+     * regions[0, count)} (null for an entry that already failed); {@code hint} is the caller's
+     * transport name, or empty.
      *
      * @throws TransferException when no transport can take the batch (it fails as a whole)
      */
-    Transport choose(MemoryRegion[] regions, int count);
+    Transport choose(SegmentDescriptor target, String hint, MemoryRegion[] regions, int count);
   }
 
   /**
@@ -65,6 +66,7 @@ public final class BatchTable {
       String targetName,
       SegmentDescriptor target,
       TransportChoice choice,
+      String hint,
       List<TransferRequest> requests,
       MemoryRegistry memory,
       long timeoutNanos,
@@ -78,8 +80,8 @@ public final class BatchTable {
     }
     h.busy = true;
     try {
-      return submit(targetName, target, choice, requests, memory, timeoutNanos, failureListener,
-          h);
+      return submit(targetName, target, choice, hint, requests, memory, timeoutNanos,
+          failureListener, h);
     } finally {
       h.clear();
       h.busy = false;
@@ -96,7 +98,7 @@ public final class BatchTable {
   }
 
   private Batch submit(String targetName, SegmentDescriptor target, TransportChoice choice,
-      List<TransferRequest> requests, MemoryRegistry memory, long timeoutNanos,
+      String hint, List<TransferRequest> requests, MemoryRegistry memory, long timeoutNanos,
       Batch.SliceFailureListener failureListener, Handover h) {
     int n = requests.size();
     Batch batch = newBatch(targetName, n, timeoutNanos, failureListener);
@@ -120,7 +122,7 @@ public final class BatchTable {
     }
     Transport transport;
     try {
-      transport = choice.choose(regions, n);
+      transport = choice.choose(target, hint, regions, n);
     } catch (TransferException e) {
       batch.reject(e.errorCode(), e.getMessage());
       return batch;

@@ -73,7 +73,7 @@ class SliceGenerationTest {
   }
 
   private Batch submit() {
-    return batches.submit("peer", target, (regions, n) -> transport,
+    return batches.submit("peer", target, (t, hint, regions, n) -> transport, "",
         List.of(TransferRequest.write(address, 0, 64)), memory, TimeUnit.SECONDS.toNanos(30), null);
   }
 
@@ -105,7 +105,7 @@ class SliceGenerationTest {
 
   @Test
   void theRequestsStreamReachesTheSlice() {
-    batches.submit("peer", target, (regions, n) -> transport,
+    batches.submit("peer", target, (t, hint, regions, n) -> transport, "",
         List.of(TransferRequest.write(address, 0, 64).onStream(0x7f00_1234L)), memory,
         TimeUnit.SECONDS.toNanos(30), null);
     assertEquals(0x7f00_1234L, transport.held.get(0).stream());

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -220,8 +221,9 @@ public final class ShmTransport extends MemoryCopyTransport {
       return false;
     }
     // Memory without a file to map needs cross-memory attach: without it, TCP takes the peer.
-    for (BufferDescriptor b : target.buffers()) {
-      if (!b.attributes().containsKey(FILE)) {
+    List<BufferDescriptor> buffers = target.buffers();
+    for (int i = 0, n = buffers.size(); i < n; i++) { // no iterator: called per batch
+      if (!buffers.get(i).attributes().containsKey(FILE)) {
         Peer p = peer(target);
         return p != null && p.attachAllowed;
       }
