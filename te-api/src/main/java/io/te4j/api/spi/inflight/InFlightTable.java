@@ -53,24 +53,24 @@ public final class InFlightTable {
   private static final int PHASE_BITS = 3;
   private static final int PHASE_MASK = (1 << PHASE_BITS) - 1;
   private static final int INCARNATION_MASK = 0x7fffffff & ~PHASE_MASK;
-  private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(int[].class);
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(Slot.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
   private static final long AWAIT_PAUSE_MIN_NANOS = 20_000L;
   private static final long AWAIT_PAUSE_MAX_NANOS = 5_000_000L;
 
   private final int capacity;
-  /** Incarnation (bits 3-30) and phase (bits 0-2) of each slot. */
-  private final int[] states;
-  private final TransferSlice[] slices;
-  private final long[] generations;
-  private final MemoryRegion[] regions;
-  private final long[] addresses;
-  private final long[] lengths;
-  private final long[] targetOffsets;
-  private final long[] deadlines;
-  private final boolean[] reads;
-  private final int[] tags;
-  private final Object[] attachments;
-  private final Thread[] pins;
+  /**
+   * One object per slot, its fields together: a slot handed from one thread to another moves one
+   * or two cache lines, not one per field.
+   */
+  private final Slot[] slots;
   private final SlotStack free;
   /** One past the highest slot ever used: scans stop there (slots are reused LIFO). */
   private final AtomicInteger highWater = new AtomicInteger();
@@ -82,18 +82,10 @@ public final class InFlightTable {
       throw new IllegalArgumentException("capacity must be 1..16777216: " + capacity);
     }
     this.capacity = capacity;
-    this.states = new int[capacity];
-    this.slices = new TransferSlice[capacity];
-    this.generations = new long[capacity];
-    this.regions = new MemoryRegion[capacity];
-    this.addresses = new long[capacity];
-    this.lengths = new long[capacity];
-    this.targetOffsets = new long[capacity];
-    this.deadlines = new long[capacity];
-    this.reads = new boolean[capacity];
-    this.tags = new int[capacity];
-    this.attachments = new Object[capacity];
-    this.pins = new Thread[capacity];
+    this.slots = new Slot[capacity];
+    for (int i = 0; i < capacity; i++) {
+      slots[i] = new Slot();
+    }
     this.free = new SlotStack(capacity);
   }
 
@@ -128,15 +120,15 @@ public final class InFlightTable {
     if (slot < 0) {
       return NONE;
     }
-    slices[slot] = slice;
-    generations[slot] = slice.generation();
-    regions[slot] = slice.localRegion();
-    addresses[slot] = slice.localAddress();
-    lengths[slot] = slice.length();
-    targetOffsets[slot] = slice.targetOffset();
-    deadlines[slot] = slice.deadlineNanos();
-    reads[slot] = slice.opcode() == TransferOpcode.READ;
-    tags[slot] = 0;
+    slots[slot].slice = slice;
+    slots[slot].generation = slice.generation();
+    slots[slot].region = slice.localRegion();
+    slots[slot].address = slice.localAddress();
+    slots[slot].length = slice.length();
+    slots[slot].targetOffset = slice.targetOffset();
+    slots[slot].deadline = slice.deadlineNanos();
+    slots[slot].read = slice.opcode() == TransferOpcode.READ;
+    slots[slot].tag = 0;
     return publish(slot, ACTIVE);
   }
 
@@ -151,10 +143,10 @@ public final class InFlightTable {
     if (slot < 0) {
       return NONE;
     }
-    addresses[slot] = address;
-    lengths[slot] = length;
-    deadlines[slot] = Long.MAX_VALUE;
-    tags[slot] = 0;
+    slots[slot].address = address;
+    slots[slot].length = length;
+    slots[slot].deadline = Long.MAX_VALUE;
+    slots[slot].tag = 0;
     return publish(slot, ACTIVE);
   }
 
@@ -171,10 +163,10 @@ public final class InFlightTable {
 
   /** The volatile write that publishes the fields written before it; the fence the claim needs. */
   private long publish(int slot, int phase) {
-    int next = (((int) STATE.getOpaque(states, slot) & INCARNATION_MASK) + (PHASE_MASK + 1))
+    int next = (((int) STATE.getOpaque(slots[slot]) & INCARNATION_MASK) + (PHASE_MASK + 1))
         & INCARNATION_MASK;
     int st = next | phase;
-    STATE.setVolatile(states, slot, st);
+    STATE.setVolatile(slots[slot], st);
     return ticket(st, slot);
   }
 
@@ -221,7 +213,7 @@ public final class InFlightTable {
   public int pin() {
     int[] mine = pinnedSlot.get();
     int slot = mine[0];
-    if (slot < 0 || pins[slot] != Thread.currentThread()) {
+    if (slot < 0 || slots[slot].pin != Thread.currentThread()) {
       slot = pinNew();
       mine[0] = slot;
     }
@@ -233,15 +225,15 @@ public final class InFlightTable {
    * {@linkplain #pin() pinned} slot: one volatile write.
    */
   public void touch(int slot, long address, long length) {
-    addresses[slot] = address;
-    lengths[slot] = length;
-    STATE.setVolatile(states, slot, ((int) STATE.getOpaque(states, slot) & INCARNATION_MASK)
+    slots[slot].address = address;
+    slots[slot].length = length;
+    STATE.setVolatile(slots[slot], ((int) STATE.getOpaque(slots[slot]) & INCARNATION_MASK)
         | TOUCHING);
   }
 
   /** The calling thread no longer touches the range it {@linkplain #enter entered}. */
   public void exit(int slot) {
-    STATE.setRelease(states, slot, ((int) STATE.getOpaque(states, slot) & INCARNATION_MASK)
+    STATE.setRelease(slots[slot], ((int) STATE.getOpaque(slots[slot]) & INCARNATION_MASK)
         | PINNED);
   }
 
@@ -255,8 +247,8 @@ public final class InFlightTable {
             + " through one in-flight table");
       }
     } else {
-      deadlines[slot] = Long.MAX_VALUE;
-      pins[slot] = me;
+      slots[slot].deadline = Long.MAX_VALUE;
+      slots[slot].pin = me;
       publish(slot, PINNED);
     }
     return slot;
@@ -265,9 +257,9 @@ public final class InFlightTable {
   /** A slot pinned to a thread that died (its range is clear: exit runs in a finally). */
   private synchronized int takeOverDeadPin(Thread me) {
     for (int s = 0, n = highWater.get(); s < n; s++) {
-      Thread owner = pins[s];
+      Thread owner = slots[s].pin;
       if (owner != null && !owner.isAlive() && phase(s) == PINNED) {
-        pins[s] = me;
+        slots[s].pin = me;
         return s;
       }
     }
@@ -278,55 +270,55 @@ public final class InFlightTable {
 
   /** True while the ticket's slice is owed an end (neither ended nor aborted). */
   public boolean isActive(long ticket) {
-    return (int) STATE.getVolatile(states, slot(ticket)) == activeState(ticket);
+    return (int) STATE.getVolatile(slots[slot(ticket)]) == activeState(ticket);
   }
 
   /** The claimed slice; for what the table does not copy (its target, its stream). */
   public TransferSlice slice(long ticket) {
-    return slices[slot(ticket)];
+    return slots[slot(ticket)].slice;
   }
 
   /** True for a READ (bytes flow into local memory). */
   public boolean isRead(long ticket) {
-    return reads[slot(ticket)];
+    return slots[slot(ticket)].read;
   }
 
   public MemoryRegion region(long ticket) {
-    return regions[slot(ticket)];
+    return slots[slot(ticket)].region;
   }
 
   public long localAddress(long ticket) {
-    return addresses[slot(ticket)];
+    return slots[slot(ticket)].address;
   }
 
   public long length(long ticket) {
-    return lengths[slot(ticket)];
+    return slots[slot(ticket)].length;
   }
 
   public long targetOffset(long ticket) {
-    return targetOffsets[slot(ticket)];
+    return slots[slot(ticket)].targetOffset;
   }
 
   public long deadlineNanos(long ticket) {
-    return deadlines[slot(ticket)];
+    return slots[slot(ticket)].deadline;
   }
 
   /** A small number the holder keeps with the slot (0 after a claim); holder-thread only. */
   public int tag(long ticket) {
-    return tags[slot(ticket)];
+    return slots[slot(ticket)].tag;
   }
 
   public void setTag(long ticket, int tag) {
-    tags[slot(ticket)] = tag;
+    slots[slot(ticket)].tag = tag;
   }
 
   /** An object the holder keeps with the slot (cleared when the slot is freed). */
   public Object attachment(long ticket) {
-    return attachments[slot(ticket)];
+    return slots[slot(ticket)].attachment;
   }
 
   public void attach(long ticket, Object attachment) {
-    attachments[slot(ticket)] = attachment;
+    slots[slot(ticket)].attachment = attachment;
   }
 
   // ------------------------------------------------------------------------------ ending
@@ -338,8 +330,8 @@ public final class InFlightTable {
    * @return true when this call completed it
    */
   public boolean complete(long ticket) {
-    TransferSlice s = slices[slot(ticket)];
-    long generation = generations[slot(ticket)];
+    TransferSlice s = slots[slot(ticket)].slice;
+    long generation = slots[slot(ticket)].generation;
     if (!free(ticket)) {
       return false;
     }
@@ -353,8 +345,8 @@ public final class InFlightTable {
    * @return true when this call failed it
    */
   public boolean fail(long ticket, TransferState state, ErrorCode code, String message) {
-    TransferSlice s = slices[slot(ticket)];
-    long generation = generations[slot(ticket)];
+    TransferSlice s = slots[slot(ticket)].slice;
+    long generation = slots[slot(ticket)].generation;
     if (!free(ticket)) {
       return false;
     }
@@ -371,9 +363,9 @@ public final class InFlightTable {
   public boolean abort(long ticket, TransferState state, ErrorCode code, String message) {
     int slot = slot(ticket);
     int active = activeState(ticket);
-    TransferSlice s = slices[slot];
-    long generation = generations[slot];
-    if (s == null || !STATE.compareAndSet(states, slot, active, (active & ~PHASE_MASK) | ZOMBIE)) {
+    TransferSlice s = slots[slot].slice;
+    long generation = slots[slot].generation;
+    if (s == null || !STATE.compareAndSet(slots[slot], active, (active & ~PHASE_MASK) | ZOMBIE)) {
       return false;
     }
     return s.fail(generation, state, code, message);
@@ -396,14 +388,14 @@ public final class InFlightTable {
     int slot = slot(ticket);
     int active = activeState(ticket);
     int base = active & ~PHASE_MASK;
-    boolean wasActive = STATE.compareAndSet(states, slot, active, base | FREE);
-    if (!wasActive && !STATE.compareAndSet(states, slot, base | ZOMBIE, base | FREE)) {
+    boolean wasActive = STATE.compareAndSet(slots[slot], active, base | FREE);
+    if (!wasActive && !STATE.compareAndSet(slots[slot], base | ZOMBIE, base | FREE)) {
       return false; // stale: freed before, by this holder
     }
     // Only the free stack hands the slot out again, and its push publishes these.
-    slices[slot] = null;
-    regions[slot] = null;
-    attachments[slot] = null;
+    slots[slot].slice = null;
+    slots[slot].region = null;
+    slots[slot].attachment = null;
     free.push(slot);
     return wasActive;
   }
@@ -413,7 +405,7 @@ public final class InFlightTable {
   }
 
   private int phase(int slot) {
-    return (int) STATE.getVolatile(states, slot) & PHASE_MASK;
+    return (int) STATE.getVolatile(slots[slot]) & PHASE_MASK;
   }
 
   // ------------------------------------------------------------------------------ scans
@@ -427,8 +419,8 @@ public final class InFlightTable {
   /** Visits every ACTIVE slot whose deadline is {@code now} or earlier. */
   public void forEachExpired(long now, TicketVisitor visitor) {
     for (int s = 0, n = highWater.get(); s < n; s++) {
-      int st = (int) STATE.getVolatile(states, s);
-      if ((st & PHASE_MASK) == ACTIVE && now - deadlines[s] >= 0) {
+      int st = (int) STATE.getVolatile(slots[s]);
+      if ((st & PHASE_MASK) == ACTIVE && now - slots[s].deadline >= 0) {
         visitor.visit(ticket(st, s));
       }
     }
@@ -437,7 +429,7 @@ public final class InFlightTable {
   /** Visits every ACTIVE slot (a close fails them all). */
   public void forEachActive(TicketVisitor visitor) {
     for (int s = 0, n = highWater.get(); s < n; s++) {
-      int st = (int) STATE.getVolatile(states, s);
+      int st = (int) STATE.getVolatile(slots[s]);
       if ((st & PHASE_MASK) == ACTIVE) {
         visitor.visit(ticket(st, s));
       }
@@ -463,8 +455,8 @@ public final class InFlightTable {
   /** Visits every slot (active, aborted or touching) whose range overlaps the given one. */
   public void forEachHolding(long address, long length, TicketVisitor visitor) {
     for (int s = 0, n = highWater.get(); s < n; s++) {
-      int st = (int) STATE.getVolatile(states, s);
-      if (holds(st) && AddressRanges.overlaps(addresses[s], lengths[s], address, length)) {
+      int st = (int) STATE.getVolatile(slots[s]);
+      if (holds(st) && AddressRanges.overlaps(slots[s].address, slots[s].length, address, length)) {
         visitor.visit(ticket(st, s));
       }
     }
@@ -473,8 +465,8 @@ public final class InFlightTable {
   /** True while some slot holds memory overlapping {@code [address, address + length)}. */
   public boolean holds(long address, long length) {
     for (int s = 0, n = highWater.get(); s < n; s++) {
-      int st = (int) STATE.getVolatile(states, s);
-      if (holds(st) && AddressRanges.overlaps(addresses[s], lengths[s], address, length)) {
+      int st = (int) STATE.getVolatile(slots[s]);
+      if (holds(st) && AddressRanges.overlaps(slots[s].address, slots[s].length, address, length)) {
         return true;
       }
     }
@@ -531,42 +523,98 @@ public final class InFlightTable {
     }
   }
 
-  /** A lock-free stack of slot indexes; the head carries a version against ABA. */
+  /** One slot: its state word and what its holder keeps there. */
+  private static final class Slot {
+    /** Incarnation (bits 3-30) and phase (bits 0-2). */
+    volatile int state;
+    TransferSlice slice;
+    long generation;
+    MemoryRegion region;
+    long address;
+    long length;
+    long targetOffset;
+    long deadline;
+    boolean read;
+    int tag;
+    Object attachment;
+    Thread pin;
+  }
+
+  /**
+   * Free slot indexes, lock-free: claimers pop from one stack, freers push onto another, and a
+   * claimer that finds the first empty takes the second whole. Claimer and freer are usually
+   * different threads (a sender and a receiver, an application thread and a ring thread): apart,
+   * they do not pass one cache line back and forth on every slot. Each head carries a version
+   * against ABA; the stacks are linked through {@link #next}.
+   */
   private static final class SlotStack {
     private final int[] next;
-    private final AtomicLong head;
+    /** Version in the high half, top index + 1 in the low half (0: empty). */
+    private final AtomicLong free;
+    private final AtomicLong returned = new AtomicLong();
 
     SlotStack(int size) {
       next = new int[size];
       for (int i = 0; i < size; i++) {
         next[i] = i + 1 < size ? i + 1 : -1;
       }
-      head = new AtomicLong(1); // index + 1; 0 = empty
+      free = new AtomicLong(1);
     }
 
     int pop() {
       for (;;) {
-        long h = head.get();
+        long h = free.get();
         int top = (int) h - 1;
         if (top < 0) {
-          return -1;
+          return refill(h);
         }
-        long nh = (((h >>> 32) + 1) << 32) | ((next[top] + 1) & 0xffffffffL);
-        if (head.compareAndSet(h, nh)) {
+        if (free.compareAndSet(h, link(h, next[top]))) {
           return top;
         }
       }
     }
 
+    /** The free stack was empty: takes the returned one whole, keeps its top, frees the rest. */
+    private int refill(long emptyHead) {
+      long r;
+      do {
+        r = returned.get(); // emptied by a compare-and-set, so its version only grows
+      } while ((int) r > 0 && !returned.compareAndSet(r, link(r, -1)));
+      int top = (int) r - 1;
+      if (top < 0) {
+        return -1;
+      }
+      int rest = next[top];
+      if (rest >= 0 && !free.compareAndSet(emptyHead, link(emptyHead, rest))) {
+        // Another claimer refilled meanwhile: put the rest in front of what is there now.
+        int tail = rest;
+        while (next[tail] >= 0) {
+          tail = next[tail];
+        }
+        for (;;) {
+          long h = free.get();
+          next[tail] = (int) h - 1;
+          if (free.compareAndSet(h, link(h, rest))) {
+            break;
+          }
+        }
+      }
+      return top;
+    }
+
     void push(int index) {
       for (;;) {
-        long h = head.get();
+        long h = returned.get();
         next[index] = (int) h - 1;
-        long nh = (((h >>> 32) + 1) << 32) | ((index + 1) & 0xffffffffL);
-        if (head.compareAndSet(h, nh)) {
+        if (returned.compareAndSet(h, link(h, index))) {
           return;
         }
       }
+    }
+
+    /** A head after {@code h} (one version later) whose top is {@code index} (-1: empty). */
+    private static long link(long h, int index) {
+      return (((h >>> 32) + 1) << 32) | ((index + 1) & 0xffffffffL);
     }
   }
 }

@@ -111,6 +111,45 @@ class InFlightTableTest {
     }
   }
 
+  /** Claims and frees from several threads never hand one slot to two holders at once. */
+  @Test
+  void concurrentClaimsNeverShareASlot() throws Exception {
+    InFlightTable table = new InFlightTable(8);
+    java.util.concurrent.atomic.AtomicIntegerArray holders =
+        new java.util.concurrent.atomic.AtomicIntegerArray(8);
+    java.util.concurrent.atomic.AtomicInteger clashes =
+        new java.util.concurrent.atomic.AtomicInteger();
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      threads.add(new Thread(() -> {
+        for (int i = 0; i < 50_000; i++) {
+          long ticket = table.claimRange(0x1000, 8);
+          if (ticket == InFlightTable.NONE) {
+            continue;
+          }
+          int slot = InFlightTable.slot(ticket);
+          if (holders.getAndIncrement(slot) != 0) {
+            clashes.incrementAndGet();
+          }
+          holders.decrementAndGet(slot);
+          table.release(ticket);
+        }
+      }));
+    }
+    threads.forEach(Thread::start);
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertEquals(0, clashes.get());
+    assertEquals(0, table.occupied());
+    List<Long> all = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      all.add(table.claimRange(0x1000, 8));
+    }
+    assertFalse(all.contains(InFlightTable.NONE), "every slot came back");
+    assertEquals(InFlightTable.NONE, table.claimRange(0x1000, 8));
+  }
+
   @Test
   void expiredActiveSlotsAreVisitedAndAborted() {
     InFlightTable table = new InFlightTable(4);
