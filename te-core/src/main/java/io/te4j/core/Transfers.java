@@ -28,11 +28,10 @@ final class Transfers {
   /** How long past a batch's deadline the engine waits for its transport before giving up on it. */
   private static final long DEADLINE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-  private final BatchTable batches = new BatchTable();
+  private final BatchTable batches = new BatchTable(this::sliceFailed);
   private final long timeoutNanos;
   private final MemoryRegistry memory;
-  /** Made once: a batch allocates no listener or chooser of its own. */
-  private final Batch.SliceFailureListener failureListener = this::sliceFailed;
+  /** Made once: a batch allocates no chooser of its own. */
   private final BatchTable.TransportChoice choice =
       (target, hint, regions, count) -> this.transports.choose(target, hint, regions, count);
   private Transports transports;
@@ -72,8 +71,7 @@ final class Transfers {
     } catch (TransferException e) {
       return batches.rejected(target, n, timeoutNanos, e.errorCode(), e.getMessage());
     }
-    return batches.submit(target, desc, choice, hint, requests, memory, timeoutNanos,
-        failureListener);
+    return batches.submit(target, desc, choice, hint, requests, memory, timeoutNanos);
   }
 
   /** Submits; the future completes when every entry completed, else exceptionally. */

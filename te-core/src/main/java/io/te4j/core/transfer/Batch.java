@@ -41,8 +41,8 @@ public final class Batch {
   /** Slices not yet ended (a field, not an AtomicInteger: one object less per batch). */
   @SuppressWarnings("unused") // accessed through PENDING_SLICES
   private volatile int pendingSlices;
+  /** Completed with the final state: the one place the state is kept. */
   private final CompletableFuture<TransferState> done = new CompletableFuture<>();
-  private final SliceFailureListener failureListener;
   /**
    * Entries done: all their slices completed (zero-length entries from the start). Up to 64
    * entries in {@link #firstCompleted} (no array per batch), more in this array.
@@ -52,31 +52,39 @@ public final class Batch {
   private volatile long firstCompleted;
   /** Slices left per entry, for batches with an entry of several slices; else null. */
   private int[] slicesLeft;
-  /** The first failure of each entry; null until something fails (guarded by this). */
-  private Failure[] failures;
-  private volatile TransferState state = TransferState.PENDING;
-  private volatile ErrorCode errorCode;
-  private volatile String errorMessage;
-  private volatile TransferState failedState = TransferState.FAILED;
+  /** What failed; null until something does (one field for all of it: a batch stays small). */
+  private volatile Failures failures;
   private volatile long bytes;
   private volatile SegmentDescriptor descriptor;
   private volatile boolean rejected;
 
-  /** How one entry failed. */
-  private record Failure(TransferState state, ErrorCode code, String message) {}
-
-  /** Told when a slice fails, so the engine can drop a stale descriptor. */
-  public interface SliceFailureListener {
-    void sliceFailed(Batch batch, TransferState state, ErrorCode code);
+  /** How one entry, or the batch as a whole, failed. */
+  private record Failure(TransferState state, ErrorCode code, String message) {
+    Failure {
+      state = state == TransferState.TIMEOUT ? TransferState.TIMEOUT : TransferState.FAILED;
+      code = code == null ? ErrorCode.TRANSFER_FAILED : code;
+    }
   }
 
-  Batch(long id, String target, int size, long deadlineNanos,
-      SliceFailureListener failureListener) {
+  /**
+   * The first failure, which decides the batch's final state, and each entry's own (guarded by
+   * the batch).
+   */
+  private static final class Failures {
+    final Failure first;
+    final Failure[] entries;
+
+    Failures(Failure first, int size) {
+      this.first = first;
+      this.entries = new Failure[size];
+    }
+  }
+
+  Batch(long id, String target, int size, long deadlineNanos) {
     this.id = id;
     this.target = target;
     this.size = size;
     this.deadlineNanos = deadlineNanos;
-    this.failureListener = failureListener;
     this.completed = size > 64 ? new long[(size + 63) >>> 6] : null;
   }
 
@@ -102,17 +110,19 @@ public final class Batch {
 
   /** PENDING until every slice finished, then COMPLETED, FAILED or TIMEOUT. */
   public TransferState state() {
-    return state;
+    return done.getNow(TransferState.PENDING);
   }
 
   /** Why the batch failed (its first failure), or null. */
   public ErrorCode errorCode() {
-    return errorCode;
+    Failures f = failures;
+    return f == null ? null : f.first.code;
   }
 
   /** What went wrong first, or null. */
   public String errorMessage() {
-    return errorMessage;
+    Failures f = failures;
+    return f == null ? null : f.first.message;
   }
 
   /**
@@ -140,8 +150,7 @@ public final class Batch {
     if (isCompleted(entry)) {
       return TransferState.COMPLETED;
     }
-    TransferState s = state;
-    return s.isTerminal() ? s : TransferState.PENDING;
+    return state();
   }
 
   /** Why entry {@code entry} failed, or null when it did not (yet). */
@@ -151,7 +160,7 @@ public final class Batch {
     if (f != null) {
       return f.code;
     }
-    return state(entry).isTerminal() && !isCompleted(entry) ? errorCode : null;
+    return state(entry).isTerminal() && !isCompleted(entry) ? errorCode() : null;
   }
 
   /** What went wrong with entry {@code entry}, or null. */
@@ -161,7 +170,7 @@ public final class Batch {
     if (f != null) {
       return f.message;
     }
-    return state(entry).isTerminal() && !isCompleted(entry) ? errorMessage : null;
+    return state(entry).isTerminal() && !isCompleted(entry) ? errorMessage() : null;
   }
 
   /** The target's descriptor the batch was sent with, or null when it was rejected before. */
@@ -188,15 +197,16 @@ public final class Batch {
    * or is still running.
    */
   public TransferException failure() {
-    TransferState s = state;
-    if (s == TransferState.COMPLETED || s == TransferState.PENDING) {
+    TransferState s = state();
+    Failures f = failures;
+    if (s == TransferState.COMPLETED || s == TransferState.PENDING || f == null) {
       return null;
     }
     int first = firstFailedEntry();
-    return new TransferException(errorCode == null ? ErrorCode.TRANSFER_FAILED : errorCode,
+    return new TransferException(f.first.code,
         "batch " + id + " to " + target + " " + s
             + (first < 0 || size == 1 ? "" : " (entry " + first + " of " + size + ")") + ": "
-            + errorMessage);
+            + f.first.message);
   }
 
   /** The index of the first entry that did not complete, or -1. */
@@ -234,7 +244,7 @@ public final class Batch {
   void expectSlices(int count, long totalBytes) {
     this.bytes = totalBytes;
     if (count == 0) {
-      finish(errorCode == null ? TransferState.COMPLETED : failedState);
+      finish(finalState());
     } else {
       PENDING_SLICES.setVolatile(this, count);
     }
@@ -258,17 +268,14 @@ public final class Batch {
       markCompleted(entry);
     }
     if ((int) PENDING_SLICES.getAndAdd(this, -1) == 1) {
-      finish(errorCode == null ? TransferState.COMPLETED : failedState);
+      finish(finalState());
     }
   }
 
   void sliceFailed(int entry, TransferState sliceState, ErrorCode code, String message) {
     recordFailure(entry, sliceState, code, message);
-    if (failureListener != null) {
-      failureListener.sliceFailed(this, sliceState, code);
-    }
     if ((int) PENDING_SLICES.getAndAdd(this, -1) == 1) {
-      finish(failedState);
+      finish(finalState());
     }
   }
 
@@ -283,30 +290,33 @@ public final class Batch {
     return finish(terminal);
   }
 
-  private void recordFailure(int entry, TransferState s, ErrorCode code, String message) {
-    synchronized (this) {
-      if (failures == null) {
-        failures = new Failure[size];
-      }
-      if (failures[entry] == null) {
-        failures[entry] = new Failure(
-            s == TransferState.TIMEOUT ? TransferState.TIMEOUT : TransferState.FAILED, code,
-            message);
-      }
+  private synchronized void recordFailure(int entry, TransferState s, ErrorCode code,
+      String message) {
+    Failures f = recordFirst(s, code, message);
+    if (f.entries[entry] == null) {
+      f.entries[entry] = new Failure(s, code, message);
     }
-    recordFirst(s, code, message);
   }
 
-  private synchronized void recordFirst(TransferState s, ErrorCode code, String message) {
-    if (errorCode == null) {
-      errorCode = code;
-      errorMessage = message;
-      failedState = s == TransferState.TIMEOUT ? TransferState.TIMEOUT : TransferState.FAILED;
+  /** The batch's failures, recording this one as the first when it is. */
+  private synchronized Failures recordFirst(TransferState s, ErrorCode code, String message) {
+    Failures f = failures;
+    if (f == null) {
+      f = new Failures(new Failure(s, code, message), size);
+      failures = f;
     }
+    return f;
   }
 
   private synchronized Failure failureOf(int entry) {
-    return failures == null ? null : failures[entry];
+    Failures f = failures;
+    return f == null ? null : f.entries[entry];
+  }
+
+  /** COMPLETED, or the state of the first failure. */
+  private TransferState finalState() {
+    Failures f = failures;
+    return f == null ? TransferState.COMPLETED : f.first.state;
   }
 
   private void markCompleted(int entry) {
@@ -323,17 +333,12 @@ public final class Batch {
     return (word & (1L << (entry & 63))) != 0;
   }
 
-  private synchronized boolean finish(TransferState s) {
-    if (state.isTerminal()) {
-      return false;
-    }
-    state = s;
-    done.complete(s);
-    return true;
+  private boolean finish(TransferState s) {
+    return done.complete(s);
   }
 
   @Override
   public String toString() {
-    return "Batch{" + id + " -> " + target + ", " + size + " entries, " + state + "}";
+    return "Batch{" + id + " -> " + target + ", " + size + " entries, " + state() + "}";
   }
 }

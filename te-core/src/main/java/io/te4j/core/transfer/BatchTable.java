@@ -13,7 +13,6 @@ import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.Transport;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,10 +21,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * Also cuts requests into slices and hands them to a transport.
  */
 public final class BatchTable {
-  private final ConcurrentHashMap<Long, Batch> batches = new ConcurrentHashMap<>();
+  private final BatchIndex batches = new BatchIndex();
   private final AtomicLong nextId = new AtomicLong(1);
   private final TransferMetrics metrics = new TransferMetrics();
   private final SlicePool slicePool = new SlicePool(1 << 14);
+  private final SliceFailureListener failureListener;
+
+  /** Told when a slice fails, so the engine can drop a stale descriptor. */
+  @FunctionalInterface
+  public interface SliceFailureListener {
+    void sliceFailed(Batch batch, TransferState state, ErrorCode code);
+  }
+
+  /** A table whose slice failures nobody needs to hear of. */
+  public BatchTable() {
+    this((batch, state, code) -> { });
+  }
+
+  public BatchTable(SliceFailureListener failureListener) {
+    this.failureListener = failureListener;
+  }
 
   public TransferMetrics metrics() {
     return metrics;
@@ -50,7 +65,7 @@ public final class BatchTable {
    */
   public Batch rejected(String targetName, int entries, long timeoutNanos, ErrorCode code,
       String message) {
-    Batch batch = newBatch(targetName, Math.max(entries, 1), timeoutNanos, null);
+    Batch batch = newBatch(targetName, Math.max(entries, 1), timeoutNanos);
     batch.reject(code, message);
     return batch;
   }
@@ -69,8 +84,7 @@ public final class BatchTable {
       String hint,
       List<TransferRequest> requests,
       MemoryRegistry memory,
-      long timeoutNanos,
-      Batch.SliceFailureListener failureListener) {
+      long timeoutNanos) {
     if (requests.isEmpty()) {
       return rejected(targetName, 0, timeoutNanos, ErrorCode.INVALID_ARGUMENT, "no requests");
     }
@@ -80,28 +94,25 @@ public final class BatchTable {
     }
     h.busy = true;
     try {
-      return submit(targetName, target, choice, hint, requests, memory, timeoutNanos,
-          failureListener, h);
+      return submit(targetName, target, choice, hint, requests, memory, timeoutNanos, h);
     } finally {
       h.clear();
       h.busy = false;
     }
   }
 
-  private Batch newBatch(String targetName, int entries, long timeoutNanos,
-      Batch.SliceFailureListener failureListener) {
-    long id = nextId.getAndIncrement();
-    Batch batch = new Batch(id, targetName, entries, System.nanoTime() + timeoutNanos,
-        failureListener);
-    batches.put(id, batch);
+  private Batch newBatch(String targetName, int entries, long timeoutNanos) {
+    Batch batch = new Batch(nextId.getAndIncrement(), targetName, entries,
+        System.nanoTime() + timeoutNanos);
+    batches.put(batch);
     return batch;
   }
 
   private Batch submit(String targetName, SegmentDescriptor target, TransportChoice choice,
       String hint, List<TransferRequest> requests, MemoryRegistry memory, long timeoutNanos,
-      Batch.SliceFailureListener failureListener, Handover h) {
+      Handover h) {
     int n = requests.size();
-    Batch batch = newBatch(targetName, n, timeoutNanos, failureListener);
+    Batch batch = newBatch(targetName, n, timeoutNanos);
     batch.descriptor(target);
     MemoryRegion[] regions = h.regions(n);
     for (int i = 0; i < n; i++) {
@@ -250,7 +261,7 @@ public final class BatchTable {
     if (!b.state().isTerminal()) {
       throw new TransferException(ErrorCode.BATCH_BUSY, "batch " + id + " is still running");
     }
-    batches.remove(id, b);
+    batches.remove(id);
   }
 
   /** Forgets a batch whatever its state (used after the caller has seen its final state). */
@@ -260,7 +271,7 @@ public final class BatchTable {
 
   /** Ends every running batch (engine close). */
   public void abortAll(TransferState state, ErrorCode code, String message) {
-    for (Batch b : batches.values()) {
+    for (Batch b : batches.snapshot()) {
       b.abort(state, code, message);
     }
   }
@@ -296,7 +307,7 @@ public final class BatchTable {
       long len = pieceLength(offset, end, sliceMax);
       Slice s = slicePool.poll();
       if (s == null) {
-        s = new Slice(metrics, slicePool);
+        s = new Slice(metrics, slicePool, failureListener);
       }
       handover.add(s.init(batch, entry, r.opcode(), region.address() + offset, region,
           targetOffset, len, target, r.stream()), transport);

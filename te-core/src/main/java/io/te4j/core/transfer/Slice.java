@@ -27,6 +27,7 @@ final class Slice implements TransferSlice {
 
   private final TransferMetrics metrics;
   private final SlicePool pool;
+  private final BatchTable.SliceFailureListener failureListener;
   // Set by init() before the slice is handed to a transport; the hand-over publishes them.
   private Batch batch;
   private int entry;
@@ -43,9 +44,11 @@ final class Slice implements TransferSlice {
   @SuppressWarnings("unused") // accessed through WORD
   private volatile long word;
 
-  Slice(TransferMetrics metrics, SlicePool pool) {
+  Slice(TransferMetrics metrics, SlicePool pool,
+      BatchTable.SliceFailureListener failureListener) {
     this.metrics = metrics;
     this.pool = pool;
+    this.failureListener = failureListener;
   }
 
   /** Starts the next use: fields first, then the new generation publishes them. */
@@ -135,6 +138,7 @@ final class Slice implements TransferSlice {
     metrics.sliceFailed();
     release();
     b.sliceFailed(e, state, code, message);
+    failureListener.sliceFailed(b, state, code);
     return true;
   }
 

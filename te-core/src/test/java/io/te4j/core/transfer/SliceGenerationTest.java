@@ -74,7 +74,7 @@ class SliceGenerationTest {
 
   private Batch submit() {
     return batches.submit("peer", target, (t, hint, regions, n) -> transport, "",
-        List.of(TransferRequest.write(address, 0, 64)), memory, TimeUnit.SECONDS.toNanos(30), null);
+        List.of(TransferRequest.write(address, 0, 64)), memory, TimeUnit.SECONDS.toNanos(30));
   }
 
   @Test
@@ -107,7 +107,7 @@ class SliceGenerationTest {
   void theRequestsStreamReachesTheSlice() {
     batches.submit("peer", target, (t, hint, regions, n) -> transport, "",
         List.of(TransferRequest.write(address, 0, 64).onStream(0x7f00_1234L)), memory,
-        TimeUnit.SECONDS.toNanos(30), null);
+        TimeUnit.SECONDS.toNanos(30));
     assertEquals(0x7f00_1234L, transport.held.get(0).stream());
     submit();
     assertEquals(0, transport.held.get(1).stream(), "no handle: 0");
