@@ -552,6 +552,11 @@ public final class InFlightTable {
     /** Version in the high half, top index + 1 in the low half (0: empty). */
     private final AtomicLong free;
     private final AtomicLong returned = new AtomicLong();
+    /**
+     * Claimers between taking the returned stack and linking its rest into the free one: while
+     * one is, both stacks may look empty with slots on their way back.
+     */
+    private final AtomicInteger refilling = new AtomicInteger();
 
     SlotStack(int size) {
       next = new int[size];
@@ -561,21 +566,45 @@ public final class InFlightTable {
       free = new AtomicLong(1);
     }
 
+    /** A free slot, or -1 when every slot is held. */
     int pop() {
-      for (;;) {
+      for (int spins = 0; ; spins++) {
         long h = free.get();
         int top = (int) h - 1;
-        if (top < 0) {
-          return refill(h);
+        if (top >= 0) {
+          if (free.compareAndSet(h, link(h, next[top]))) {
+            return top;
+          }
+          continue;
         }
-        if (free.compareAndSet(h, link(h, next[top]))) {
-          return top;
+        int slot = refill(h);
+        if (slot >= 0) {
+          return slot;
+        }
+        // Full only if no refill was under way and none finished since this pop saw the free
+        // stack empty (a finished one changed its head's version).
+        if (refilling.get() == 0 && free.get() == h) {
+          return -1;
+        }
+        if (spins < 64) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield(); // the refilling thread may be descheduled on a busy machine
         }
       }
     }
 
     /** The free stack was empty: takes the returned one whole, keeps its top, frees the rest. */
     private int refill(long emptyHead) {
+      refilling.incrementAndGet();
+      try {
+        return refillCounted(emptyHead);
+      } finally {
+        refilling.decrementAndGet();
+      }
+    }
+
+    private int refillCounted(long emptyHead) {
       long r;
       do {
         r = returned.get(); // emptied by a compare-and-set, so its version only grows

@@ -150,6 +150,36 @@ class InFlightTableTest {
     assertEquals(InFlightTable.NONE, table.claimRange(0x1000, 8));
   }
 
+  /**
+   * Four threads each hold at most one slot of 64: a claim must never find the table full, not
+   * even while another claimer moves the freed slots back into the free stack.
+   */
+  @Test
+  void aClaimNeverFailsWhileSlotsAreFree() throws Exception {
+    InFlightTable table = new InFlightTable(64);
+    java.util.concurrent.atomic.AtomicInteger refused =
+        new java.util.concurrent.atomic.AtomicInteger();
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      threads.add(new Thread(() -> {
+        for (int i = 0; i < 200_000; i++) {
+          long ticket = table.claimRange(0x1000, 8);
+          if (ticket == InFlightTable.NONE) {
+            refused.incrementAndGet();
+          } else {
+            table.release(ticket);
+          }
+        }
+      }));
+    }
+    threads.forEach(Thread::start);
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertEquals(0, refused.get(), "claims refused with at most 4 of 64 slots held");
+    assertEquals(0, table.occupied());
+  }
+
   @Test
   void expiredActiveSlotsAreVisitedAndAborted() {
     InFlightTable table = new InFlightTable(4);
