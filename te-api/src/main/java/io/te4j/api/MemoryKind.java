@@ -58,7 +58,7 @@ public record MemoryKind(String family, int index) {
 
   /** True for host memory, which the CPU reads and writes through views. */
   public boolean isHost() {
-    return family.equals("cpu");
+    return this == HOST || family.equals("cpu");
   }
 
   @Override

@@ -14,20 +14,21 @@ import java.util.concurrent.CompletableFuture;
  * entry keeps its own ({@link #state(int)}, {@link #errorCode(int)}), as the reference reports a
  * status per task. Thread-safe; each state changes once.
  *
- * <p>Cost: one bit per entry to mark it done, a counter per entry only when some entry was cut
- * into several slices, and failure records only when something fails.
+ * <p>Cost: one bit per entry to mark it ended, set by the last of its slices with one atomic OR
+ * (the batch ends when its last word of bits fills up: no separate slice count to decrement), a
+ * counter per entry only when some entry was cut into several slices, and failure records only
+ * when something fails.
  */
 public final class Batch {
   private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
   private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(int[].class);
-  private static final VarHandle FIRST_COMPLETED;
-  private static final VarHandle PENDING_SLICES;
+  private static final VarHandle FIRST_ENDED;
+  private static final VarHandle PENDING_WORDS;
 
   static {
     try {
-      FIRST_COMPLETED = MethodHandles.lookup().findVarHandle(Batch.class, "firstCompleted",
-          long.class);
-      PENDING_SLICES = MethodHandles.lookup().findVarHandle(Batch.class, "pendingSlices",
+      FIRST_ENDED = MethodHandles.lookup().findVarHandle(Batch.class, "firstEnded", long.class);
+      PENDING_WORDS = MethodHandles.lookup().findVarHandle(Batch.class, "pendingWords",
           int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
@@ -38,18 +39,19 @@ public final class Batch {
   private final String target;
   private final long deadlineNanos;
   private final int size;
-  /** Slices not yet ended (a field, not an AtomicInteger: one object less per batch). */
-  @SuppressWarnings("unused") // accessed through PENDING_SLICES
-  private volatile int pendingSlices;
+  /** Words of {@link #ended} bits not yet full (a field, not an AtomicInteger: one object less). */
+  @SuppressWarnings("unused") // accessed through PENDING_WORDS
+  private volatile int pendingWords;
   /** Completed with the final state: the one place the state is kept. */
   private final CompletableFuture<TransferState> done = new CompletableFuture<>();
   /**
-   * Entries done: all their slices completed (zero-length entries from the start). Up to 64
-   * entries in {@link #firstCompleted} (no array per batch), more in this array.
+   * Entries ended: all their slices completed or failed (zero-length and rejected entries from
+   * the start); an ended entry without a failure record completed. Up to 64 entries in {@link
+   * #firstEnded} (no array per batch), more in this array.
    */
-  private final long[] completed;
-  @SuppressWarnings("unused") // accessed through FIRST_COMPLETED
-  private volatile long firstCompleted;
+  private final long[] ended;
+  @SuppressWarnings("unused") // accessed through FIRST_ENDED
+  private volatile long firstEnded;
   /** Slices left per entry, for batches with an entry of several slices; else null. */
   private int[] slicesLeft;
   /** What failed; null until something does (one field for all of it: a batch stays small). */
@@ -85,7 +87,7 @@ public final class Batch {
     this.target = target;
     this.size = size;
     this.deadlineNanos = deadlineNanos;
-    this.completed = size > 64 ? new long[(size + 63) >>> 6] : null;
+    this.ended = size > 64 ? new long[(size + 63) >>> 6] : null;
   }
 
   /** The handle the application holds: positive, never reused within an engine. */
@@ -143,34 +145,35 @@ public final class Batch {
    */
   public TransferState state(int entry) {
     java.util.Objects.checkIndex(entry, size);
+    // The bit first: a failure is recorded before its entry's bit is set.
+    boolean entryEnded = hasEnded(entry);
     Failure f = failureOf(entry);
     if (f != null) {
       return f.state;
     }
-    if (isCompleted(entry)) {
-      return TransferState.COMPLETED;
-    }
-    return state();
+    return entryEnded ? TransferState.COMPLETED : state();
   }
 
   /** Why entry {@code entry} failed, or null when it did not (yet). */
   public ErrorCode errorCode(int entry) {
     java.util.Objects.checkIndex(entry, size);
+    TransferState s = state(entry);
     Failure f = failureOf(entry);
     if (f != null) {
       return f.code;
     }
-    return state(entry).isTerminal() && !isCompleted(entry) ? errorCode() : null;
+    return s.isTerminal() && s != TransferState.COMPLETED ? errorCode() : null;
   }
 
   /** What went wrong with entry {@code entry}, or null. */
   public String errorMessage(int entry) {
     java.util.Objects.checkIndex(entry, size);
+    TransferState s = state(entry);
     Failure f = failureOf(entry);
     if (f != null) {
       return f.message;
     }
-    return state(entry).isTerminal() && !isCompleted(entry) ? errorMessage() : null;
+    return s.isTerminal() && s != TransferState.COMPLETED ? errorMessage() : null;
   }
 
   /** The target's descriptor the batch was sent with, or null when it was rejected before. */
@@ -225,7 +228,7 @@ public final class Batch {
   /** Entry {@code entry} will be cut into {@code slices} slices (called before any is handed out). */
   void expectEntry(int entry, int slices) {
     if (slices == 0) {
-      markCompleted(entry);
+      setEndedBit(entry);
     } else if (slices > 1) {
       if (slicesLeft == null) {
         slicesLeft = new int[size];
@@ -238,15 +241,25 @@ public final class Batch {
   /** Entry {@code entry} fails before any slice of it leaves. */
   void rejectEntry(int entry, ErrorCode code, String message) {
     recordFailure(entry, TransferState.FAILED, code, message);
+    setEndedBit(entry);
   }
 
-  /** The slices now expected in all; ends the batch when none (all entries done or rejected). */
+  /**
+   * Setup is over and {@code count} slices will leave; ends the batch when none will (every entry
+   * was empty or rejected).
+   */
   void expectSlices(int count, long totalBytes) {
     this.bytes = totalBytes;
-    if (count == 0) {
+    int words = 0;
+    for (int w = 0, n = (size + 63) >>> 6; w < n; w++) {
+      if (word(w) != fullWord(w)) {
+        words++;
+      }
+    }
+    if (count == 0 || words == 0) {
       finish(finalState());
     } else {
-      PENDING_SLICES.setVolatile(this, count);
+      PENDING_WORDS.setVolatile(this, words);
     }
   }
 
@@ -265,17 +278,15 @@ public final class Batch {
   void sliceCompleted(int entry) {
     int[] left = slicesLeft;
     if (left == null || (int) COUNTS.getAndAdd(left, entry, -1) == 1) {
-      markCompleted(entry);
-    }
-    if ((int) PENDING_SLICES.getAndAdd(this, -1) == 1) {
-      finish(finalState());
+      endEntry(entry);
     }
   }
 
   void sliceFailed(int entry, TransferState sliceState, ErrorCode code, String message) {
-    recordFailure(entry, sliceState, code, message);
-    if ((int) PENDING_SLICES.getAndAdd(this, -1) == 1) {
-      finish(finalState());
+    recordFailure(entry, sliceState, code, message); // before the bit: see state(int)
+    int[] left = slicesLeft;
+    if (left == null || (int) COUNTS.getAndAdd(left, entry, -1) == 1) {
+      endEntry(entry);
     }
   }
 
@@ -319,18 +330,39 @@ public final class Batch {
     return f == null ? TransferState.COMPLETED : f.first.state;
   }
 
-  private void markCompleted(int entry) {
-    if (completed == null) {
-      FIRST_COMPLETED.getAndBitwiseOr(this, 1L << entry);
-    } else {
-      BITS.getAndBitwiseOr(completed, entry >>> 6, 1L << (entry & 63));
+  /** The last slice of {@code entry} ended: one atomic OR, and the batch ends with its last word. */
+  private void endEntry(int entry) {
+    long bit = 1L << (entry & 63);
+    int w = entry >>> 6;
+    long before = ended == null ? (long) FIRST_ENDED.getAndBitwiseOr(this, bit)
+        : (long) BITS.getAndBitwiseOr(ended, w, bit);
+    if ((before | bit) == fullWord(w) && (int) PENDING_WORDS.getAndAdd(this, -1) == 1) {
+      finish(finalState());
     }
   }
 
-  private boolean isCompleted(int entry) {
-    long word = completed == null ? (long) FIRST_COMPLETED.getVolatile(this)
-        : (long) BITS.getVolatile(completed, entry >>> 6);
-    return (word & (1L << (entry & 63))) != 0;
+  /** Marks an entry ended during setup, before {@link #expectSlices} counts the words. */
+  private void setEndedBit(int entry) {
+    long bit = 1L << (entry & 63);
+    if (ended == null) {
+      FIRST_ENDED.getAndBitwiseOr(this, bit);
+    } else {
+      BITS.getAndBitwiseOr(ended, entry >>> 6, bit);
+    }
+  }
+
+  private long word(int w) {
+    return ended == null ? (long) FIRST_ENDED.getVolatile(this) : (long) BITS.getVolatile(ended, w);
+  }
+
+  /** Word {@code w} with a bit for each of its entries. */
+  private long fullWord(int w) {
+    int entriesInWord = Math.min(64, size - (w << 6));
+    return entriesInWord == 64 ? -1L : (1L << entriesInWord) - 1;
+  }
+
+  private boolean hasEnded(int entry) {
+    return (word(entry >>> 6) & (1L << (entry & 63))) != 0;
   }
 
   private boolean finish(TransferState s) {

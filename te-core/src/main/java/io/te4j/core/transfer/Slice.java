@@ -137,8 +137,9 @@ final class Slice implements TransferSlice {
     int e = entry;
     metrics.sliceFailed();
     release();
-    b.sliceFailed(e, state, code, message);
+    // Before the batch can end: whoever waits on it then finds the stale descriptor dropped.
     failureListener.sliceFailed(b, state, code);
+    b.sliceFailed(e, state, code, message);
     return true;
   }
 
