@@ -245,10 +245,10 @@ public final class Batch {
   }
 
   /**
-   * Setup is over and {@code count} slices will leave; ends the batch when none will (every entry
-   * was empty or rejected).
+   * Setup is over: every entry was expected or rejected. Ends the batch when no slice will leave
+   * (every entry was empty or rejected).
    */
-  void expectSlices(int count, long totalBytes) {
+  void expectSlices(long totalBytes) {
     this.bytes = totalBytes;
     int words = 0;
     for (int w = 0, n = (size + 63) >>> 6; w < n; w++) {
@@ -256,7 +256,7 @@ public final class Batch {
         words++;
       }
     }
-    if (count == 0 || words == 0) {
+    if (words == 0) {
       finish(finalState());
     } else {
       PENDING_WORDS.setVolatile(this, words);

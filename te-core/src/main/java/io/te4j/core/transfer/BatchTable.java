@@ -139,7 +139,6 @@ public final class BatchTable {
       return batch;
     }
     long sliceMax = Math.max(1, transport.maxSliceBytes());
-    int sliceCount = 0;
     long totalBytes = 0;
     for (int i = 0; i < n; i++) {
       MemoryRegion region = regions[i];
@@ -155,12 +154,11 @@ public final class BatchTable {
       }
       int slices = countSlices(region, r.localAddress(), r.length(), sliceMax);
       batch.expectEntry(i, slices);
-      sliceCount += slices;
       totalBytes += r.length();
     }
     metrics.batchSubmitted(transport.name());
-    // The count is set before the first slice leaves: a slice may finish before the next is cut.
-    batch.expectSlices(sliceCount, totalBytes);
+    // Setup ends before the first slice leaves: a slice may finish before the next is cut.
+    batch.expectSlices(totalBytes);
     for (int i = 0; i < n; i++) {
       if (regions[i] != null) {
         cutAndSubmit(batch, i, requests.get(i), regions[i], target, sliceMax, transport, h);

@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterAll;
@@ -386,43 +387,23 @@ public abstract class TransportContract {
   @Order(11)
   void unregisterUnderLoad() throws Exception {
     long mine = pair.registerLocal(engine, 8 * MIB);
-    AtomicBoolean stop = new AtomicBoolean();
-    ExecutorService users = Executors.newFixedThreadPool(2);
-    try {
-      List<Future<Integer>> results = new ArrayList<>();
-      for (int t = 0; t < 2; t++) {
-        long off = t * 4 * MIB;
-        boolean write = t == 0;
-        results.add(users.submit(() -> {
-          int ended = 0;
-          while (!stop.get()) {
-            TransferRequest r = write
-                ? TransferRequest.write(mine + off, remote + 32 * MIB + off, MIB)
-                : TransferRequest.read(mine + off, remote + 32 * MIB + off, MIB);
-            Batch b = run(engine, List.of(r));
-            assertTrue(b.state() == TransferState.COMPLETED
-                || b.errorCode() == ErrorCode.ADDRESS_NOT_REGISTERED
-                || b.errorCode() == ErrorCode.TRANSFER_FAILED, b::toString);
-            ended++;
-          }
-          return ended;
-        }));
-      }
+    try (Load load = new Load(2, t -> {
+      long off = t * 4 * MIB;
+      TransferRequest r = t == 0
+          ? TransferRequest.write(mine + off, remote + 32 * MIB + off, MIB)
+          : TransferRequest.read(mine + off, remote + 32 * MIB + off, MIB);
+      Batch b = run(engine, List.of(r));
+      assertTrue(b.state() == TransferState.COMPLETED
+          || b.errorCode() == ErrorCode.ADDRESS_NOT_REGISTERED
+          || b.errorCode() == ErrorCode.TRANSFER_FAILED, b::toString);
+    })) {
       Thread.sleep(200);
       assertTimeoutPreemptively(Duration.ofSeconds(60), () -> engine.unregister(mine));
       Thread.sleep(100);
-      stop.set(true);
-      assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
-        for (Future<Integer> f : results) {
-          assertTrue(f.get() > 0);
-        }
-      });
+      load.stopAndCheckEachEnded();
       Batch after = run(TransferRequest.write(mine, remote, 4096));
       assertEquals(ErrorCode.ADDRESS_NOT_REGISTERED, after.errorCode(0), after::toString);
       assertCompleted(run(TransferRequest.write(local, remote, 4096)), "other memory");
-    } finally {
-      stop.set(true);
-      users.shutdownNow();
     }
   }
 
@@ -434,33 +415,17 @@ public abstract class TransportContract {
     String threadPrefix = "te4j-" + e.segmentName() + "-";
     long mine = pair.registerLocal(e, 8 * MIB);
     assertCompleted(run(e, List.of(TransferRequest.write(mine, remote, 4096))), "warm-up");
-    AtomicBoolean stop = new AtomicBoolean();
-    ExecutorService users = Executors.newFixedThreadPool(2);
-    try {
-      List<Future<Integer>> results = new ArrayList<>();
-      for (int t = 0; t < 2; t++) {
-        long off = t * 4 * MIB;
-        results.add(users.submit(() -> {
-          int ended = 0;
-          while (!stop.get()) {
-            Batch b = e.submit(pair.segment(),
-                List.of(TransferRequest.write(mine + off, remote + 40 * MIB + off, MIB)),
-                pair.transport());
-            TransferState s = e.await(b);
-            assertTrue(s == TransferState.COMPLETED || s == TransferState.FAILED, b::toString);
-            ended++;
-          }
-          return ended;
-        }));
-      }
+    try (Load load = new Load(2, t -> {
+      long off = t * 4 * MIB;
+      Batch b = e.submit(pair.segment(),
+          List.of(TransferRequest.write(mine + off, remote + 40 * MIB + off, MIB)),
+          pair.transport());
+      TransferState s = e.await(b);
+      assertTrue(s == TransferState.COMPLETED || s == TransferState.FAILED, b::toString);
+    })) {
       Thread.sleep(200);
       assertTimeoutPreemptively(Duration.ofSeconds(30), e::close);
-      stop.set(true);
-      assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
-        for (Future<Integer> f : results) {
-          assertTrue(f.get() > 0);
-        }
-      });
+      load.stopAndCheckEachEnded();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       List<String> left;
       while (!(left = threadsNamed(threadPrefix)).isEmpty() && System.nanoTime() < deadline) {
@@ -468,9 +433,49 @@ public abstract class TransportContract {
       }
       assertEquals(List.of(), left, "threads of the closed engine");
     } finally {
-      stop.set(true);
-      users.shutdownNow();
       e.close();
+    }
+  }
+
+  /**
+   * Threads that each repeat one transfer, with its own checks, until stopped: the load of the
+   * tests above. Closing stops them.
+   */
+  private static final class Load implements AutoCloseable {
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final ExecutorService pool;
+    private final List<Future<Integer>> rounds = new ArrayList<>();
+
+    /** Starts {@code threads} threads; thread {@code t} runs {@code oneTransfer.accept(t)}. */
+    Load(int threads, IntConsumer oneTransfer) {
+      pool = Executors.newFixedThreadPool(threads);
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        rounds.add(pool.submit(() -> {
+          int ended = 0;
+          while (!stop.get()) {
+            oneTransfer.accept(thread);
+            ended++;
+          }
+          return ended;
+        }));
+      }
+    }
+
+    /** Stops the threads: within 60 s each has ended at least one transfer, its checks held. */
+    void stopAndCheckEachEnded() {
+      stop.set(true);
+      assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+        for (Future<Integer> f : rounds) {
+          assertTrue(f.get() > 0);
+        }
+      });
+    }
+
+    @Override
+    public void close() {
+      stop.set(true);
+      pool.shutdownNow();
     }
   }
 
@@ -495,34 +500,18 @@ public abstract class TransportContract {
   @Test
   @Order(100)
   void targetDiesMidStream() throws Exception {
-    AtomicBoolean stop = new AtomicBoolean();
-    ExecutorService writers = Executors.newFixedThreadPool(2);
-    try {
-      List<Future<Integer>> results = new ArrayList<>();
-      for (int t = 0; t < 2; t++) {
-        long off = t * 16 * MIB;
-        results.add(writers.submit(() -> {
-          int ended = 0;
-          while (!stop.get()) {
-            Batch b = engine.submit(pair.segment(),
-                List.of(TransferRequest.write(local + off, remote + off, MIB)), pair.transport());
-            TransferState s = engine.await(b);
-            assertTrue(s == TransferState.COMPLETED || s == TransferState.FAILED
-                || s == TransferState.TIMEOUT, b::toString);
-            ended++;
-          }
-          return ended;
-        }));
-      }
+    try (Load load = new Load(2, t -> {
+      long off = t * 16 * MIB;
+      Batch b = engine.submit(pair.segment(),
+          List.of(TransferRequest.write(local + off, remote + off, MIB)), pair.transport());
+      TransferState s = engine.await(b);
+      assertTrue(s == TransferState.COMPLETED || s == TransferState.FAILED
+          || s == TransferState.TIMEOUT, b::toString);
+    })) {
       Thread.sleep(200);
       pair.killTarget();
       afterTargetDied();
-      stop.set(true);
-      assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
-        for (Future<Integer> f : results) {
-          assertTrue(f.get() > 0);
-        }
-      });
+      load.stopAndCheckEachEnded();
       assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
         Batch b = engine.submit(pair.segment(), List.of(TransferRequest.write(local, remote, 64)),
             pair.transport());
@@ -533,9 +522,6 @@ public abstract class TransportContract {
           assertTrue(s == TransferState.COMPLETED || s == TransferState.FAILED, b::toString);
         }
       });
-    } finally {
-      stop.set(true);
-      writers.shutdownNow();
     }
   }
 

@@ -1,7 +1,10 @@
 package io.te4j.transport.nvmeof;
 
+import io.te4j.api.ErrorCode;
+import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.TransferSlice;
+import io.te4j.api.spi.inflight.InFlightTable;
 
 /** How {@link NvmeofTransport} moves bytes: io_uring ({@link UringBackend}) or FileChannel. */
 interface IoBackend {
@@ -38,4 +41,19 @@ interface IoBackend {
 
   /** Fails everything in flight promptly and stops the backend's threads. */
   void close();
+
+  /**
+   * A ticket of {@code table} for {@code slice}; or, when the table is full, NONE after failing
+   * the slice with TOO_MANY_REQUESTS and releasing the caller's reference on {@code files}.
+   */
+  static long claimOrRefuse(InFlightTable table, TransferSlice slice, SegmentFiles files) {
+    long t = table.claim(slice);
+    if (t == InFlightTable.NONE) {
+      files.release();
+      slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS, "more than "
+          + table.capacity() + " nvmeof slices in flight (" + NvmeofTransport.QUEUE_DEPTH_SETTING
+          + ")");
+    }
+    return t;
+  }
 }

@@ -205,12 +205,8 @@ final class UringBackend implements IoBackend {
 
   @Override
   public void submit(TransferSlice slice, SegmentFiles files) {
-    long t = table.claim(slice);
+    long t = IoBackend.claimOrRefuse(table, slice, files);
     if (t == InFlightTable.NONE) {
-      files.release();
-      slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS,
-          "more than " + depth + " nvmeof slices in flight (" + NvmeofTransport.QUEUE_DEPTH_SETTING
-              + ")");
       return;
     }
     int slot = InFlightTable.slot(t);
