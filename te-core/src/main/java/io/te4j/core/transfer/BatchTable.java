@@ -108,6 +108,8 @@ public final class BatchTable {
     return batch;
   }
 
+  // The three passes are separate small methods: each is compiled on its own early, where one
+  // method with three loops was compiled (on-stack) once per loop before the batch path ran fast.
   private Batch submit(String targetName, SegmentDescriptor target, TransportChoice choice,
       String hint, List<TransferRequest> requests, MemoryRegistry memory, long timeoutNanos,
       Handover h) {
@@ -115,22 +117,7 @@ public final class BatchTable {
     Batch batch = newBatch(targetName, n, timeoutNanos);
     batch.descriptor(target);
     MemoryRegion[] regions = h.regions(n);
-    for (int i = 0; i < n; i++) {
-      TransferRequest r = requests.get(i);
-      if (r.length() == 0) {
-        batch.expectEntry(i, 0); // completes locally, no round trip
-      } else if (!AddressRanges.fits(r.targetOffset(), r.length())) {
-        batch.rejectEntry(i, ErrorCode.INVALID_ARGUMENT, "target range overflows: offset "
-            + Long.toUnsignedString(r.targetOffset()) + " length " + r.length());
-      } else {
-        regions[i] = memory.find(r.localAddress(), r.length());
-        if (regions[i] == null) {
-          batch.rejectEntry(i, ErrorCode.ADDRESS_NOT_REGISTERED, "local range 0x"
-              + Long.toHexString(r.localAddress()) + "+" + r.length()
-              + " is not inside one registered region");
-        }
-      }
-    }
+    findRegions(batch, requests, memory, regions);
     Transport transport;
     try {
       transport = choice.choose(target, hint, regions, n);
@@ -139,23 +126,7 @@ public final class BatchTable {
       return batch;
     }
     long sliceMax = Math.max(1, transport.maxSliceBytes());
-    long totalBytes = 0;
-    for (int i = 0; i < n; i++) {
-      MemoryRegion region = regions[i];
-      if (region == null) {
-        continue;
-      }
-      TransferRequest r = requests.get(i);
-      String unmovable = unmovable(transport, region, target, r);
-      if (unmovable != null) {
-        batch.rejectEntry(i, ErrorCode.MEMORY_KIND_UNSUPPORTED, unmovable);
-        regions[i] = null;
-        continue;
-      }
-      int slices = countSlices(region, r.localAddress(), r.length(), sliceMax);
-      batch.expectEntry(i, slices);
-      totalBytes += r.length();
-    }
+    long totalBytes = expectEntries(batch, transport, target, requests, regions, sliceMax);
     metrics.batchSubmitted(transport.name());
     // Setup ends before the first slice leaves: a slice may finish before the next is cut.
     batch.expectSlices(totalBytes);
@@ -168,6 +139,60 @@ public final class BatchTable {
     return batch;
   }
 
+  /** Each entry's registered local region, or null (the entry failed or moves nothing). */
+  private static void findRegions(Batch batch, List<TransferRequest> requests,
+      MemoryRegistry memory, MemoryRegion[] regions) {
+    for (int i = 0, n = requests.size(); i < n; i++) {
+      TransferRequest r = requests.get(i);
+      if (r.length() == 0) {
+        batch.expectEntry(i, 0); // completes locally, no round trip
+      } else if (!AddressRanges.fits(r.targetOffset(), r.length())) {
+        rejectOverflow(batch, i, r);
+      } else {
+        regions[i] = memory.find(r.localAddress(), r.length());
+        if (regions[i] == null) {
+          rejectUnregistered(batch, i, r);
+        }
+      }
+    }
+  }
+
+  /**
+   * Tells the batch how many slices each entry with a region will have, failing (and dropping the
+   * region of) an entry whose memory the transport cannot move; the bytes of the entries that go.
+   */
+  private static long expectEntries(Batch batch, Transport transport, SegmentDescriptor target,
+      List<TransferRequest> requests, MemoryRegion[] regions, long sliceMax) {
+    long totalBytes = 0;
+    for (int i = 0, n = requests.size(); i < n; i++) {
+      MemoryRegion region = regions[i];
+      if (region == null) {
+        continue;
+      }
+      TransferRequest r = requests.get(i);
+      String unmovable = unmovable(transport, region, target, r);
+      if (unmovable != null) {
+        batch.rejectEntry(i, ErrorCode.MEMORY_KIND_UNSUPPORTED, unmovable);
+        regions[i] = null;
+        continue;
+      }
+      batch.expectEntry(i, countSlices(region, r.localAddress(), r.length(), sliceMax));
+      totalBytes += r.length();
+    }
+    return totalBytes;
+  }
+
+  private static void rejectOverflow(Batch batch, int entry, TransferRequest r) {
+    batch.rejectEntry(entry, ErrorCode.INVALID_ARGUMENT, "target range overflows: offset "
+        + Long.toUnsignedString(r.targetOffset()) + " length " + r.length());
+  }
+
+  private static void rejectUnregistered(Batch batch, int entry, TransferRequest r) {
+    batch.rejectEntry(entry, ErrorCode.ADDRESS_NOT_REGISTERED, "local range 0x"
+        + Long.toHexString(r.localAddress()) + "+" + r.length()
+        + " is not inside one registered region");
+  }
+
   /**
    * Null when {@code transport} can move the entry's local memory and the target buffer it
    * addresses (where the descriptor publishes its kind), else why not. Nothing is touched either
@@ -175,20 +200,23 @@ public final class BatchTable {
    */
   private static String unmovable(Transport transport, MemoryRegion local,
       SegmentDescriptor target, TransferRequest r) {
-    MemoryKind kind = local.kind();
-    if (!transport.canMove(kind)) {
-      return "the " + transport.name() + " transport cannot move " + kind + " (local memory 0x"
-          + Long.toHexString(local.address()) + ", registered as " + local.location() + ")";
+    if (!transport.canMove(local.kind())) {
+      return "the " + transport.name() + " transport cannot move " + local.kind()
+          + " (local memory 0x" + Long.toHexString(local.address()) + ", registered as "
+          + local.location() + ")";
     }
-    if (target.hasDeviceBuffers()) {
-      BufferDescriptor b = target.bufferContaining(r.targetOffset(), r.length());
-      MemoryKind remote = b == null ? MemoryKind.HOST : MemoryKind.ofBuffer(b);
-      if (!transport.canMove(remote)) {
-        return "the " + transport.name() + " transport cannot move " + remote + " (target "
-            + target.name() + " at 0x" + Long.toHexString(r.targetOffset()) + ")";
-      }
+    return target.hasDeviceBuffers() ? unmovableTarget(transport, target, r) : null;
+  }
+
+  private static String unmovableTarget(Transport transport, SegmentDescriptor target,
+      TransferRequest r) {
+    BufferDescriptor b = target.bufferContaining(r.targetOffset(), r.length());
+    MemoryKind remote = b == null ? MemoryKind.HOST : MemoryKind.ofBuffer(b);
+    if (transport.canMove(remote)) {
+      return null;
     }
-    return null;
+    return "the " + transport.name() + " transport cannot move " + remote + " (target "
+        + target.name() + " at 0x" + Long.toHexString(r.targetOffset()) + ")";
   }
 
   /** Slices are handed to the transport in groups of this many. */
