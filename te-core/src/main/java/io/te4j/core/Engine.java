@@ -88,7 +88,8 @@ public final class Engine implements AutoCloseable {
         registrations.registry());
     this.rpcClient = new RpcClient(Duration.ofSeconds(5), config.transferTimeout(),
         config.handshakeMaxLength());
-    this.messages = new PeerMessages(rpcClient);
+    this.messages = new PeerMessages(rpcClient, config.notifyMaxQueued(),
+        config.notifyMaxQueuedBytes());
   }
 
   /** A builder for an engine's configuration; {@link Builder#start()} starts the engine. */
@@ -404,9 +405,19 @@ public final class Engine implements AutoCloseable {
     messages.notify(target, notify);
   }
 
-  /** Takes every notification received so far. */
+  /**
+   * Takes every notification received so far. Until drained they are held up to {@code
+   * te4j.notify.maxQueued} notifications and {@code te4j.notify.maxQueuedBytes}; a peer's
+   * notification beyond either is refused (its sender's {@link #notify} fails) and counted in
+   * {@link #refusedNotifies()}.
+   */
   public List<TransferNotify> drainNotifies() {
     return messages.drain();
+  }
+
+  /** Notifications from peers refused because those received had not been drained. */
+  public long refusedNotifies() {
+    return messages.refusedCount();
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.te4j.core;
 
 import io.te4j.api.HostPort;
+import io.te4j.api.spi.Backpressure;
 import io.te4j.api.spi.FrameHandler;
 import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.PeerRpc;
@@ -80,7 +81,7 @@ final class EngineTransportContext implements TransportContext {
 
   @Override
   public ThreadFactory threadFactory(String role) {
-    return threads.apply(role);
+    return Backpressure.transportThreads(threads.apply(role));
   }
 
   @Override

@@ -12,6 +12,8 @@ import io.te4j.core.rpc.RpcHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,11 +27,19 @@ final class PeerMessages implements RpcHandler {
 
   private final PeerRpc rpc;
   private final ConcurrentLinkedQueue<TransferNotify> received = new ConcurrentLinkedQueue<>();
+  // Held until drained: bounded, so peers cannot fill the heap with notifications nobody reads.
+  private final int maxQueued;
+  private final long maxQueuedBytes;
+  private final AtomicLong queuedBytes = new AtomicLong();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicLong refused = new AtomicLong();
   private volatile Segments segments;
   private volatile Transports transports;
 
-  PeerMessages(PeerRpc rpc) {
+  PeerMessages(PeerRpc rpc, int maxQueued, long maxQueuedBytes) {
     this.rpc = rpc;
+    this.maxQueued = maxQueued;
+    this.maxQueuedBytes = maxQueuedBytes;
   }
 
   void open(Segments segments, Transports transports) {
@@ -52,8 +62,19 @@ final class PeerMessages implements RpcHandler {
     List<TransferNotify> out = new ArrayList<>();
     for (TransferNotify n; (n = received.poll()) != null; ) {
       out.add(n);
+      queued.decrementAndGet();
+      queuedBytes.addAndGet(-bytes(n));
     }
     return out;
+  }
+
+  /** Notifications refused because the received ones had not been drained. */
+  long refusedCount() {
+    return refused.get();
+  }
+
+  private static long bytes(TransferNotify n) {
+    return 2L * (n.name().length() + n.msg().length()); // chars as the heap holds them, at most
   }
 
   /** True when {@code peer} answered a probe with {@code success} in time. */
@@ -79,8 +100,22 @@ final class PeerMessages implements RpcHandler {
   }
 
   @Override
-  public void onNotify(TransferNotify notify) {
+  public boolean onNotify(TransferNotify notify) {
+    long size = bytes(notify);
+    // Reserve a place and the bytes, then give back what was reserved when over a bound.
+    if (queued.incrementAndGet() > maxQueued) {
+      queued.decrementAndGet();
+      refused.incrementAndGet();
+      return false;
+    }
+    if (queuedBytes.addAndGet(size) > maxQueuedBytes) {
+      queuedBytes.addAndGet(-size);
+      queued.decrementAndGet();
+      refused.incrementAndGet();
+      return false;
+    }
     received.add(notify);
+    return true;
   }
 
   @Override

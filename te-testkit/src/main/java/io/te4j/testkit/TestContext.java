@@ -3,6 +3,7 @@ package io.te4j.testkit;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.HostPort;
 import io.te4j.api.TransferException;
+import io.te4j.api.spi.Backpressure;
 import io.te4j.api.spi.FrameHandler;
 import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.PeerRpc;
@@ -161,6 +162,7 @@ public final class TestContext implements TransportContext {
   /** Daemon threads named {@code testN-<role>-<k>}, each recorded in {@link #threads()}. */
   @Override
   public ThreadFactory threadFactory(String role) {
-    return TestThreads.factory(name, role, threads);
+    // Marked like the engine's transport threads: a full queue refuses on them instead of waiting.
+    return Backpressure.transportThreads(TestThreads.factory(name, role, threads));
   }
 }

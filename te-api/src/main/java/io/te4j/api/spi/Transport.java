@@ -77,7 +77,9 @@ public interface Transport extends AutoCloseable {
 
   /**
    * Queues one slice. Never blocks on the network and never throws for an expected condition: a
-   * failure is reported through {@link TransferSlice#fail}.
+   * failure is reported through {@link TransferSlice#fail}. When its queues are full a transport
+   * may make the submitting thread wait for room, never past the slice's deadline and never on one
+   * of its own threads ({@link Backpressure}).
    */
   void submit(TransferSlice slice);
 

@@ -67,6 +67,11 @@ public final class EngineConfig {
       "name without '/'", "cluster id in metadata keys (mooncake/<id>/ram/...)");
   static final Setting<Integer> HANDSHAKE_MAX_LENGTH = Setting.integer(MC_HANDSHAKE_MAX_LENGTH,
       1 << 20, 64, 1 << 30, "largest handshake frame accepted, bytes");
+  static final Setting<Integer> NOTIFY_MAX_QUEUED = Setting.integer("te4j.notify.maxQueued",
+      4096, 1, 1 << 24, "received notifications held until drained; more are refused");
+  static final Setting<Long> NOTIFY_MAX_QUEUED_BYTES = Setting.bytes("te4j.notify.maxQueuedBytes",
+      16L << 20, 1, Long.MAX_VALUE, "bytes of received notifications held until drained; more"
+          + " are refused");
   static final Setting<Boolean> SHAREABLE = Setting.flag(SHAREABLE_MEMORY, true,
       "managed buffers are memory files (memfd) that same-host peers map; false: anonymous"
           + " memory");
@@ -77,8 +82,8 @@ public final class EngineConfig {
   /** The engine's own settings, in the order the documentation lists them. */
   public static final List<Setting<?>> SETTINGS = List.of(METADATA_SERVER, TRANSFER_TIMEOUT,
       MIN_RPC_PORT, MAX_RPC_PORT, LEGACY_RPC_PORT_BINDING, TCP_BIND_ADDRESS,
-      HANDSHAKE_MAX_LENGTH, CLUSTER_ID, CUSTOM_TOPO_JSON, TE_METRIC, TE_METRIC_INTERVAL,
-      SHAREABLE, NATIVE_WORK_DIR);
+      HANDSHAKE_MAX_LENGTH, NOTIFY_MAX_QUEUED, NOTIFY_MAX_QUEUED_BYTES, CLUSTER_ID,
+      CUSTOM_TOPO_JSON, TE_METRIC, TE_METRIC_INTERVAL, SHAREABLE, NATIVE_WORK_DIR);
 
   private final String localHostname;
   private final String metadataServer;
@@ -94,6 +99,8 @@ public final class EngineConfig {
   private final int maxPort;
   private final String clusterId;
   private final int handshakeMaxLength;
+  private final int notifyMaxQueued;
+  private final long notifyMaxQueuedBytes;
   private final boolean shareableMemory;
   private final Settings settings;
 
@@ -118,6 +125,8 @@ public final class EngineConfig {
     }
     this.clusterId = CLUSTER_ID.valueIn(s);
     this.handshakeMaxLength = HANDSHAKE_MAX_LENGTH.valueIn(s);
+    this.notifyMaxQueued = NOTIFY_MAX_QUEUED.valueIn(s);
+    this.notifyMaxQueuedBytes = NOTIFY_MAX_QUEUED_BYTES.valueIn(s);
     this.shareableMemory = SHAREABLE.valueIn(s);
     if (metadataServer.isBlank()) {
       throw invalid("metadata_server", "empty");
@@ -206,6 +215,16 @@ public final class EngineConfig {
 
   public int handshakeMaxLength() {
     return handshakeMaxLength;
+  }
+
+  /** Received notifications held until drained; a peer's notification beyond them is refused. */
+  public int notifyMaxQueued() {
+    return notifyMaxQueued;
+  }
+
+  /** Bytes (names and messages) of received notifications held until drained. */
+  public long notifyMaxQueuedBytes() {
+    return notifyMaxQueuedBytes;
   }
 
   /** Whether managed buffers are memory files same-host peers can map. */

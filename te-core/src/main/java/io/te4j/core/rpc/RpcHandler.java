@@ -15,9 +15,13 @@ public interface RpcHandler {
   String localDescriptorJson();
 
   /**
-   * A type-2 notification arrived; the server replies {@code {"name":"","notify_msg":"success"}}.
+   * A type-2 notification arrived.
+   *
+   * @return true when it was taken (the server replies {@code
+   *     {"name":"","notify_msg":"success"}}); false when it was refused, the received ones not
+   *     having been drained (the reply's {@code notify_msg} then says so)
    */
-  void onNotify(TransferNotify notify);
+  boolean onNotify(TransferNotify notify);
 
   /**
    * The reply body to a frame of a type the server does not answer itself: type 0 (the connection

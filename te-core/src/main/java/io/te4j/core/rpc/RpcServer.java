@@ -4,89 +4,121 @@ import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
 import io.te4j.api.TransferNotify;
 import io.te4j.api.spi.PeerRpc;
+import io.te4j.api.spi.RateLimitedLog;
 import io.te4j.core.json.JsonCodec;
 import java.io.Closeable;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketAddress;
-import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The engine's handshake port (WIRE.md section 3): one request frame and one reply frame per
- * connection, as the reference serves them, but concurrently and with bounds.
+ * connection, as the reference serves them, but concurrently and with bounds a peer cannot exceed.
  *
- * <p>Threads: one acceptor thread accepts connections and hands each to a pool of at most {@link
- * #WORKER_THREADS} handler threads; up to {@link #QUEUED_CONNECTIONS} accepted connections wait for
- * a free handler, and any beyond that are closed at once (never an unbounded number of threads).
- * {@link RpcHandler} methods run on the handler threads. A watchdog thread closes any connection
- * still open at its deadline, so a peer that stalls mid-frame or never reads its reply holds a
- * handler thread for at most the deadline. All threads come from the given {@link ThreadFactory}.
+ * <p>Threads: one selector thread accepts connections, reads each frame and writes each reply
+ * without blocking, so an idle or trickling connection holds a socket and a few bytes, never a
+ * thread. A complete frame goes to a pool of at most {@link #WORKER_THREADS} handler threads, where
+ * {@link RpcHandler} methods run; up to {@link #QUEUED_REQUESTS} frames wait for one, and beyond
+ * that the connection is closed at once. All threads come from the given {@link ThreadFactory}.
+ *
+ * <p>Bounds: a connection has until its deadline, from accept to the last byte of its reply; at
+ * most {@link #MAX_CONNECTIONS_PER_ADDRESS} connections from one address and {@link
+ * #MAX_CONNECTIONS} in all are open, and a new one over either bound closes the oldest that has
+ * has not finished its frame (else it is refused), so idle or trickling connections cannot lock
+ * real peers out; frame bodies being received hold at most {@link #MAX_BUFFERED_BYTES} (or two
+ * maximal frames) together, older unfinished ones closed first to make room.
+ * Every refusal is counted and logged at a bounded rate.
  *
  * <p>Replies: type 1 gets {@link RpcHandler#localDescriptorJson()}, type 2 {@code
- * {"name":"","notify_msg":"success"}} after {@link RpcHandler#onNotify}, type 3 {@code
- * {"status":"success"}}, type 0 and legacy untyped frames {@link RpcHandler#onOtherFrame} (an
- * untyped reply to an untyped request; no reply when nothing serves the type). A refused header (zero or oversize length, HTTP, TLS), a
- * body that is not JSON, or a handler failure closes the connection without a reply, and is logged.
+ * {"name":"","notify_msg":"success"}} when {@link RpcHandler#onNotify} took it (else a {@code
+ * notify_msg} saying it was refused), type 3 {@code {"status":"success"}}, type 0 and legacy
+ * untyped frames {@link RpcHandler#onOtherFrame} (an untyped reply to an untyped request; no reply
+ * when nothing serves the type). A refused header (zero or oversize length, HTTP, TLS), a body that
+ * is not JSON, or a handler failure closes the connection without a reply.
  */
 public final class RpcServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RpcServer.class);
+  // Every line a peer can provoke goes through here: a flood of bad frames costs a few lines.
+  private static final RateLimitedLog REFUSALS = new RateLimitedLog(LOG::warn, 5);
 
-  /** Handler threads serving connections at once. */
+  /** Handler threads serving frames at once. */
   public static final int WORKER_THREADS = 16;
 
-  /** Accepted connections that may wait for a handler thread; more are closed at once. */
-  public static final int QUEUED_CONNECTIONS = 64;
+  /** Complete frames that may wait for a handler thread; more are refused at once. */
+  public static final int QUEUED_REQUESTS = 64;
+
+  /** Open connections from one remote address. */
+  public static final int MAX_CONNECTIONS_PER_ADDRESS = 256;
+
+  /** Open connections in all. */
+  public static final int MAX_CONNECTIONS = 4096;
+
+  /** Bytes of frame bodies being received, all connections together. */
+  public static final long MAX_BUFFERED_BYTES = 64L << 20;
 
   static final String PROBE_REPLY = "{\"status\":\"success\"}";
   static final String NOTIFY_REPLY = "{\"name\":\"\",\"notify_msg\":\"success\"}";
+  static final String NOTIFY_REFUSED =
+      "{\"name\":\"\",\"notify_msg\":\"refused: the receiver holds too many undrained"
+          + " notifications\"}";
 
   private static final int BACKLOG = 128;
   private static final long CLOSE_WAIT_MILLIS = 10_000;
-  private static final long WATCHDOG_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  /** How often deadlines are checked; a connection is cut at most this late. */
+  private static final long SWEEP_MILLIS = 50;
 
   private final RpcHandler handler;
-  private final ServerSocket serverSocket;
+  private final ServerSocketChannel serverChannel;
+  private final Selector selector;
   private final int maxFrameBytes;
+  private final long maxBufferedBytes;
   private final long deadlineNanos;
   private final ThreadPoolExecutor workers;
-  private final ScheduledThreadPoolExecutor watchdog;
-  private final Thread acceptor;
-  private final Set<Socket> openConnections = ConcurrentHashMap.newKeySet();
+  private final Thread selectorThread;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicLong refusedConnections = new AtomicLong();
+  /** Connections handed back by handler threads with their reply set. */
+  private final ConcurrentLinkedQueue<HandshakeConnection> handedBack =
+      new ConcurrentLinkedQueue<>();
+  // Selector thread only. Accept order is deadline order, so expired ones are at the head.
+  private final LinkedHashSet<HandshakeConnection> open = new LinkedHashSet<>();
+  private final HashMap<InetAddress, Integer> openPerAddress = new HashMap<>();
+  private long bufferedBytes;
+  private volatile int openCount;
 
   private RpcServer(
       RpcHandler handler,
-      ServerSocket serverSocket,
+      ServerSocketChannel serverChannel,
       int maxFrameBytes,
       Duration connectionDeadline,
-      ThreadFactory threads) {
+      ThreadFactory threads) throws IOException {
     this.handler = handler;
-    this.serverSocket = serverSocket;
+    this.serverChannel = serverChannel;
     this.maxFrameBytes = maxFrameBytes;
+    this.maxBufferedBytes = Math.max(MAX_BUFFERED_BYTES, 2L * maxFrameBytes);
     this.deadlineNanos = connectionDeadline.toNanos();
     this.workers =
         new ThreadPoolExecutor(
@@ -94,13 +126,14 @@ public final class RpcServer implements AutoCloseable {
             WORKER_THREADS,
             30,
             TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(QUEUED_CONNECTIONS),
+            new ArrayBlockingQueue<>(QUEUED_REQUESTS),
             threads);
-    // Idle handler threads go away; a quiet engine keeps only the acceptor and the watchdog.
+    // Idle handler threads go away; a quiet engine keeps only the selector thread.
     workers.allowCoreThreadTimeOut(true);
-    this.watchdog = new ScheduledThreadPoolExecutor(1, threads);
-    watchdog.setRemoveOnCancelPolicy(true);
-    this.acceptor = threads.newThread(this::acceptLoop);
+    this.selector = Selector.open();
+    serverChannel.configureBlocking(false);
+    serverChannel.register(selector, SelectionKey.OP_ACCEPT);
+    this.selectorThread = threads.newThread(this::selectLoop);
   }
 
   /**
@@ -113,7 +146,7 @@ public final class RpcServer implements AutoCloseable {
    * @param maxPort highest port to try
    * @param maxFrameBytes longest frame accepted ({@code MC_HANDSHAKE_MAX_LENGTH})
    * @param connectionDeadline how long one connection may take from its first read to its reply
-   * @param threads makes the acceptor, handler and watchdog threads (daemon threads expected)
+   * @param threads makes the selector and handler threads (daemon threads expected)
    * @throws TransferException ENDPOINT naming the range when no port in it is free, or when the
    *     bind address does not resolve; INVALID_ARGUMENT for a bad range or limit
    */
@@ -150,9 +183,16 @@ public final class RpcServer implements AutoCloseable {
             ErrorCode.ENDPOINT, "cannot resolve the RPC bind address " + bindAddressOrNull, e);
       }
     }
-    ServerSocket socket = ephemeral ? bind(bindAddress, 0, 0) : bind(bindAddress, minPort, maxPort);
-    RpcServer server = new RpcServer(handler, socket, maxFrameBytes, connectionDeadline, threads);
-    server.acceptor.start();
+    ServerSocketChannel socket =
+        ephemeral ? bind(bindAddress, 0, 0) : bind(bindAddress, minPort, maxPort);
+    RpcServer server;
+    try {
+      server = new RpcServer(handler, socket, maxFrameBytes, connectionDeadline, threads);
+    } catch (IOException e) {
+      closeQuietly(socket);
+      throw new TransferException(ErrorCode.ENDPOINT, "cannot serve the handshake port", e);
+    }
+    server.selectorThread.start();
     LOG.info(
         "handshake RPC server listening on {}:{}",
         bindAddress == null ? "*" : bindAddress.getHostAddress(),
@@ -160,16 +200,16 @@ public final class RpcServer implements AutoCloseable {
     return server;
   }
 
-  private static ServerSocket bind(InetAddress address, int minPort, int maxPort) {
+  private static ServerSocketChannel bind(InetAddress address, int minPort, int maxPort) {
     int span = maxPort - minPort + 1;
     int start = ThreadLocalRandom.current().nextInt(span);
     IOException last = null;
     for (int i = 0; i < span; i++) {
       int port = minPort + (start + i) % span;
-      ServerSocket socket = null;
+      ServerSocketChannel socket = null;
       try {
-        socket = new ServerSocket();
-        socket.setReuseAddress(true);
+        socket = ServerSocketChannel.open();
+        socket.socket().setReuseAddress(true);
         socket.bind(new InetSocketAddress(address, port), BACKLOG);
         return socket;
       } catch (IOException e) {
@@ -192,7 +232,7 @@ public final class RpcServer implements AutoCloseable {
 
   /** The port this server listens on. */
   public int port() {
-    return serverSocket.getLocalPort();
+    return serverChannel.socket().getLocalPort();
   }
 
   /** Connections closed without a reply: refused headers, bad bodies, timeouts, overload. */
@@ -200,8 +240,13 @@ public final class RpcServer implements AutoCloseable {
     return refusedConnections.get();
   }
 
+  /** Connections open now (for tests and diagnostics). */
+  public int openConnections() {
+    return openCount;
+  }
+
   /**
-   * Stops accepting, closes open connections and waits (bounded) for the acceptor and handler
+   * Stops accepting, closes open connections and waits (bounded) for the selector and handler
    * threads to finish. Idempotent.
    */
   @Override
@@ -209,118 +254,234 @@ public final class RpcServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    closeQuietly(serverSocket);
+    selector.wakeup();
     workers.shutdownNow();
-    // Socket reads are not interruptible: closing the sockets is what frees the handlers.
-    for (Socket s : openConnections) {
-      closeQuietly(s);
-    }
     try {
-      acceptor.join(CLOSE_WAIT_MILLIS);
+      selectorThread.join(CLOSE_WAIT_MILLIS);
       if (!workers.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
         LOG.warn("handshake RPC handler threads did not finish within {} ms", CLOSE_WAIT_MILLIS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    watchdog.shutdownNow();
-    LOG.info("handshake RPC server on port {} closed", serverSocket.getLocalPort());
+    if (selectorThread.isAlive()) {
+      LOG.warn("handshake RPC selector thread did not finish within {} ms", CLOSE_WAIT_MILLIS);
+    }
+    LOG.info("handshake RPC server on port {} closed", port());
   }
 
-  /** Runs on the acceptor thread. */
-  private void acceptLoop() {
-    while (!closed.get()) {
-      Socket socket;
-      try {
-        socket = serverSocket.accept();
-      } catch (IOException e) {
-        if (closed.get()) {
-          return;
+  /** Runs on the selector thread until close; closes every socket on its way out. */
+  private void selectLoop() {
+    try {
+      while (!closed.get()) {
+        selector.select(SWEEP_MILLIS);
+        Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+        while (keys.hasNext()) {
+          SelectionKey key = keys.next();
+          keys.remove();
+          if (!key.isValid()) {
+            continue;
+          }
+          if (key.isAcceptable()) {
+            acceptAll();
+          } else if (key.isReadable()) {
+            onReadable((HandshakeConnection) key.attachment());
+          } else if (key.isWritable()) {
+            onWritable((HandshakeConnection) key.attachment());
+          }
         }
-        // Out of file descriptors and the like: back off briefly instead of spinning.
-        LOG.warn("handshake RPC accept failed: {}", e.toString());
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-        continue;
+        for (HandshakeConnection c; (c = handedBack.poll()) != null; ) {
+          startReply(c);
+        }
+        cutExpired(System.nanoTime());
       }
-      openConnections.add(socket);
+    } catch (IOException | RuntimeException e) {
+      if (!closed.get()) {
+        LOG.error("handshake RPC selector failed; the port no longer answers", e);
+      }
+    } finally {
+      for (HandshakeConnection c : new ArrayList<>(open)) {
+        close(c);
+      }
+      closeQuietly(serverChannel);
+      closeQuietly(selector);
+    }
+  }
+
+  private void acceptAll() throws IOException {
+    for (SocketChannel ch; (ch = serverChannel.accept()) != null; ) {
       try {
-        workers.execute(() -> serve(socket));
-      } catch (RejectedExecutionException e) {
-        openConnections.remove(socket);
-        boolean overloaded = !closed.get();
-        if (overloaded) {
-          refusedConnections.incrementAndGet(); // counted before the peer can see the close
+        ch.configureBlocking(false);
+        ch.socket().setTcpNoDelay(true);
+        SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
+        HandshakeConnection c =
+            new HandshakeConnection(ch, key, System.nanoTime() + deadlineNanos);
+        key.attach(c);
+        if (makeRoomFor(c)) {
+          open.add(c);
+          openPerAddress.merge(c.address, 1, Integer::sum);
+          openCount = open.size();
+        } else {
+          key.cancel();
+          refuse(ch, "refused a connection from {}: {}", c.peer,
+              "too many open handshake connections");
         }
-        closeQuietly(socket);
-        if (overloaded) {
-          LOG.warn(
-              "handshake RPC overloaded ({} handlers busy, {} waiting): refused {}",
-              WORKER_THREADS,
-              QUEUED_CONNECTIONS,
-              socket.getRemoteSocketAddress());
-        }
+      } catch (IOException e) {
+        closeQuietly(ch); // gone before we could serve it
       }
     }
   }
 
-  /** Runs on a handler thread: one request, one reply, then close. */
-  private void serve(Socket socket) {
-    SocketAddress peer = socket.getRemoteSocketAddress();
-    long deadline = System.nanoTime() + deadlineNanos;
-    ScheduledFuture<?> timer = null;
+  /**
+   * True when {@code c} may stay open: its address and the port are under their bounds, or the
+   * oldest connection whose frame is unfinished (from that address, if that bound is the one
+   * reached) was closed to make room.
+   */
+  private boolean makeRoomFor(HandshakeConnection c) {
+    if (openPerAddress.getOrDefault(c.address, 0) >= MAX_CONNECTIONS_PER_ADDRESS) {
+      return evictUnfinished(c.address, false);
+    }
+    return open.size() < MAX_CONNECTIONS || evictUnfinished(null, false);
+  }
+
+  /**
+   * Closes the oldest connection still reading its frame (from {@code address}, or any when null;
+   * only one holding a body buffer when {@code holdingBody}); false when there is none.
+   */
+  private boolean evictUnfinished(InetAddress address, boolean holdingBody) {
+    for (HandshakeConnection old : open) {
+      if (old.unfinished() && (address == null || address.equals(old.address))
+          && (!holdingBody || old.bodyBytes() > 0)) {
+        refuse(old, "closed an unfinished connection from {} to make room: {}", holdingBody
+            ? "frames being received hold too many bytes" : "too many open handshake connections");
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void onReadable(HandshakeConnection c) {
     try {
-      // Reads time out by themselves at the deadline; the watchdog, a little later, cuts what
-      // SO_TIMEOUT cannot: a reply the peer never reads, a handler that does not return.
-      timer =
-          watchdog.schedule(
-              () -> closeQuietly(socket),
-              deadlineNanos + WATCHDOG_GRACE_NANOS,
-              TimeUnit.NANOSECONDS);
-      if (closed.get()) {
-        return;
+      long r = c.read(maxFrameBytes);
+      if (r > 0) {
+        // Older unfinished frames make way: an idle or trickling peer cannot hold the memory.
+        while (bufferedBytes + r > maxBufferedBytes) {
+          if (!evictUnfinished(null, true)) {
+            refuse(c, "refused a frame from {}: {}", "frames being received hold "
+                + bufferedBytes + " bytes; " + r + " more would exceed " + maxBufferedBytes);
+            return;
+          }
+        }
+        bufferedBytes += r;
+        c.startBody((int) r);
+        r = c.read(maxFrameBytes);
       }
-      socket.setTcpNoDelay(true);
-      FrameCodec.Frame frame = FrameCodec.read(socket, maxFrameBytes, deadline);
-      byte[] reply = reply(frame, peer);
-      if (reply == null) {
-        return; // nobody serves that type: closed without a reply
+      if (r < 0) {
+        bufferedBytes -= c.bodyBytes();
+        FrameCodec.Frame frame = c.frame();
+        c.key.interestOps(0);
+        dispatch(c, frame);
       }
-      OutputStream out = socket.getOutputStream();
-      out.write(reply);
-      out.flush();
-      socket.shutdownOutput();
     } catch (FrameCodec.MalformedFrameException e) {
-      refuse("refused a connection from {}: {}", peer, e.getMessage());
-    } catch (SocketTimeoutException e) {
-      refuse(
-          "dropped a connection from {}: no complete frame within the deadline ({})",
-          peer,
-          e.getMessage());
-    } catch (EOFException e) {
-      LOG.debug("handshake RPC: {} closed before a complete frame: {}", peer, e.getMessage());
-    } catch (TransferException e) {
-      refuse("refused a request from {}: {}", peer, e.getMessage());
+      refuse(c, "refused a connection from {}: {}", e.getMessage());
     } catch (IOException e) {
-      if (System.nanoTime() - deadline >= 0) {
-        refuse("dropped a connection from {} at its deadline: {}", peer, e.toString());
-      } else if (!closed.get()) {
-        LOG.debug("handshake RPC: connection from {} failed: {}", peer, e.toString());
+      LOG.debug("handshake RPC: connection from {} ended before a complete frame: {}", c.peer,
+          e.getMessage());
+      close(c);
+    }
+  }
+
+  private void dispatch(HandshakeConnection c, FrameCodec.Frame frame) {
+    try {
+      workers.execute(() -> handle(c, frame));
+    } catch (RejectedExecutionException e) {
+      if (!closed.get()) {
+        refuse(c, "overloaded, refused {} ({})", WORKER_THREADS
+            + " handlers busy, " + QUEUED_REQUESTS + " frames waiting");
       }
+    }
+  }
+
+  /** Runs on a handler thread: makes the reply and hands the connection back to write it. */
+  private void handle(HandshakeConnection c, FrameCodec.Frame frame) {
+    try {
+      c.reply = reply(frame, c.peer);
+    } catch (TransferException e) {
+      refusedConnections.incrementAndGet();
+      REFUSALS.log("handshake RPC on port {}: refused a request from {}: {}", port(), c.peer,
+          e.getMessage());
     } catch (RuntimeException e) {
       refusedConnections.incrementAndGet();
-      LOG.error("handshake RPC: the handler failed on a request from {}", peer, e);
-    } finally {
-      if (timer != null) {
-        timer.cancel(false);
+      REFUSALS.log("handshake RPC: the handler failed on a request from {}", c.peer, e);
+    }
+    handedBack.add(c);
+    selector.wakeup();
+  }
+
+  private void startReply(HandshakeConnection c) {
+    byte[] reply = c.reply;
+    if (c.closed) {
+      return; // cut at its deadline while the handler ran
+    }
+    if (reply == null) {
+      close(c); // refused, or nothing serves that type: closed without a reply
+      return;
+    }
+    c.startReply(reply);
+    c.reply = null;
+    c.key.interestOps(SelectionKey.OP_WRITE);
+    onWritable(c);
+  }
+
+  private void onWritable(HandshakeConnection c) {
+    try {
+      if (c.write()) {
+        c.channel.shutdownOutput();
+        close(c);
       }
-      openConnections.remove(socket);
-      closeQuietly(socket);
+    } catch (IOException e) {
+      LOG.debug("handshake RPC: writing the reply to {} failed: {}", c.peer, e.toString());
+      close(c);
     }
   }
 
-  private void refuse(String format, SocketAddress peer, String detail) {
+  /** Cuts every connection past its deadline: a frame too slow, a reply never read. */
+  private void cutExpired(long now) {
+    Iterator<HandshakeConnection> it = open.iterator();
+    while (it.hasNext()) {
+      HandshakeConnection c = it.next();
+      if (now - c.deadlineNanos < 0) {
+        return;
+      }
+      refuse(c, "dropped a connection from {} at its deadline: {}",
+          c.idle() ? "it sent nothing" : "no complete frame and reply in time");
+    }
+  }
+
+  private void refuse(HandshakeConnection c, String format, String detail) {
+    refusedConnections.incrementAndGet(); // counted before the peer can see the close
+    close(c);
+    REFUSALS.log("handshake RPC on port " + port() + ": " + format, c.peer, detail);
+  }
+
+  private void refuse(SocketChannel ch, String format, SocketAddress peer, String detail) {
     refusedConnections.incrementAndGet();
-    LOG.warn("handshake RPC on port " + serverSocket.getLocalPort() + ": " + format, peer, detail);
+    closeQuietly(ch);
+    REFUSALS.log("handshake RPC on port " + port() + ": " + format, peer, detail);
+  }
+
+  private void close(HandshakeConnection c) {
+    if (c.closed) {
+      return;
+    }
+    c.closed = true;
+    bufferedBytes -= c.bodyBytes();
+    c.key.cancel();
+    closeQuietly(c.channel);
+    if (open.remove(c)) {
+      openPerAddress.computeIfPresent(c.address, (a, n) -> n == 1 ? null : n - 1);
+      openCount = open.size();
+    }
   }
 
   private byte[] reply(FrameCodec.Frame frame, SocketAddress peer) {
@@ -333,8 +494,8 @@ public final class RpcServer implements AutoCloseable {
         return FrameCodec.encode(PeerRpc.METADATA, descriptor == null ? "{}" : descriptor);
       case PeerRpc.NOTIFY:
         TransferNotify notify = JsonCodec.notifyFromJson(body);
-        handler.onNotify(notify);
-        return FrameCodec.encode(PeerRpc.NOTIFY, NOTIFY_REPLY);
+        return FrameCodec.encode(PeerRpc.NOTIFY,
+            handler.onNotify(notify) ? NOTIFY_REPLY : NOTIFY_REFUSED);
       case PeerRpc.PROBE:
         return FrameCodec.encode(PeerRpc.PROBE, PROBE_REPLY);
       default:

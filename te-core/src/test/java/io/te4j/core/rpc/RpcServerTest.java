@@ -273,24 +273,55 @@ class RpcServerTest {
   }
 
   @Test
-  void connectionsBeyondTheWorkersAndQueueAreRefusedNotThreaded() throws Exception {
-    int capacity = RpcServer.WORKER_THREADS + RpcServer.QUEUED_CONNECTIONS;
-    List<Socket> stalled = new ArrayList<>();
+  void aThousandIdleConnectionsHoldNoThreadAndCannotLockARealPeerOut() throws Exception {
+    List<Socket> idle = new ArrayList<>();
     try {
-      for (int i = 0; i < capacity; i++) {
+      for (int i = 0; i < 1000; i++) {
         Socket s = connect(server.port());
-        s.getOutputStream().write(new byte[] {1, 0, 0});
-        stalled.add(s);
+        if (i % 2 == 0) {
+          s.getOutputStream().write(new byte[] {1, 0, 0}); // half a header, then nothing
+        }
+        idle.add(s);
       }
-      try (Socket extra = connect(server.port())) {
-        assertEquals(0, bytesUntilClosed(extra));
+      // A real peer is answered while they all wait (they share its address: loopback).
+      for (int i = 0; i < 20; i++) {
+        assertProbeAnswered();
       }
-      assertEquals(1, server.refusedConnections());
-      long workers = threads.threads.stream().filter(Thread::isAlive).count();
-      // acceptor + watchdog + the bounded pool, however many connections wait
-      assertTrue(workers <= RpcServer.WORKER_THREADS + 2, "threads: " + workers);
+      long threadsAlive = threads.threads.stream().filter(Thread::isAlive).count();
+      // the selector + the bounded pool, however many connections wait
+      assertTrue(threadsAlive <= RpcServer.WORKER_THREADS + 1, "threads: " + threadsAlive);
+      assertTrue(server.openConnections() <= RpcServer.MAX_CONNECTIONS_PER_ADDRESS,
+          "open: " + server.openConnections());
+      // Over the per-address bound the oldest idle ones were closed to make room.
+      assertTrue(server.refusedConnections() >= 1000 - RpcServer.MAX_CONNECTIONS_PER_ADDRESS,
+          "refused: " + server.refusedConnections());
     } finally {
-      for (Socket s : stalled) {
+      for (Socket s : idle) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void unfinishedFramesHoldBoundedMemory() throws Exception {
+    server.close();
+    server = RpcServer.start(handler, "127.0.0.1", 0, 0, 16 << 20, Duration.ofSeconds(60),
+        threads);
+    // Each announces a 16 MiB frame and sends one byte of it: 128 MiB announced, but the port
+    // holds at most MAX_BUFFERED_BYTES of bodies, closing the oldest unfinished ones for room.
+    List<Socket> partial = new ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        Socket s = connect(server.port());
+        s.getOutputStream().write(concat(lengthLe(16 << 20), new byte[] {1}));
+        partial.add(s);
+      }
+      assertProbeAnswered(); // a real peer's frame gets room too
+      long held = 8 - server.refusedConnections();
+      assertTrue(held * (16 << 20) <= RpcServer.MAX_BUFFERED_BYTES, "held " + held);
+      assertEquals(0, bytesUntilClosed(partial.get(0)), "the oldest was closed");
+    } finally {
+      for (Socket s : partial) {
         s.close();
       }
     }

@@ -44,8 +44,9 @@ final class RpcTestSupport {
     }
 
     @Override
-    public void onNotify(TransferNotify notify) {
+    public boolean onNotify(TransferNotify notify) {
       notifies.add(notify);
+      return true;
     }
 
     /** What a transport serving type 0 would answer; null: nobody serves it. */

@@ -61,7 +61,9 @@ class P2pMetadataStoreTest {
     }
 
     @Override
-    public void onNotify(TransferNotify notify) {}
+    public boolean onNotify(TransferNotify notify) {
+      return true;
+    }
   }
 
   private final Peer peer = new Peer();

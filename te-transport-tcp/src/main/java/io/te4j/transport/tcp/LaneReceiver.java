@@ -207,7 +207,7 @@ final class LaneReceiver {
       lane.awaitSenderOutLocked();
       lane.popped = seq + 1;
     }
-    TcpLane.WARNINGS.warn("{}", message);
+    TcpLane.WARNINGS.log("{}", message);
     table.fail(head, TransferState.FAILED, ErrorCode.TRANSFER_FAILED, message);
   }
 
@@ -253,7 +253,7 @@ final class LaneReceiver {
       lane.queue.drainTo(failedQueued);
     }
     if ((kind == TcpLane.PEER_LOST && n + failedQueued.size() > 0) || kind == TcpLane.PROTOCOL) {
-      TcpLane.WARNINGS.warn("{}; failing {} slices", reason, n + failedQueued.size());
+      TcpLane.WARNINGS.log("{}; failing {} slices", reason, n + failedQueued.size());
     }
     long now = System.nanoTime();
     ErrorCode code = kind == TcpLane.CLOSED ? ErrorCode.ENGINE_CLOSED : ErrorCode.TRANSFER_FAILED;

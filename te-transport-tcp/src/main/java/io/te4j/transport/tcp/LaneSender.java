@@ -361,7 +361,7 @@ final class LaneSender {
       lane.failClosed(t);
       return null;
     }
-    TcpLane.WARNINGS.warn("{}", message);
+    TcpLane.WARNINGS.log("{}", message);
     long now = System.nanoTime();
     lane.fail(t, now, TransferState.FAILED, code, message);
     // The peer cannot be reached: fail what waits for it now rather than one connect at a time.

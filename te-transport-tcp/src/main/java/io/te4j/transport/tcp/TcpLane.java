@@ -4,8 +4,10 @@ import io.te4j.api.AddressRanges;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
+import io.te4j.api.spi.Backpressure;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.api.spi.RateLimitedLog;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.inflight.InFlightTable;
 import java.nio.channels.SocketChannel;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -26,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads and what they own:
  *
  * <ul>
- *   <li>any application thread: {@link #enqueue} (a non-blocking offer to a bounded queue);
+ *   <li>any application thread: {@link #enqueue} (an offer to a bounded queue, waiting for room
+ *       until the slice's deadline when it is full);
  *   <li>the sender ({@link LaneSender}): takes slices (resubmissions first, then the queue),
  *       claims each a ticket of the lane's {@link InFlightTable}, connects lazily, pushes the ticket
  *       onto the in-flight FIFO, then writes its header (and payload);
@@ -55,7 +59,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TcpLane {
   static final Logger LOG = LoggerFactory.getLogger(TcpLane.class);
-  static final RateLimitedLog WARNINGS = new RateLimitedLog(LOG, 5);
+  static final RateLimitedLog WARNINGS = new RateLimitedLog(LOG::warn, 5);
 
   static final int CONNECT_TIMEOUT_MILLIS = 5_000;
   /**
@@ -192,19 +196,42 @@ final class TcpLane {
 
   // ------------------------------------------------------------------ application threads
 
-  /** Queues a slice without blocking; a full queue fails it with TOO_MANY_REQUESTS. */
+  /**
+   * Queues a slice. A full queue makes an application thread wait for room, until the slice's
+   * deadline (then it fails with TRANSFER_TIMEOUT); on a transport thread it fails at once with
+   * TOO_MANY_REQUESTS ({@link Backpressure}).
+   */
   void enqueue(TransferSlice slice) {
-    if (!queue.offer(slice)) {
-      slice.fail(
-          TransferState.FAILED,
-          ErrorCode.TOO_MANY_REQUESTS,
-          "tcp lane to " + peerName + " is full: " + queue.size() + " slices queued");
+    if (!queue.offer(slice) && !awaitRoom(slice)) {
       return;
     }
     // close() may have drained the queue before our offer: whoever removes the slice fails it.
     if (closed && queue.remove(slice)) {
       failClosed(slice);
     }
+  }
+
+  /** True once the slice is queued; else it has been failed. */
+  private boolean awaitRoom(TransferSlice slice) {
+    if (!Backpressure.mayWait()) {
+      slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS, "tcp lane to " + peerName
+          + " is full (" + queue.size() + " slices queued) and a transport thread cannot wait");
+      return false;
+    }
+    long left = slice.deadlineNanos() - System.nanoTime();
+    try {
+      if (left > 0 && queue.offer(slice, left, TimeUnit.NANOSECONDS)) {
+        return true;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS,
+          "interrupted while waiting for room in the tcp lane to " + peerName);
+      return false;
+    }
+    slice.fail(TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT,
+        "no room in the tcp lane to " + peerName + " before the transfer's deadline");
+    return false;
   }
 
   // ------------------------------------------------------------------ sender and receiver
@@ -402,7 +429,7 @@ final class TcpLane {
     String reason = "tcp connection to " + peerName + " was closed: local memory at 0x"
         + Long.toHexString(region.address()) + " was unregistered while a transfer on it was"
         + " still in flight";
-    WARNINGS.warn("{}", reason);
+    WARNINGS.log("{}", reason);
     synchronized (lock) {
       if (state == CONNECTED) {
         breakLocked(UNREGISTERED, reason);

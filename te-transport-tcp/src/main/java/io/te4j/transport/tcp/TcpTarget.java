@@ -3,9 +3,12 @@ package io.te4j.transport.tcp;
 import io.te4j.api.AddressRanges;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.api.spi.RateLimitedLog;
+import io.te4j.api.spi.inflight.Watchdog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.BindException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
@@ -17,7 +20,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,11 +45,16 @@ import org.slf4j.LoggerFactory;
  */
 final class TcpTarget {
   private static final Logger LOG = LoggerFactory.getLogger(TcpTarget.class);
-  private static final RateLimitedLog REJECTIONS = new RateLimitedLog(LOG, 5);
+  private static final RateLimitedLog REJECTIONS = new RateLimitedLog(LOG::warn, 5);
   /** After a v2 rejection, how long we read and drop what the initiator already sent (no RST). */
   private static final int REJECT_DRAIN_MILLIS = 500;
-  /** Connections served at once; more are closed at accept. */
-  private static final int MAX_CONNECTIONS = 4096;
+  /** Connections served at once. */
+  static final int MAX_CONNECTIONS = 4096;
+  /** Connections served at once from one remote address. */
+  static final int MAX_CONNECTIONS_PER_ADDRESS = 1024;
+  /** How long a new connection may wait before its first request: real lanes send at once. */
+  static final long FIRST_REQUEST_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final long IDLE_CHECK_MILLIS = 200;
 
   private final MemoryRegistry memory;
   private final ThreadFactory workerThreads;
@@ -51,6 +62,12 @@ final class TcpTarget {
   private final int socketBufferBytes;
   private final AtomicInteger memoryGeneration;
   private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
+  private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+  private final AtomicLong refusedConnections = new AtomicLong();
+  private Watchdog idleCheck;
+  /** How long a connection may sit between requests before it is closed (a lane reconnects). */
+  private final long idleNanos;
+  private final long firstRequestNanos;
   private ServerSocketChannel server;
   private Thread acceptor;
   private volatile boolean closed;
@@ -61,7 +78,10 @@ final class TcpTarget {
       ThreadFactory acceptorThreads,
       ThreadFactory workerThreads,
       int socketBufferBytes,
-      AtomicInteger memoryGeneration) {
+      AtomicInteger memoryGeneration,
+      long idleNanos) {
+    this.idleNanos = idleNanos;
+    this.firstRequestNanos = Math.min(FIRST_REQUEST_NANOS, idleNanos);
     this.memory = memory;
     this.acceptorThreads = acceptorThreads;
     this.workerThreads = workerThreads;
@@ -113,6 +133,8 @@ final class TcpTarget {
       acceptor = acceptorThreads.newThread(this::acceptLoop);
       acceptor.setDaemon(true);
       acceptor.start();
+      idleCheck = new Watchdog(acceptorThreads, IDLE_CHECK_MILLIS,
+          () -> closeIdle(System.nanoTime())).start();
       return port;
     }
     throw new IOException(
@@ -130,6 +152,57 @@ final class TcpTarget {
     return workers.size();
   }
 
+  /** Connections refused at accept or closed for idling (for tests and diagnostics). */
+  long refusedConnections() {
+    return refusedConnections.get();
+  }
+
+  /**
+   * Closes connections idle past their allowance: {@link #FIRST_REQUEST_NANOS} (or the idle
+   * timeout when shorter) before a first request, the idle timeout between requests. Runs on the
+   * idle-check thread.
+   */
+  void closeIdle(long now) {
+    for (Worker w : workers) {
+      long since = w.idleSinceNanos;
+      long allowance = w.served ? idleNanos : firstRequestNanos;
+      if (since != 0 && now - since > allowance && w.close()) {
+        refusedConnections.incrementAndGet();
+        REJECTIONS.log("tcp target: closed the connection from {}: idle for {} s", w.remote(),
+            TimeUnit.NANOSECONDS.toSeconds(now - since));
+      }
+    }
+  }
+
+  /**
+   * Room for one more connection from {@code address}: true when under both bounds, or when the
+   * longest-idle connection (one that never sent a request first; from that address when its
+   * bound is the one reached) was closed to make it. Idle connections cannot lock real peers out.
+   */
+  private boolean makeRoom(InetAddress address) {
+    boolean addressFull = perAddress.getOrDefault(address, 0) >= MAX_CONNECTIONS_PER_ADDRESS;
+    if (!addressFull && workers.size() < MAX_CONNECTIONS) {
+      return true;
+    }
+    Worker victim = null;
+    for (Worker w : workers) {
+      long since = w.idleSinceNanos;
+      if (since == 0 || (addressFull && !address.equals(w.address))) {
+        continue;
+      }
+      if (victim == null || (victim.served && !w.served)
+          || (victim.served == w.served && since - victim.idleSinceNanos < 0)) {
+        victim = w;
+      }
+    }
+    if (victim == null || !victim.close()) {
+      return false;
+    }
+    refusedConnections.incrementAndGet();
+    REJECTIONS.log("tcp target: closed an idle connection from {} to make room", victim.remote());
+    return true;
+  }
+
   private void acceptLoop() {
     while (!closed) {
       SocketChannel channel;
@@ -141,13 +214,16 @@ final class TcpTarget {
         if (closed) {
           return;
         }
-        REJECTIONS.warn("tcp target: accept failed: {}", e.toString());
+        REJECTIONS.log("tcp target: accept failed: {}", e.toString());
         pauseAfterAcceptFailure();
         continue;
       }
-      if (closed || workers.size() >= MAX_CONNECTIONS) {
+      InetAddress address = remoteAddress(channel);
+      if (closed || !makeRoom(address)) {
         if (!closed) {
-          REJECTIONS.warn("tcp target: {} connections open, refusing another", MAX_CONNECTIONS);
+          refusedConnections.incrementAndGet();
+          REJECTIONS.log("tcp target: {} connections open ({} from {}), none idle: refusing"
+              + " another", workers.size(), perAddress.getOrDefault(address, 0), address);
         }
         closeQuietly(channel);
         continue;
@@ -158,11 +234,12 @@ final class TcpTarget {
           channel.setOption(StandardSocketOptions.SO_SNDBUF, socketBufferBytes);
         }
         channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-        Worker worker = new Worker(channel);
+        Worker worker = new Worker(channel, address);
         Thread thread = workerThreads.newThread(worker);
         thread.setDaemon(true);
         worker.thread = thread;
         workers.add(worker);
+        perAddress.merge(address, 1, Integer::sum);
         if (closed) { // close() may have walked the set before the add
           workers.remove(worker);
           closeQuietly(channel);
@@ -170,7 +247,7 @@ final class TcpTarget {
         }
         thread.start();
       } catch (IOException | RuntimeException | Error e) {
-        REJECTIONS.warn("tcp target: cannot serve a connection: {}", e.toString());
+        REJECTIONS.log("tcp target: cannot serve a connection: {}", e.toString());
         closeQuietly(channel);
       }
     }
@@ -206,7 +283,7 @@ final class TcpTarget {
   void abortServing(MemoryRegion region) {
     for (Worker w : workers) {
       if (TcpTransport.sameMemory(w.serving, region)) {
-        REJECTIONS.warn(
+        REJECTIONS.log(
             "tcp target: closing the connection from {}: region 0x{} was unregistered while a"
                 + " request on it was still being served",
             w.remote(),
@@ -219,6 +296,9 @@ final class TcpTarget {
   /** Stops accepting and closes every connection; does not wait. */
   void shutdown() {
     closed = true;
+    if (idleCheck != null) {
+      idleCheck.close(System.nanoTime()); // stops it; awaitStopped waits for it
+    }
     if (server != null) {
       closeQuietly(server);
     }
@@ -235,12 +315,23 @@ final class TcpTarget {
     if (acceptor != null) {
       join(acceptor, deadlineNanos);
     }
+    if (idleCheck != null) {
+      idleCheck.close(deadlineNanos);
+    }
     for (Worker w : workers) {
       closeQuietly(w.channel); // accepted after shutdown() walked the set
       Thread t = w.thread;
       if (t != null) {
         join(t, deadlineNanos);
       }
+    }
+  }
+
+  private static InetAddress remoteAddress(SocketChannel channel) {
+    try {
+      return ((InetSocketAddress) channel.getRemoteAddress()).getAddress();
+    } catch (IOException | RuntimeException e) {
+      return InetAddress.getLoopbackAddress(); // gone already: the worker fails at once
     }
   }
 
@@ -273,6 +364,12 @@ final class TcpTarget {
    */
   private final class Worker implements Runnable {
     final SocketChannel channel;
+    final InetAddress address;
+    /** When the worker began waiting for a request header, or 0 while it serves one. */
+    volatile long idleSinceNanos = System.nanoTime();
+    /** True once a request was served: a real peer's lane, not a connection left idle. */
+    volatile boolean served;
+    private final AtomicBoolean closing = new AtomicBoolean();
     final ByteBuffer header = TcpWire.newHeaderBuffer();
     final ByteBuffer status = TcpWire.newStatusBuffer();
     final ByteBuffer[] pair = new ByteBuffer[2];
@@ -284,8 +381,18 @@ final class TcpTarget {
      */
     volatile MemoryRegion serving;
 
-    Worker(SocketChannel channel) {
+    Worker(SocketChannel channel, InetAddress address) {
       this.channel = channel;
+      this.address = address;
+    }
+
+    /** Closes the connection (the worker then ends); true for the first caller only. */
+    boolean close() {
+      if (!closing.compareAndSet(false, true)) {
+        return false;
+      }
+      closeQuietly(channel);
+      return true;
     }
 
     @Override
@@ -297,19 +404,26 @@ final class TcpTarget {
           LOG.debug("tcp target: connection from {} ended: {}", remote(), e.toString());
         }
       } catch (RuntimeException | Error e) {
-        LOG.error("tcp target: connection from {} failed", remote(), e);
+        REJECTIONS.log("tcp target: connection from {} failed", remote(), e);
       } finally {
         closeQuietly(channel);
         views.clear();
-        workers.remove(this);
+        if (workers.remove(this)) {
+          perAddress.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
+        }
       }
     }
 
     private void serve() throws IOException {
       while (!closed) {
         header.clear();
+        idleSinceNanos = System.nanoTime();
         if (!RegionIo.readMessageOrEof(channel, header)) {
           return;
+        }
+        idleSinceNanos = 0;
+        if (!served) {
+          served = true;
         }
         long size = TcpWire.headerSize(header);
         long address = TcpWire.headerAddress(header);
@@ -390,7 +504,7 @@ final class TcpTarget {
 
     /** Answers status 1 (v2), lets the initiator read it, and closes; memory is never touched. */
     private void reject(boolean v2, int opcodeByte, long address, long size, String why) {
-      REJECTIONS.warn(
+      REJECTIONS.log(
           "tcp target: rejected request from {}: opcode 0x{}, {} bytes at 0x{}: {}",
           remote(),
           Integer.toHexString(opcodeByte),

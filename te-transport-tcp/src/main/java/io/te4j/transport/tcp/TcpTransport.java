@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * v1 and v2).
  *
  * <p><b>Target side</b> ({@link #start}): a data port in {@code [minPort, maxPort]}, an acceptor
- * thread and one blocking worker thread per connection. Each request is checked against the
+ * thread and one blocking worker thread per connection, at most 1024 connections from one address
+ * and 4096 in all (over either, the longest-idle connection is closed to make room), each closed
+ * once idle past {@value #IDLE_TIMEOUT_SETTING} (10 s before a first request). Each request is checked against the
  * engine's registered memory (one region, remote-accessible, overflow-safe) before a byte moves;
  * bytes go straight between the socket and the region's chunk buffers.
  *
@@ -64,10 +66,12 @@ public final class TcpTransport implements Transport {
   public static final String LANES_SETTING = "te4j.tcp.lanes";
   /** The largest slice the engine should hand us, in bytes. */
   public static final String SLICE_BYTES_SETTING = "te4j.tcp.sliceBytes";
-  /** Slices that may wait per lane before submit fails with TOO_MANY_REQUESTS. */
+  /** Slices that may wait per lane; a submitter beyond them waits for room (Backpressure). */
   public static final String QUEUE_DEPTH_SETTING = "te4j.tcp.queueDepth";
   /** SO_SNDBUF/SO_RCVBUF of data connections in bytes (default 4 MiB); 0 leaves them to the kernel. */
   public static final String SOCKET_BUFFER_SETTING = "te4j.tcp.socketBufferBytes";
+  /** Seconds a target keeps a data connection that sends no request (default 300). */
+  public static final String IDLE_TIMEOUT_SETTING = "te4j.tcp.idleTimeout";
 
   public static final int DEFAULT_LANES = 2;
   public static final long DEFAULT_SLICE_BYTES = 4L << 20;
@@ -79,12 +83,15 @@ public final class TcpTransport implements Transport {
       1, 1L << 30, "largest slice the TCP transport takes; larger requests are split across lanes");
   static final Setting<Integer> QUEUE_DEPTH = Setting.integer(QUEUE_DEPTH_SETTING,
       DEFAULT_QUEUE_DEPTH, 1, 1 << 20,
-      "slices waiting per lane before a submit fails with TOO_MANY_REQUESTS");
+      "slices waiting per lane; a submit beyond them waits for room until its deadline");
   static final Setting<Long> SOCKET_BUFFER = Setting.bytes(SOCKET_BUFFER_SETTING, 4L << 20, 0,
       1L << 30, "SO_SNDBUF and SO_RCVBUF of data connections; 0 leaves them to the kernel");
+  static final Setting<Double> IDLE_TIMEOUT = Setting.seconds(IDLE_TIMEOUT_SETTING, 300,
+      "how long a data connection may sit between requests before the target closes it (the"
+          + " initiator reconnects); a new connection gets at most 10 s to send its first");
   /** What {@link TcpTransportProvider#settings()} declares. */
   static final List<Setting<?>> SETTINGS =
-      List.of(LANES, SLICE_BYTES, QUEUE_DEPTH, SOCKET_BUFFER);
+      List.of(LANES, SLICE_BYTES, QUEUE_DEPTH, SOCKET_BUFFER, IDLE_TIMEOUT);
   /** Requests pipelined per lane. */
   public static final int IN_FLIGHT_DEPTH = 64;
 
@@ -158,7 +165,8 @@ public final class TcpTransport implements Transport {
               context.threadFactory("tcp-acceptor"),
               context.threadFactory("tcp-target"),
               socketBufferBytes,
-              memoryGeneration);
+              memoryGeneration,
+              Math.round(context.setting(IDLE_TIMEOUT) * 1e9));
       int port = t.start(context.bindAddress(), context.minPort(), context.maxPort());
       target = t;
       primary = name().equals(localDescriptor.build().protocol());
@@ -269,9 +277,11 @@ public final class TcpTransport implements Transport {
   }
 
   /**
-   * Queues the slice on one of its peer's lanes. Never blocks on the network; every problem is
-   * reported through {@link TransferSlice#fail}: a full lane queue as TOO_MANY_REQUESTS, a closed
-   * transport as ENGINE_CLOSED.
+   * Queues the slice on one of its peer's lanes. Never blocks on the network; a full lane queue
+   * makes an application thread wait for room until the slice's deadline ({@link
+   * io.te4j.api.spi.Backpressure}). Every problem is reported through {@link TransferSlice#fail}: a
+   * full queue on a transport thread as TOO_MANY_REQUESTS, no room before the deadline as
+   * TRANSFER_TIMEOUT, a closed transport as ENGINE_CLOSED.
    */
   @Override
   public void submit(TransferSlice slice) {
@@ -473,6 +483,12 @@ public final class TcpTransport implements Transport {
   int targetConnectionCount() {
     TcpTarget t = target;
     return t == null ? 0 : t.connectionCount();
+  }
+
+  /** Connections the target side refused or closed for idling (for tests and diagnostics). */
+  long targetRefusedConnections() {
+    TcpTarget t = target;
+    return t == null ? 0 : t.refusedConnections();
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.te4j.transport.tcp;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferState;
+import io.te4j.api.spi.Backpressure;
 import io.te4j.testkit.TestContext;
 import io.te4j.testkit.TestMemory;
 import io.te4j.testkit.TestRegion;
@@ -23,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -263,33 +266,102 @@ class TcpFaultTest {
     }
   }
 
+  /** An initiator with one lane whose queue holds four slices. */
+  private static TcpTransport oneLaneQueuingFour(TestMemory memory) {
+    return new TcpTransport(new TestContext(memory)
+        .set(TcpTransport.LANES_SETTING, "1")
+        .set(TcpTransport.QUEUE_DEPTH_SETTING, "4"));
+  }
+
+  private static void assertEachFailedOnce(List<TestSlice> slices) throws Exception {
+    for (TestSlice s : slices) {
+      assertFalse(s.await(2_000).ok());
+      assertEquals(1, s.ends());
+    }
+  }
+
   @Test
-  void fullQueueFailsWithTooManyRequests() throws Exception {
+  void aSubmitterWaitsForRoomUntilTheDeadlineThenTimesOut() throws Exception {
     TestMemory memory = new TestMemory();
     TestRegion local = memory.add(LOCAL, 1 << 20, true);
     try (RawTarget silent = new RawTarget(RawTarget.Mode.SILENT, REMOTE, 1 << 20);
-        TcpTransport initiator = new TcpTransport(new TestContext(memory)
-            .set(TcpTransport.LANES_SETTING, "1")
-            .set(TcpTransport.QUEUE_DEPTH_SETTING, "4"))) {
+        TcpTransport initiator = oneLaneQueuingFour(memory)) {
+      SegmentDescriptor d = RawWire.descriptor(silent.port(), 2);
+      List<TestSlice> held = new ArrayList<>();
+      // 64 in flight + 1 with the sender + 4 queued: all the lane can hold of a silent peer.
+      for (int i = 0; i < TcpTransport.IN_FLIGHT_DEPTH + 1 + 4; i++) {
+        TestSlice s = TestSlice.read(local, LOCAL, d, REMOTE, 16, 30_000);
+        held.add(s);
+        initiator.submit(s);
+      }
+      awaitTrue(() -> initiator.queuedCount() == 4, 5_000, "the lane to fill");
+      TestSlice late = TestSlice.read(local, LOCAL, d, REMOTE, 16, 300);
+      initiator.submit(late); // waits for room, which never comes, until its deadline
+      assertTrue(late.outcome().isDone(), "submit returned before the slice ended");
+      TestSlice.Outcome o = late.await(0);
+      assertEquals(TransferState.TIMEOUT, o.state(), o.toString());
+      assertEquals(ErrorCode.TRANSFER_TIMEOUT, o.code(), o.toString());
+      initiator.close();
+      assertEachFailedOnce(held);
+    }
+  }
+
+  @Test
+  void aFullQueueRefusesOnATransportThreadInsteadOfWaiting() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 1 << 20, true);
+    try (RawTarget silent = new RawTarget(RawTarget.Mode.SILENT, REMOTE, 1 << 20);
+        TcpTransport initiator = oneLaneQueuingFour(memory)) {
       SegmentDescriptor d = RawWire.descriptor(silent.port(), 2);
       List<TestSlice> all = new ArrayList<>();
-      int refused = 0;
-      for (int i = 0; i < 100; i++) {
-        TestSlice s = TestSlice.read(local, LOCAL, d, REMOTE, 16, 30_000);
+      AtomicInteger refused = new AtomicInteger();
+      // A completion callback runs on a transport thread: submitting from it must never wait.
+      Thread callback = Backpressure.transportThreads(Thread::new).newThread(() -> {
+        for (int i = 0; i < 100; i++) {
+          TestSlice s = TestSlice.read(local, LOCAL, d, REMOTE, 16, 30_000);
+          all.add(s);
+          initiator.submit(s);
+          try {
+            if (s.outcome().isDone() && s.await(0).code() == ErrorCode.TOO_MANY_REQUESTS) {
+              refused.incrementAndGet(); // refused synchronously, inside submit
+            }
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        }
+      });
+      callback.start();
+      callback.join(10_000);
+      assertFalse(callback.isAlive(), "a transport thread waited for room");
+      // 64 in flight + 1 with the sender + 4 queued can be held; the rest is refused.
+      assertTrue(refused.get() >= 100 - (TcpTransport.IN_FLIGHT_DEPTH + 1 + 4),
+          "refused " + refused);
+      initiator.close();
+      assertEachFailedOnce(all);
+    }
+  }
+
+  @Test
+  void slicesBeyondTheQueuesFlowAsRoomFreesUp() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 1 << 20, true);
+    try (RawTarget raw = new RawTarget(RawTarget.Mode.V2, REMOTE, 1 << 20);
+        TcpTransport initiator = oneLaneQueuingFour(memory)) {
+      byte[] pattern = new byte[1 << 16];
+      new java.util.Random(7).nextBytes(pattern);
+      raw.put(REMOTE, pattern);
+      SegmentDescriptor d = RawWire.descriptor(raw.port(), 2);
+      List<TestSlice> all = new ArrayList<>();
+      for (int i = 0; i < 4096; i++) { // 4096 x 16 bytes: 60 times what the lane holds at once
+        TestSlice s = TestSlice.read(local, LOCAL + 16L * i, d, REMOTE + 16L * i, 16, 30_000);
         all.add(s);
         initiator.submit(s);
-        // Refused synchronously, inside submit, without blocking.
-        if (s.outcome().isDone() && s.await(0).code() == ErrorCode.TOO_MANY_REQUESTS) {
-          refused++;
-        }
       }
-      // 64 in flight + 1 with the sender + 4 queued can be held; the rest is refused.
-      assertTrue(refused >= 100 - (TcpTransport.IN_FLIGHT_DEPTH + 1 + 4), "refused " + refused);
-      initiator.close();
       for (TestSlice s : all) {
-        assertFalse(s.await(2_000).ok());
-        assertEquals(1, s.ends());
+        TestSlice.Outcome o = s.await(10_000);
+        assertTrue(o.ok(), o.toString());
       }
+      assertArrayEquals(pattern, local.get(LOCAL, pattern.length));
     }
   }
 
