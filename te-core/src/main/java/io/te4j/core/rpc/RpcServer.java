@@ -284,10 +284,18 @@ public final class RpcServer implements AutoCloseable {
           }
           if (key.isAcceptable()) {
             acceptAll();
-          } else if (key.isReadable()) {
-            onReadable((HandshakeConnection) key.attachment());
-          } else if (key.isWritable()) {
-            onWritable((HandshakeConnection) key.attachment());
+            continue;
+          }
+          HandshakeConnection c = (HandshakeConnection) key.attachment();
+          try {
+            if (key.isReadable()) {
+              onReadable(c);
+            } else if (key.isWritable()) {
+              onWritable(c);
+            }
+          } catch (RuntimeException e) { // one connection's bug must not stop the port
+            REFUSALS.log("handshake RPC: serving {} failed", c.peer, e);
+            close(c);
           }
         }
         for (HandshakeConnection c; (c = handedBack.poll()) != null; ) {
@@ -447,9 +455,8 @@ public final class RpcServer implements AutoCloseable {
 
   /** Cuts every connection past its deadline: a frame too slow, a reply never read. */
   private void cutExpired(long now) {
-    Iterator<HandshakeConnection> it = open.iterator();
-    while (it.hasNext()) {
-      HandshakeConnection c = it.next();
+    while (!open.isEmpty()) {
+      HandshakeConnection c = open.iterator().next(); // the oldest: closing it removes it
       if (now - c.deadlineNanos < 0) {
         return;
       }

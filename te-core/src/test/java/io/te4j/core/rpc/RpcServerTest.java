@@ -247,6 +247,29 @@ class RpcServerTest {
   }
 
   @Test
+  void manyStalledClientsAreAllDroppedAtTheirDeadline() throws Exception {
+    server.close();
+    server = RpcTestSupport.start(handler, Duration.ofMillis(300), threads);
+    List<Socket> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < 20; i++) {
+        Socket s = connect(server.port());
+        s.getOutputStream().write(new byte[] {1, 0, 0});
+        stalled.add(s);
+      }
+      for (Socket s : stalled) {
+        assertEquals(0, bytesUntilClosed(s));
+      }
+      assertEquals(20, server.refusedConnections());
+      assertProbeAnswered();
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void aClientThatNeverReadsItsReplyIsCutAtTheDeadline() throws Exception {
     server.close();
     server = RpcTestSupport.start(handler, Duration.ofMillis(300), threads);

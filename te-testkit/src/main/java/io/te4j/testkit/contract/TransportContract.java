@@ -190,6 +190,23 @@ public abstract class TransportContract {
     }
   }
 
+  /** A batch far larger than any transport's queues completes: its submitter waits for room. */
+  @Test
+  @Order(3)
+  void aBatchLargerThanTheQueuesFlows() throws Exception {
+    int entries = 20_000;
+    int block = 64;
+    long at = remote + 4 * MIB;
+    byte[] data = random(new Random(9), entries * block);
+    engine.write(local, data, 0, data.length);
+    List<TransferRequest> writes = new ArrayList<>(entries);
+    for (int i = 0; i < entries; i++) {
+      writes.add(TransferRequest.write(local + (long) i * block, at + (long) i * block, block));
+    }
+    assertCompleted(run(engine, writes), "a batch of " + entries + " writes");
+    assertEquals(crc(data), pair.targetCrc(at, data.length), "the target sees every entry");
+  }
+
   // ------------------------------------------------------------------------------ refusals
 
   /** Ranges the target never published, and the pair's own: refused, nothing touched. */

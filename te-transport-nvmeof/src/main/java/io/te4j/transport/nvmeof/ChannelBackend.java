@@ -64,7 +64,7 @@ final class ChannelBackend implements IoBackend {
   private volatile boolean closed;
 
   /**
-   * @param depth slices in flight at most; more fail with TOO_MANY_REQUESTS
+   * @param depth slices in flight at most; more wait (see {@link IoBackend#claimOrRefuse})
    * @param threads I/O threads
    */
   ChannelBackend(MemoryRegistry memory, int depth, int threads, ThreadFactory factory,

@@ -2,9 +2,11 @@ package io.te4j.transport.nvmeof;
 
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferState;
+import io.te4j.api.spi.Backpressure;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.inflight.InFlightTable;
+import java.util.concurrent.locks.LockSupport;
 
 /** How {@link NvmeofTransport} moves bytes: io_uring ({@link UringBackend}) or FileChannel. */
 interface IoBackend {
@@ -42,17 +44,32 @@ interface IoBackend {
   /** Fails everything in flight promptly and stops the backend's threads. */
   void close();
 
+  /** How long a submitter waiting for a free slot sleeps between tries. */
+  long SLOT_WAIT_NANOS = 20_000;
+
   /**
-   * A ticket of {@code table} for {@code slice}; or, when the table is full, NONE after failing
-   * the slice with TOO_MANY_REQUESTS and releasing the caller's reference on {@code files}.
+   * A ticket of {@code table} for {@code slice}. A full table makes an application thread wait for
+   * a slot until the slice's deadline ({@link Backpressure}); when none frees up in time, or on a
+   * transport thread at once, NONE after failing the slice (TRANSFER_TIMEOUT, or
+   * TOO_MANY_REQUESTS) and releasing the caller's reference on {@code files}.
    */
   static long claimOrRefuse(InFlightTable table, TransferSlice slice, SegmentFiles files) {
     long t = table.claim(slice);
+    boolean mayWait = t == InFlightTable.NONE && Backpressure.mayWait();
+    while (t == InFlightTable.NONE && mayWait && System.nanoTime() - slice.deadlineNanos() < 0) {
+      LockSupport.parkNanos(SLOT_WAIT_NANOS); // slots free as I/Os complete: no signal to wait on
+      t = table.claim(slice);
+    }
     if (t == InFlightTable.NONE) {
       files.release();
-      slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS, "more than "
-          + table.capacity() + " nvmeof slices in flight (" + NvmeofTransport.QUEUE_DEPTH_SETTING
-          + ")");
+      if (mayWait) {
+        slice.fail(TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT, "no free nvmeof slot of "
+            + table.capacity() + " before the transfer's deadline");
+      } else {
+        slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS, "more than "
+            + table.capacity() + " nvmeof slices in flight (" + NvmeofTransport.QUEUE_DEPTH_SETTING
+            + ") and a transport thread cannot wait");
+      }
     }
     return t;
   }

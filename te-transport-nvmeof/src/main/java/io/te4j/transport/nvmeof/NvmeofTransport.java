@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Settings</b> (system property, else environment variable): {@value
  * #IOURING_DISABLED_SETTING} (false), {@value #QUEUE_DEPTH_SETTING} (slices in flight, default
- * {@value #DEFAULT_QUEUE_DEPTH}; more fail with TOO_MANY_REQUESTS), {@value #SLICE_BYTES_SETTING}
+ * {@value #DEFAULT_QUEUE_DEPTH}; more wait for a slot until their deadline), {@value
+ * #SLICE_BYTES_SETTING}
  * (default 1 MiB), {@value #DIRECT_IO_SETTING} (true), {@value #DEFER_SUBMIT_SETTING} (false),
  * {@value #THREADS_SETTING} (FileChannel threads, default {@value #DEFAULT_THREADS}), {@value
  * #HOSTNAME_SETTING}.
@@ -88,8 +89,8 @@ public final class NvmeofTransport implements Transport {
   static final Setting<Boolean> IOURING_OFF = Setting.flag(IOURING_DISABLED_SETTING, false,
       "never use io_uring: positional FileChannel I/O instead");
   static final Setting<Integer> QUEUE_DEPTH = Setting.integer(QUEUE_DEPTH_SETTING,
-      DEFAULT_QUEUE_DEPTH, 1, 16384, "NVMe-oF slices in flight at most; more fail with"
-          + " TOO_MANY_REQUESTS");
+      DEFAULT_QUEUE_DEPTH, 1, 16384, "NVMe-oF slices in flight at most; more wait for a slot"
+          + " until their deadline");
   static final Setting<Long> SLICE_BYTES = Setting.bytes(SLICE_BYTES_SETTING, DEFAULT_SLICE_BYTES,
       4096, 1L << 30, "largest slice the NVMe-oF transport takes");
   static final Setting<Boolean> DIRECT_IO = Setting.flag(DIRECT_IO_SETTING, true,

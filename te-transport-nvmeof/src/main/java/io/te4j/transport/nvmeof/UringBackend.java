@@ -110,7 +110,7 @@ final class UringBackend implements IoBackend {
   /**
    * Sets up the ring and starts the ring thread.
    *
-   * @param depth slices in flight at most; more fail with TOO_MANY_REQUESTS
+   * @param depth slices in flight at most; more wait (see {@link IoBackend#claimOrRefuse})
    * @param deferSubmit push I/Os in one system call per reap instead of one each
    * @throws SliceFailure TRANSPORT_UNAVAILABLE when the ring cannot be created
    */

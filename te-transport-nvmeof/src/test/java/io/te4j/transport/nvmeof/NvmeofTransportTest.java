@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferOpcode;
+import io.te4j.api.spi.Backpressure;
 import io.te4j.testkit.TestContext;
 import io.te4j.testkit.TestMemory;
 import io.te4j.testkit.TestRegion;
@@ -36,6 +37,8 @@ class NvmeofTransportTest {
 
   private Path dir;
   private NvmeofTransport transport;
+  private Segment depthSegment; // made by depthFourReads
+  private TestRegion depthRegion;
 
   static Stream<Arguments> combos() {
     List<Arguments> out = new ArrayList<>();
@@ -223,27 +226,36 @@ class NvmeofTransportTest {
 
   @ParameterizedTest
   @EnumSource(Backend.class)
-  void moreSlicesThanTheQueueDepthFailCleanly(Backend backend) throws Exception {
-    dir = Fixtures.newDir(Fs.TMPFS);
-    Segment seg = new Segment(dir, "depth", SIZES, 8);
-    TestMemory memory = new TestMemory();
-    TestContext ctx = new TestContext(memory).set(NvmeofTransport.QUEUE_DEPTH_SETTING, "4");
-    transport = Fixtures.transport(ctx, backend);
-    TestRegion region = Fixtures.region(memory, 256 * 4096);
-    List<TestSlice> reads = new ArrayList<>();
-    for (int i = 0; i < 256; i++) {
-      reads.add(
-          TestSlice.read(region, region.address() + i * 4096L, seg.descriptor, i * 4096L, 4096));
+  void moreSlicesThanTheQueueDepthWaitForRoom(Backend backend) throws Exception {
+    List<TestSlice> reads = depthFourReads(backend);
+    reads.forEach(transport::submit); // an application thread: waits for free slots
+    for (int i = 0; i < reads.size(); i++) {
+      TestSlice.Outcome o = reads.get(i).await();
+      assertTrue(o.ok(), o::toString);
+      assertArrayEquals(Arrays.copyOfRange(depthSegment.model, i * 4096, i * 4096 + 4096),
+          depthRegion.get(depthRegion.address() + i * 4096, 4096));
+      assertEquals(1, reads.get(i).ends(), "ended exactly once");
     }
-    reads.forEach(transport::submit);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void onATransportThreadMoreSlicesThanTheQueueDepthFailCleanly(Backend backend)
+      throws Exception {
+    List<TestSlice> reads = depthFourReads(backend);
+    // A completion callback runs on a transport thread: there a full table refuses at once.
+    Thread callback = Backpressure.transportThreads(Thread::new)
+        .newThread(() -> reads.forEach(transport::submit));
+    callback.start();
+    callback.join(30_000);
     int ok = 0;
     for (int i = 0; i < reads.size(); i++) {
       TestSlice s = reads.get(i);
       TestSlice.Outcome o = s.await();
       if (o.ok()) {
         ok++;
-        assertArrayEquals(Arrays.copyOfRange(seg.model, i * 4096, i * 4096 + 4096),
-            region.get(region.address() + i * 4096, 4096));
+        assertArrayEquals(Arrays.copyOfRange(depthSegment.model, i * 4096, i * 4096 + 4096),
+            depthRegion.get(depthRegion.address() + i * 4096, 4096));
       } else {
         assertEquals(ErrorCode.TOO_MANY_REQUESTS, o.code(), o::toString);
       }
@@ -252,6 +264,23 @@ class NvmeofTransportTest {
     for (TestSlice s : reads) {
       assertEquals(1, s.ends(), "ended exactly once");
     }
+  }
+
+  /** 256 reads of 4 KiB through a transport whose table holds 4. */
+  private List<TestSlice> depthFourReads(Backend backend) throws Exception {
+    dir = Fixtures.newDir(Fs.TMPFS);
+    depthSegment = new Segment(dir, "depth", SIZES, 8);
+    TestMemory memory = new TestMemory();
+    TestContext ctx = new TestContext(memory).set(NvmeofTransport.QUEUE_DEPTH_SETTING, "4");
+    transport = Fixtures.transport(ctx, backend);
+    depthRegion = Fixtures.region(memory, 256 * 4096);
+    List<TestSlice> reads = new ArrayList<>();
+    for (int i = 0; i < 256; i++) {
+      reads.add(
+          TestSlice.read(depthRegion, depthRegion.address() + i * 4096L, depthSegment.descriptor,
+              i * 4096L, 4096));
+    }
+    return reads;
   }
 
   private static boolean overlaps(int a, int alen, int b, int blen) {

@@ -166,8 +166,7 @@ final class TcpTarget {
     for (Worker w : workers) {
       long since = w.idleSinceNanos;
       long allowance = w.served ? idleNanos : firstRequestNanos;
-      if (since != 0 && now - since > allowance && w.close()) {
-        refusedConnections.incrementAndGet();
+      if (since != 0 && now - since > allowance && w.closeIdle()) {
         REJECTIONS.log("tcp target: closed the connection from {}: idle for {} s", w.remote(),
             TimeUnit.NANOSECONDS.toSeconds(now - since));
       }
@@ -195,10 +194,9 @@ final class TcpTarget {
         victim = w;
       }
     }
-    if (victim == null || !victim.close()) {
+    if (victim == null || !victim.closeIdle()) {
       return false;
     }
-    refusedConnections.incrementAndGet();
     REJECTIONS.log("tcp target: closed an idle connection from {} to make room", victim.remote());
     return true;
   }
@@ -365,8 +363,11 @@ final class TcpTarget {
   private final class Worker implements Runnable {
     final SocketChannel channel;
     final InetAddress address;
-    /** When the worker began waiting for a request header, or 0 while it serves one. */
-    volatile long idleSinceNanos = System.nanoTime();
+    /**
+     * When the worker began waiting for a request header; 0 while it serves one, and before its
+     * thread first reads (a connection whose bytes wait in the socket is never taken for idle).
+     */
+    volatile long idleSinceNanos;
     /** True once a request was served: a real peer's lane, not a connection left idle. */
     volatile boolean served;
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -386,11 +387,15 @@ final class TcpTarget {
       this.address = address;
     }
 
-    /** Closes the connection (the worker then ends); true for the first caller only. */
-    boolean close() {
+    /**
+     * Closes the connection for idling (the worker then ends), counted before the peer can see
+     * the close; false when another caller closed it first.
+     */
+    boolean closeIdle() {
       if (!closing.compareAndSet(false, true)) {
         return false;
       }
+      refusedConnections.incrementAndGet();
       closeQuietly(channel);
       return true;
     }
