@@ -331,7 +331,8 @@ class RpcServerTest {
     server = RpcServer.start(handler, "127.0.0.1", 0, 0, 16 << 20, Duration.ofSeconds(60),
         threads);
     // Each announces a 16 MiB frame and sends one byte of it: 128 MiB announced, but the port
-    // holds at most MAX_BUFFERED_BYTES of bodies, closing the oldest unfinished ones for room.
+    // holds at most MAX_BUFFERED_BYTES of bodies, closing older unfinished ones for room (which
+    // are older depends on the order the selector reads the headers in).
     List<Socket> partial = new ArrayList<>();
     try {
       for (int i = 0; i < 8; i++) {
@@ -342,7 +343,6 @@ class RpcServerTest {
       assertProbeAnswered(); // a real peer's frame gets room too
       long held = 8 - server.refusedConnections();
       assertTrue(held * (16 << 20) <= RpcServer.MAX_BUFFERED_BYTES, "held " + held);
-      assertEquals(0, bytesUntilClosed(partial.get(0)), "the oldest was closed");
     } finally {
       for (Socket s : partial) {
         s.close();
