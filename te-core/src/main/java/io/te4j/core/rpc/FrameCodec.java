@@ -146,11 +146,20 @@ public final class FrameCodec {
     int length = (int) frameLength(header);
     byte[] payload = new byte[length];
     readFully(socket, in, payload, 0, length, deadlineNanos);
+    return decode(payload);
+  }
+
+  /**
+   * The frame whose accepted header announced {@code payload.length} bytes (at least one): a type
+   * byte and the body, or a legacy body when the first byte is above {@link #MAX_TYPE}.
+   */
+  public static Frame decode(byte[] payload) {
     int first = payload[0] & 0xFF;
     if (first > MAX_TYPE) {
       return new Frame(0, true, new String(payload, StandardCharsets.UTF_8));
     }
-    return new Frame(first, false, new String(payload, 1, length - 1, StandardCharsets.UTF_8));
+    return new Frame(first, false,
+        new String(payload, 1, payload.length - 1, StandardCharsets.UTF_8));
   }
 
   private static void readFully(

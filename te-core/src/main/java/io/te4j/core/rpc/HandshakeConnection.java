@@ -8,7 +8,6 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 
 /**
  * One connection to the handshake port, read and written without blocking by the server's selector
@@ -97,12 +96,7 @@ final class HandshakeConnection {
     reading = false;
     byte[] payload = body.array();
     body = null; // the bytes live on in the frame's string only
-    int first = payload[0] & 0xFF;
-    if (first > FrameCodec.MAX_TYPE) {
-      return new FrameCodec.Frame(0, true, new String(payload, StandardCharsets.UTF_8));
-    }
-    return new FrameCodec.Frame(first, false,
-        new String(payload, 1, payload.length - 1, StandardCharsets.UTF_8));
+    return FrameCodec.decode(payload);
   }
 
   /** Starts writing {@code bytes}. */

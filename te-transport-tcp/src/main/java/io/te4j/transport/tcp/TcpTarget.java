@@ -325,6 +325,27 @@ final class TcpTarget {
     }
   }
 
+  /**
+   * Null when {@code [address, address + size)} of a request may be served from {@code region}
+   * (what the registry found for it), else why not; allocation-free either way.
+   */
+  static String check(MemoryRegion region, long address, long size) {
+    // Checked again here: the registry is another module's code and this is the last gate.
+    if (region == null
+        || !AddressRanges.contains(region.address(), region.length(), address, size)) {
+      return AddressRanges.fits(address, size)
+          ? "not inside one registered region"
+          : "range wraps past 2^64";
+    }
+    if (!region.remoteAccessible()) {
+      return "region is not remote-accessible";
+    }
+    if (!region.kind().isHost()) {
+      return "region is " + region.kind() + ", which the tcp transport cannot reach";
+    }
+    return null;
+  }
+
   private static InetAddress remoteAddress(SocketChannel channel) {
     try {
       return ((InetSocketAddress) channel.getRemoteAddress()).getAddress();
@@ -482,24 +503,6 @@ final class TcpTarget {
           sendStatus(TcpWire.STATUS_OK);
         }
       }
-    }
-
-    /** Null when the range may be served, else why not (allocation-free either way). */
-    private String check(MemoryRegion region, long address, long size) {
-      // Checked again here: the registry is another module's code and this is the last gate.
-      if (region == null
-          || !AddressRanges.contains(region.address(), region.length(), address, size)) {
-        return AddressRanges.fits(address, size)
-            ? "not inside one registered region"
-            : "range wraps past 2^64";
-      }
-      if (!region.remoteAccessible()) {
-        return "region is not remote-accessible";
-      }
-      if (!region.kind().isHost()) {
-        return "region is " + region.kind() + ", which the tcp transport cannot reach";
-      }
-      return null;
     }
 
     private void sendStatus(int code) throws IOException {
