@@ -55,6 +55,8 @@ final class TcpTarget {
   /** How long a new connection may wait before its first request: real lanes send at once. */
   static final long FIRST_REQUEST_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final long IDLE_CHECK_MILLIS = 200;
+  /** How long a connection must idle (since its accept or last request) before it makes room. */
+  static final long EVICTION_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final MemoryRegistry memory;
   private final ThreadFactory workerThreads;
@@ -167,7 +169,7 @@ final class TcpTarget {
       long since = w.idleSinceNanos;
       long allowance = w.served ? idleNanos : firstRequestNanos;
       if (since != 0 && now - since > allowance && w.closeIdle()) {
-        REJECTIONS.log("tcp target: closed the connection from {}: idle for {} s", w.remote(),
+        REJECTIONS.log("tcp target: closed the connection from {}: idle for {} s", w.address,
             TimeUnit.NANOSECONDS.toSeconds(now - since));
       }
     }
@@ -175,8 +177,9 @@ final class TcpTarget {
 
   /**
    * Room for one more connection from {@code address}: true when under both bounds, or when the
-   * longest-idle connection (one that never sent a request first; from that address when its
-   * bound is the one reached) was closed to make it. Idle connections cannot lock real peers out.
+   * longest-idle connection idle at least {@link #EVICTION_GRACE_NANOS} (one that never sent a
+   * request first; from that address when its bound is the one reached) was closed to make it.
+   * Idle connections cannot lock real peers out.
    */
   private boolean makeRoom(InetAddress address) {
     boolean addressFull = perAddress.getOrDefault(address, 0) >= MAX_CONNECTIONS_PER_ADDRESS;
@@ -184,9 +187,13 @@ final class TcpTarget {
       return true;
     }
     Worker victim = null;
+    long now = System.nanoTime();
     for (Worker w : workers) {
       long since = w.idleSinceNanos;
-      if (since == 0 || (addressFull && !address.equals(w.address))) {
+      // A new connection's first request may still wait in its socket for the worker thread,
+      // and a peer's lane pauses between requests: either is fair game only once idle a while.
+      if (since == 0 || (addressFull && !address.equals(w.address))
+          || now - since < EVICTION_GRACE_NANOS) {
         continue;
       }
       if (victim == null || (victim.served && !w.served)
@@ -197,7 +204,7 @@ final class TcpTarget {
     if (victim == null || !victim.closeIdle()) {
       return false;
     }
-    REJECTIONS.log("tcp target: closed an idle connection from {} to make room", victim.remote());
+    REJECTIONS.log("tcp target: closed an idle connection from {} to make room", victim.address);
     return true;
   }
 
@@ -384,11 +391,8 @@ final class TcpTarget {
   private final class Worker implements Runnable {
     final SocketChannel channel;
     final InetAddress address;
-    /**
-     * When the worker began waiting for a request header; 0 while it serves one, and before its
-     * thread first reads (a connection whose bytes wait in the socket is never taken for idle).
-     */
-    volatile long idleSinceNanos;
+    /** When the worker began waiting for a request header (at first, its accept); 0 while busy. */
+    volatile long idleSinceNanos = System.nanoTime();
     /** True once a request was served: a real peer's lane, not a connection left idle. */
     volatile boolean served;
     private final AtomicBoolean closing = new AtomicBoolean();
