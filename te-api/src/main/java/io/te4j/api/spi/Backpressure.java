@@ -1,5 +1,7 @@
 package io.te4j.api.spi;
 
+import io.te4j.api.ErrorCode;
+import io.te4j.api.TransferState;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -31,5 +33,19 @@ public final class Backpressure {
   /** False on a transport's own thread, where a full queue must refuse rather than wait. */
   public static boolean mayWait() {
     return TRANSPORT_THREAD.get() == null;
+  }
+
+  /**
+   * Fails a slice that found no room in {@code where}: with TRANSFER_TIMEOUT when this thread may
+   * wait (so it waited until the deadline), else with TOO_MANY_REQUESTS.
+   */
+  public static void failNoRoom(TransferSlice slice, String where) {
+    if (mayWait()) {
+      slice.fail(TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT,
+          "no room in " + where + " before the transfer's deadline");
+    } else {
+      slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS,
+          where + " is full and a transport thread cannot wait for room");
+    }
   }
 }

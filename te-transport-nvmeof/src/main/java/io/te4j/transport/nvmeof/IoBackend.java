@@ -1,7 +1,5 @@
 package io.te4j.transport.nvmeof;
 
-import io.te4j.api.ErrorCode;
-import io.te4j.api.TransferState;
 import io.te4j.api.spi.Backpressure;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.TransferSlice;
@@ -55,21 +53,15 @@ interface IoBackend {
    */
   static long claimOrRefuse(InFlightTable table, TransferSlice slice, SegmentFiles files) {
     long t = table.claim(slice);
-    boolean mayWait = t == InFlightTable.NONE && Backpressure.mayWait();
-    while (t == InFlightTable.NONE && mayWait && System.nanoTime() - slice.deadlineNanos() < 0) {
+    while (t == InFlightTable.NONE && Backpressure.mayWait()
+        && System.nanoTime() - slice.deadlineNanos() < 0) {
       LockSupport.parkNanos(SLOT_WAIT_NANOS); // slots free as I/Os complete: no signal to wait on
       t = table.claim(slice);
     }
     if (t == InFlightTable.NONE) {
       files.release();
-      if (mayWait) {
-        slice.fail(TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT, "no free nvmeof slot of "
-            + table.capacity() + " before the transfer's deadline");
-      } else {
-        slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS, "more than "
-            + table.capacity() + " nvmeof slices in flight (" + NvmeofTransport.QUEUE_DEPTH_SETTING
-            + ") and a transport thread cannot wait");
-      }
+      Backpressure.failNoRoom(slice, "the " + table.capacity() + " nvmeof slots ("
+          + NvmeofTransport.QUEUE_DEPTH_SETTING + ")");
     }
     return t;
   }

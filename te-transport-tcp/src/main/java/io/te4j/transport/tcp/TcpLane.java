@@ -213,24 +213,20 @@ final class TcpLane {
 
   /** True once the slice is queued; else it has been failed. */
   private boolean awaitRoom(TransferSlice slice) {
-    if (!Backpressure.mayWait()) {
-      slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS, "tcp lane to " + peerName
-          + " is full (" + queue.size() + " slices queued) and a transport thread cannot wait");
-      return false;
-    }
-    long left = slice.deadlineNanos() - System.nanoTime();
-    try {
-      if (left > 0 && queue.offer(slice, left, TimeUnit.NANOSECONDS)) {
-        return true;
+    if (Backpressure.mayWait()) {
+      long left = slice.deadlineNanos() - System.nanoTime();
+      try {
+        if (left > 0 && queue.offer(slice, left, TimeUnit.NANOSECONDS)) {
+          return true;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS,
+            "interrupted while waiting for room in the tcp lane to " + peerName);
+        return false;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      slice.fail(TransferState.FAILED, ErrorCode.TOO_MANY_REQUESTS,
-          "interrupted while waiting for room in the tcp lane to " + peerName);
-      return false;
     }
-    slice.fail(TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT,
-        "no room in the tcp lane to " + peerName + " before the transfer's deadline");
+    Backpressure.failNoRoom(slice, "the tcp lane to " + peerName);
     return false;
   }
 
