@@ -362,15 +362,31 @@ public final class Engine implements AutoCloseable {
 
   /**
    * Waits until the batch ends, at most until its deadline plus a grace second; a batch still
-   * running then is ended as TIMEOUT.
+   * running then is ended as TIMEOUT. Returns once the batch is also {@linkplain
+   * Batch#isQuiescent() quiescent}, so the memory of a failed batch may be reused at once (a
+   * transport that holds a slice one transfer timeout beyond that is logged and no longer waited
+   * for).
    */
   public TransferState await(Batch b) {
     return transfers.await(b);
   }
 
-  /** The batch's state now; a batch past its deadline and grace is ended as TIMEOUT. */
+  /**
+   * The batch's state now; a batch past its deadline and grace is ended as TIMEOUT. A FAILED or
+   * TIMEOUT batch may still have slices out: reuse its memory only once {@link #isSettled} says so.
+   */
   public TransferState poll(Batch b) {
     return transfers.poll(b);
+  }
+
+  /**
+   * True when the batch ended and no transport touches its memory any more: it is {@linkplain
+   * Batch#isQuiescent() quiescent}, or a transport held a slice one transfer timeout past the
+   * batch's deadline and grace, after which the engine stops waiting for it. {@link
+   * #freeBatch} refuses a batch until it is settled.
+   */
+  public boolean isSettled(Batch b) {
+    return transfers.settled(b);
   }
 
   /** The batch with this id, or null when the id is unknown or was freed. */
@@ -381,7 +397,8 @@ public final class Engine implements AutoCloseable {
   /**
    * Forgets a finished batch.
    *
-   * @throws TransferException INVALID_BATCH_ID, BATCH_BUSY
+   * @throws TransferException INVALID_BATCH_ID, BATCH_BUSY while it runs or is not {@linkplain
+   *     #isSettled settled}
    */
   public void freeBatch(long id) {
     transfers.free(id);

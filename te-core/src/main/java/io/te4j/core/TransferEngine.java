@@ -254,7 +254,10 @@ public class TransferEngine implements AutoCloseable {
 
   /**
    * Status of a submitted transfer: 1 done, 0 running, -1 failed, -2 timed out. Once it returned a
-   * final status the id is freed, and asking again gives {@link ErrorCode#INVALID_BATCH_ID}.
+   * final status the id is freed, and asking again gives {@link ErrorCode#INVALID_BATCH_ID}. A
+   * failure is returned only once no transport touches the buffer any more ({@link
+   * Engine#isSettled}), so a caller may reuse it then; so do the synchronous calls and {@link
+   * #getBatchTransferStatus}.
    */
   public int transferCheckStatus(long batchId) {
     Engine e;
@@ -268,8 +271,8 @@ public class TransferEngine implements AutoCloseable {
       return ErrorCode.INVALID_BATCH_ID.code();
     }
     TransferState s = e.poll(b);
-    if (s == TransferState.PENDING) {
-      return STATUS_RUNNING;
+    if (s == TransferState.PENDING || !e.isSettled(b)) {
+      return STATUS_RUNNING; // a failure is reported once its buffer may be reused
     }
     e.dropBatch(batchId);
     return statusOf(s);

@@ -6,6 +6,7 @@ import io.te4j.api.TransferException;
 import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.api.spi.RateLimitedLog;
 import io.te4j.core.transfer.Batch;
 import io.te4j.core.transfer.BatchTable;
 import io.te4j.core.transfer.TransferMetrics;
@@ -27,6 +28,8 @@ final class Transfers {
   private static final Logger LOG = LoggerFactory.getLogger(Transfers.class);
   /** How long past a batch's deadline the engine waits for its transport before giving up on it. */
   private static final long DEADLINE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** A transport that never hands a slice back is a bug: said, but at most 5 times a second. */
+  private static final RateLimitedLog UNSETTLED = new RateLimitedLog(LOG::warn, 5);
 
   private final BatchTable batches = new BatchTable(this::sliceFailed);
   private final long timeoutNanos;
@@ -74,10 +77,13 @@ final class Transfers {
     return batches.submit(target, desc, choice, hint, requests, memory, timeoutNanos);
   }
 
-  /** Submits; the future completes when every entry completed, else exceptionally. */
+  /**
+   * Submits; the future completes when every entry completed, else exceptionally once the batch is
+   * quiescent (or its {@link #settleDeadline} passed).
+   */
   CompletableFuture<Void> transfer(String target, List<TransferRequest> requests, boolean open) {
     Batch b = submit(target, requests, "", open);
-    return b.future().thenApply(s -> {
+    return b.future().thenCompose(s -> whenSettled(b)).thenApply(x -> {
       batches.remove(b.id());
       TransferException f = b.failure();
       if (f != null) {
@@ -121,14 +127,22 @@ final class Transfers {
 
   /**
    * Waits until the batch ends, at most until its deadline plus a grace second; a batch still
-   * running then is ended as TIMEOUT.
+   * running then is ended as TIMEOUT. It returns once the batch is also {@linkplain
+   * Batch#isQuiescent() quiescent}, so a caller may reuse the memory of a failed batch (waiting at
+   * most until {@link #settleDeadline}: logged when a transport holds a slice longer).
    */
   TransferState await(Batch b) {
     long wait = b.deadlineNanos() + DEADLINE_GRACE_NANOS - System.nanoTime();
     try {
       b.future().get(Math.max(0, wait), TimeUnit.NANOSECONDS);
+      if (!b.isQuiescent()
+          && !b.awaitQuiescent(settleDeadline(b) - System.nanoTime())) {
+        UNSETTLED.log("batch {} to {} ended {} but a transport still holds a slice of it: its "
+            + "memory may still be touched", b.id(), b.target(), b.state());
+      }
     } catch (TimeoutException e) {
       b.abort(TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT, "no result before the deadline");
+      return await(b); // ended now: wait for its slices to come back
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new TransferException(ErrorCode.TRANSFER_FAILED, "interrupted while waiting", e);
@@ -136,6 +150,32 @@ final class Transfers {
       throw new IllegalStateException("batch futures never fail", e);
     }
     return b.state();
+  }
+
+  /**
+   * True when the batch ended and its memory may be reused: it is quiescent, or its transport held
+   * a slice past {@link #settleDeadline} (then the engine stops waiting for it).
+   */
+  boolean settled(Batch b) {
+    return b.state().isTerminal()
+        && (b.isQuiescent() || System.nanoTime() - settleDeadline(b) >= 0);
+  }
+
+  private CompletableFuture<Void> whenSettled(Batch b) {
+    if (b.isQuiescent()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return b.quiescence().toCompletableFuture()
+        .completeOnTimeout(null, settleDeadline(b) - System.nanoTime(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * How long the engine waits for a batch's slices to come back: its deadline, the grace second,
+   * then one transfer timeout more (transports fail what they hold at the deadline; this bounds a
+   * transport that does not).
+   */
+  private long settleDeadline(Batch b) {
+    return b.deadlineNanos() + DEADLINE_GRACE_NANOS + timeoutNanos;
   }
 
   /** The batch's state now; a batch past its deadline and grace is ended as TIMEOUT. */
@@ -154,6 +194,11 @@ final class Transfers {
   }
 
   void free(long id) {
+    Batch b = batches.get(id);
+    if (b != null && b.state().isTerminal() && !settled(b)) {
+      throw new TransferException(ErrorCode.BATCH_BUSY, "batch " + id + " ended " + b.state()
+          + " but a transport still holds a slice of it; wait until it is quiescent");
+    }
     batches.free(id);
   }
 

@@ -7,6 +7,7 @@ import io.te4j.api.TransferState;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A group of requests ("entries") to one target, tracked as a whole and entry by entry. Its
@@ -44,6 +45,8 @@ public final class Batch {
   private volatile int pendingWords;
   /** Completed with the final state: the one place the state is kept. */
   private final CompletableFuture<TransferState> done = new CompletableFuture<>();
+  /** Completed once every slice is back from its transport (see {@link #isQuiescent()}). */
+  private final CompletableFuture<Void> quiescent = new CompletableFuture<>();
   /**
    * Entries ended: all their slices completed or failed (zero-length and rejected entries from
    * the start); an ended entry without a failure record completed. Up to 64 entries in {@link
@@ -196,6 +199,38 @@ public final class Batch {
   }
 
   /**
+   * True once no transport holds a slice of this batch any more, so nothing (a late answer from a
+   * peer, a NIC, a kernel queue) can still write or read the batch's local memory: only then may
+   * the caller free or reuse it. A batch that ended on its own (every slice came back, completed
+   * or failed) is quiescent when it ends; one ended early ({@link #abort}: its deadline passed with
+   * a slice still out, the engine closed) becomes quiescent when its last slice comes back.
+   */
+  public boolean isQuiescent() {
+    return quiescent.isDone();
+  }
+
+  /** Completes when the batch {@linkplain #isQuiescent() is quiescent}; never exceptionally. */
+  public CompletionStage<Void> quiescence() {
+    return quiescent.minimalCompletionStage();
+  }
+
+  /**
+   * Waits until the batch {@linkplain #isQuiescent() is quiescent}, at most {@code timeoutNanos}.
+   *
+   * @return true when it is
+   */
+  public boolean awaitQuiescent(long timeoutNanos) throws InterruptedException {
+    try {
+      quiescent.get(Math.max(0, timeoutNanos), java.util.concurrent.TimeUnit.NANOSECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException e) {
+      return false;
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("quiescence never fails", e);
+    }
+  }
+
+  /**
    * The failure as an exception naming the first failed entry, or null when the batch completed
    * or is still running.
    */
@@ -257,7 +292,7 @@ public final class Batch {
       }
     }
     if (words == 0) {
-      finish(finalState());
+      allSlicesBack();
     } else {
       PENDING_WORDS.setVolatile(this, words);
     }
@@ -270,6 +305,7 @@ public final class Batch {
       recordFailure(i, TransferState.FAILED, code, message);
     }
     recordFirst(TransferState.FAILED, code, message);
+    quiescent.complete(null); // nothing was handed out
     finish(TransferState.FAILED);
   }
 
@@ -292,7 +328,8 @@ public final class Batch {
 
   /**
    * Ends the batch now with {@code terminal} (timeout at the engine's deadline, engine closed),
-   * whatever its slices still do; late slice results are ignored.
+   * whatever its slices still do; late slice results do not change its state, but the batch is
+   * not {@linkplain #isQuiescent() quiescent} until the last of them came back.
    *
    * @return true when this call ended it
    */
@@ -337,8 +374,14 @@ public final class Batch {
     long before = ended == null ? (long) FIRST_ENDED.getAndBitwiseOr(this, bit)
         : (long) BITS.getAndBitwiseOr(ended, w, bit);
     if ((before | bit) == fullWord(w) && (int) PENDING_WORDS.getAndAdd(this, -1) == 1) {
-      finish(finalState());
+      allSlicesBack();
     }
+  }
+
+  /** Quiescent first: whoever sees the state a last slice decided also sees the memory free. */
+  private void allSlicesBack() {
+    quiescent.complete(null);
+    finish(finalState());
   }
 
   /** Marks an entry ended during setup, before {@link #expectSlices} counts the words. */

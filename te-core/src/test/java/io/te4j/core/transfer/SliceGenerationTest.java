@@ -6,18 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.api.ErrorCode;
-import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.TransferSlice;
-import io.te4j.api.spi.Transport;
-import io.te4j.core.memory.MemoryRegistryImpl;
-import io.te4j.nativelib.NativeMemory;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,68 +18,17 @@ import org.junit.jupiter.api.Test;
  * peer's late answer) must never end the object's next use. Played out step by step, with a
  * transport that keeps the slices it is handed and ends them when the test says.
  */
-class SliceGenerationTest {
-  private static final long LENGTH = 1 << 16;
-
-  /** Holds every slice it gets; ends nothing by itself. */
-  private static final class HoldingTransport implements Transport {
-    final List<TransferSlice> held = new ArrayList<>();
-
-    @Override
-    public String name() {
-      return "holding";
-    }
-
-    @Override
-    public void start(SegmentDescriptor.Builder localDescriptor) {}
-
-    @Override
-    public boolean canReach(SegmentDescriptor target) {
-      return true;
-    }
-
-    @Override
-    public void submit(TransferSlice slice) {
-      held.add(slice);
-    }
-
-    @Override
-    public void close() {}
-  }
-
-  private final MemoryRegistryImpl memory = new MemoryRegistryImpl();
-  private final BatchTable batches = new BatchTable();
-  private final HoldingTransport transport = new HoldingTransport();
-  private final SegmentDescriptor target = SegmentDescriptor.builder("peer", "holding").build();
-  private long address;
-
-  @BeforeEach
-  void register() {
-    address = NativeMemory.mapAnonymous(LENGTH);
-    memory.register(address, LENGTH, "cpu:0", true);
-  }
-
-  @AfterEach
-  void unregister() {
-    memory.unregister(address);
-    NativeMemory.unmap(address, LENGTH);
-  }
-
-  private Batch submit() {
-    return batches.submit("peer", target, (t, hint, regions, n) -> transport, "",
-        List.of(TransferRequest.write(address, 0, 64)), memory, TimeUnit.SECONDS.toNanos(30));
-  }
-
+class SliceGenerationTest extends HeldSlicesTestBase {
   @Test
   void aLateEndOfAnEarlierUseDoesNothingToTheNextUse() {
-    Batch first = submit();
+    Batch first = submit(TransferRequest.write(address, 0, 64));
     TransferSlice slice = transport.held.get(0);
     long firstUse = slice.generation();
     assertTrue(slice.complete(firstUse));
     assertEquals(TransferState.COMPLETED, first.state());
     assertFalse(slice.complete(firstUse), "a use ends once");
 
-    Batch second = submit();
+    Batch second = submit(TransferRequest.write(address, 0, 64));
     assertSame(slice, transport.held.get(1), "the pool handed the same object out again");
     long secondUse = slice.generation();
     assertTrue(secondUse != firstUse);
@@ -109,7 +51,7 @@ class SliceGenerationTest {
         List.of(TransferRequest.write(address, 0, 64).onStream(0x7f00_1234L)), memory,
         TimeUnit.SECONDS.toNanos(30));
     assertEquals(0x7f00_1234L, transport.held.get(0).stream());
-    submit();
+    submit(TransferRequest.write(address, 0, 64));
     assertEquals(0, transport.held.get(1).stream(), "no handle: 0");
   }
 }

@@ -26,12 +26,21 @@ final class RawTarget implements AutoCloseable {
     /** Accepts, reads requests, never answers. */
     SILENT,
     /** Like V2 but the status frames carry a wrong magic. */
-    BAD_MAGIC
+    BAD_MAGIC,
+    /**
+     * Like V2, but a READ's answer stalls after half its data until {@link #wake} opens; then the
+     * rest goes out (a peer that stalls, then wakes up) and {@link #answered} counts down.
+     */
+    STALL_MID_READ
   }
 
   volatile Mode mode;
   /** Every request waits for this latch before it is answered (open by default). */
   volatile java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(0);
+  /** What a {@link Mode#STALL_MID_READ} answer waits for before its second half. */
+  final java.util.concurrent.CountDownLatch wake = new java.util.concurrent.CountDownLatch(1);
+  /** Counted down once a stalled answer tried to send its second half. */
+  final java.util.concurrent.CountDownLatch answered = new java.util.concurrent.CountDownLatch(1);
   final long base;
   final byte[] memory;
   final List<byte[]> headers = Collections.synchronizedList(new ArrayList<>());
@@ -138,6 +147,10 @@ final class RawTarget implements AutoCloseable {
           synchronized (memory) {
             System.arraycopy(memory, off, data, 0, n);
           }
+          if (m == Mode.STALL_MID_READ) {
+            stallMidAnswer(out, data);
+            return;
+          }
           out.write(data);
         }
         out.flush();
@@ -146,6 +159,20 @@ final class RawTarget implements AutoCloseable {
       // the initiator went away
     } finally {
       sockets.remove(s);
+    }
+  }
+
+  private void stallMidAnswer(OutputStream out, byte[] data) throws IOException {
+    out.write(data, 0, data.length / 2);
+    out.flush();
+    try {
+      wake.await();
+      out.write(data, data.length / 2, data.length - data.length / 2);
+      out.flush();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      answered.countDown();
     }
   }
 

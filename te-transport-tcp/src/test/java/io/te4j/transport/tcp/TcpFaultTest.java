@@ -248,6 +248,34 @@ class TcpFaultTest {
   }
 
   @Test
+  void aPeerThatStallsMidAnswerAndWakesNeverWritesAfterItsSliceEnded() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion local = memory.add(LOCAL, 1 << 20, true);
+    int length = 256 << 10; // beyond the socket buffers: the receiver waits mid-read
+    try (RawTarget stalling = new RawTarget(RawTarget.Mode.STALL_MID_READ, REMOTE, 1 << 20);
+        TcpTransport initiator = TcpTestSupport.started(new TestContext(memory))) {
+      byte[] answer = new byte[length];
+      java.util.Arrays.fill(answer, (byte) 0x5A);
+      stalling.put(REMOTE, answer);
+      SegmentDescriptor d = RawWire.descriptor(stalling.port(), 2);
+      TestSlice r = TestSlice.read(local, LOCAL, d, REMOTE, length, 300);
+      initiator.submit(r);
+      TestSlice.Outcome o = r.await(3_000);
+      assertEquals(TransferState.TIMEOUT, o.state(), o.toString());
+
+      // The slice came back: its memory is the caller's again, and it reuses it.
+      byte[] reused = new byte[length];
+      java.util.Arrays.fill(reused, (byte) 0x11);
+      local.put(LOCAL, reused);
+      stalling.wake.countDown();
+      assertTrue(stalling.answered.await(5, TimeUnit.SECONDS), "the peer woke up and answered");
+      Thread.sleep(100); // where a late answer would land if the transport still read it
+      assertArrayEquals(reused, local.get(LOCAL, length), "the late answer touched the buffer");
+      assertEquals(1, r.ends());
+    }
+  }
+
+  @Test
   void inFlightTimeoutFailsItsLaneMates() throws Exception {
     TestMemory memory = new TestMemory();
     TestRegion local = memory.add(LOCAL, 1 << 20, true);
