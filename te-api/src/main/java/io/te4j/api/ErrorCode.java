@@ -51,7 +51,12 @@ public enum ErrorCode {
    * The transport chosen cannot move memory of this kind (device memory over a host-memory
    * transport): nothing was touched.
    */
-  MEMORY_KIND_UNSUPPORTED(-406);
+  MEMORY_KIND_UNSUPPORTED(-406),
+  /**
+   * The target buffer does not allow this access to peers (a read-only buffer written, a
+   * write-only one read; {@link PeerAccess}): refused before anything was sent.
+   */
+  PEER_ACCESS_DENIED(-407);
 
   private final int code;
 

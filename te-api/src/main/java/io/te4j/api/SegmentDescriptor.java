@@ -24,6 +24,7 @@ public final class SegmentDescriptor {
   private final Topology priorityMatrix;
   private final Map<String, Object> attributes;
   private final boolean deviceBuffers;
+  private final boolean restrictedBuffers;
 
   private SegmentDescriptor(Builder b) {
     this.name = Objects.requireNonNull(b.name, "name");
@@ -34,10 +35,13 @@ public final class SegmentDescriptor {
     this.priorityMatrix = b.priorityMatrix;
     this.attributes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.attributes));
     boolean device = false;
+    boolean restricted = false;
     for (BufferDescriptor buffer : buffers) {
       device |= !MemoryKind.ofBuffer(buffer).isHost();
+      restricted |= PeerAccess.ofBuffer(buffer) != PeerAccess.READ_WRITE;
     }
     this.deviceBuffers = device;
+    this.restrictedBuffers = restricted;
   }
 
   public static Builder builder(String name, String protocol) {
@@ -94,6 +98,14 @@ public final class SegmentDescriptor {
   /** True when a buffer publishes memory that is not host memory ({@link MemoryKind#ofBuffer}). */
   public boolean hasDeviceBuffers() {
     return deviceBuffers;
+  }
+
+  /**
+   * True when a buffer allows peers less than read-write ({@link PeerAccess#ofBuffer}): computed
+   * once, so initiators check each request's access only against such segments.
+   */
+  public boolean hasRestrictedBuffers() {
+    return restrictedBuffers;
   }
 
   /** The buffer that wholly contains {@code [start, start + len)}, or null. */

@@ -181,23 +181,27 @@ final class BenchCommand {
 
 
   /**
-   * Serves a buffer until killed (or until stdin closes, for a child of {@link #runBoth}): a
-   * managed buffer, or with cxl device offsets {@code [0, --buffer-size)}.
+   * Serves a buffer until killed (or until stdin closes, for a child of {@link #runBoth}): exactly
+   * {@code --buffer-size} bytes of memory, or with cxl device offsets {@code [0, --buffer-size)}.
    */
   private int runTarget() throws Exception {
     long size = bufferSize();
     checkCxlDevice(false, size);
+    long[] memoryFile = null;
     try (Engine engine = startEngine()) {
       long address;
       String where;
       if (cxlDevice != null) {
         address = cxlBase(engine);
-        engine.register(address, size);
         where = "offsets [0, " + size + ") of " + cxlDevice;
       } else {
-        address = engine.allocate(size).address(); // freed when the engine closes
+        // Exactly --buffer-size is registered and published (a managed buffer would publish its
+        // whole arena); a memory file, so same-host peers map it as they map managed memory.
+        memoryFile = mapShareable(size);
+        address = memoryFile[0];
         where = "0x" + Long.toHexString(address);
       }
+      engine.register(address, size);
       // Touched once, so a read copies real memory rather than the kernel's shared zero page.
       NativeMemory.fill(address, size, (byte) 0);
       out.println(engine.segmentName());
@@ -210,8 +214,25 @@ final class BenchCommand {
       } else {
         new CountDownLatch(1).await();
       }
+    } finally {
+      if (memoryFile != null) { // after the engine closed: nothing serves it any more
+        NativeMemory.unmap(memoryFile[0], size);
+        if (memoryFile[1] >= 0) {
+          NativeMemory.closeFd((int) memoryFile[1]);
+        }
+      }
     }
     return 0;
+  }
+
+  /** {@code [address, fd]} of a memory file, or of anonymous memory ({@code fd} -1) if refused. */
+  private long[] mapShareable(long size) {
+    try {
+      return NativeMemory.mapMemoryFile("te4j-bench-target", size);
+    } catch (TransferException e) {
+      err.println("memory file refused (" + e.getMessage() + "): serving anonymous memory");
+      return new long[] {NativeMemory.mapAnonymous(size), -1};
+    }
   }
 
   /** This engine's mapping of the cxl device, from its descriptor. */

@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.te4j.api.BufferDescriptor;
+import io.te4j.api.TransferRequest;
+import io.te4j.api.TransferState;
+import io.te4j.core.Engine;
+import io.te4j.core.ManagedBuffer;
+import io.te4j.core.transfer.Batch;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,6 +87,37 @@ class CliIT {
     assertTrue(j.get("transfers_per_sec").asLong() > 0, r.out());
     assertTrue(j.get("batches").asLong() > 0, r.out());
     assertEquals(0, j.get("errors").asLong(), r.out());
+  }
+
+  /**
+   * {@code te bench --mode target --buffer-size 16M} publishes and serves exactly 16 MiB: a peer
+   * sees one buffer of that length, writes inside it land, one byte past it is refused.
+   */
+  @Test
+  void benchTargetExposesExactlyItsBufferSize() throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "--enable-native-access=ALL-UNNAMED", "-jar", System.getProperty("te.cli.jar"),
+        "bench", "--mode", "target", "--buffer-size", "16M", "--exit-on-stdin-eof")
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try (Engine peer = Engine.builder().localHostname("127.0.0.1").metadataServer("P2PHANDSHAKE")
+        .protocol("tcp").setting("te4j.transport.shm.disabled", "true").start();
+        ManagedBuffer local = peer.allocate(4096)) {
+      String name = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+          StandardCharsets.UTF_8)).readLine();
+      List<BufferDescriptor> buffers = peer.refreshSegment(name).buffers();
+      assertEquals(1, buffers.size(), buffers.toString());
+      long base = buffers.get(0).address();
+      assertEquals(16L << 20, buffers.get(0).length());
+      assertEquals(TransferState.COMPLETED, peer.submitAndWait(name, List.of(
+          TransferRequest.write(local.address(), base + (16L << 20) - 4096, 4096)), "").state());
+      Batch past = peer.submitAndWait(name, List.of(
+          TransferRequest.write(local.address(), base + (16L << 20) - 4095, 4096)), "");
+      assertEquals(TransferState.FAILED, past.state(), "one byte past --buffer-size");
+    } finally {
+      p.getOutputStream().close(); // the target exits when its stdin closes
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+      assertEquals(0, p.exitValue());
+    }
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.te4j.core;
 import com.google.inject.Guice;
 import com.google.inject.Inject;
 import io.te4j.api.ErrorCode;
+import io.te4j.api.PeerAccess;
 import io.te4j.api.HostPort;
 import io.te4j.api.MetadataKeys;
 import io.te4j.api.SegmentDescriptor;
@@ -246,14 +247,32 @@ public final class Engine implements AutoCloseable {
    */
   public RegisteredMemory register(long address, long length, String location,
       boolean remoteAccessible) {
+    return register(address, length, location, PeerAccess.of(remoteAccessible));
+  }
+
+  /**
+   * Registers memory that peers may only read, only write, both or neither ({@code access}): a
+   * peer's other requests are refused by this engine's TCP target (and by the RDMA NIC), and te4j
+   * initiators refuse them before sending. The descriptor publishes only remote-accessible
+   * memory.
+   *
+   * @see #register(long, long, String, boolean)
+   */
+  public RegisteredMemory register(long address, long length, String location,
+      PeerAccess access) {
     ensureOpen();
-    return registrations.register(this, address, length, location, remoteAccessible);
+    return registrations.register(this, address, length, location, access);
   }
 
   /** Registers a direct buffer's memory, remote-accessible; the engine keeps the buffer alive. */
   public RegisteredMemory register(ByteBuffer direct) {
+    return register(direct, PeerAccess.READ_WRITE);
+  }
+
+  /** Registers a direct buffer's memory with what peers may do; the engine keeps it alive. */
+  public RegisteredMemory register(ByteBuffer direct, PeerAccess access) {
     ensureOpen();
-    return registrations.register(this, direct);
+    return registrations.register(this, direct, access);
   }
 
   /**

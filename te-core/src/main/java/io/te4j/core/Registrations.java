@@ -2,6 +2,7 @@ package io.te4j.core;
 
 import io.te4j.api.BufferDescriptor;
 import io.te4j.api.ErrorCode;
+import io.te4j.api.PeerAccess;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferException;
 import io.te4j.core.json.JsonCodec;
@@ -80,7 +81,7 @@ final class Registrations implements MemoryRegistryImpl.Listener, AutoCloseable 
     try {
       for (RegisteredRegion r : regions) {
         if (r.remoteAccessible()) {
-          published.put(r.address(), transports.describe(r));
+          published.put(r.address(), withAccess(transports.describe(r), r.peerAccess()));
           added.add(r.address());
         }
       }
@@ -106,6 +107,18 @@ final class Registrations implements MemoryRegistryImpl.Listener, AutoCloseable 
     }
   }
 
+  /** A restricted buffer says so in its descriptor; a read-write one stays the reference's. */
+  private static BufferDescriptor withAccess(BufferDescriptor b, PeerAccess access) {
+    String value = access.attributeValue();
+    if (value == null) {
+      return b;
+    }
+    Map<String, Object> attributes = new LinkedHashMap<>(b.attributes());
+    attributes.put(PeerAccess.ATTRIBUTE, value);
+    return new BufferDescriptor(b.name(), b.address(), b.length(), b.remoteKeys(), b.localKeys(),
+        attributes);
+  }
+
   private synchronized void publishDescriptor() {
     if (template == null) {
       return;
@@ -117,13 +130,13 @@ final class Registrations implements MemoryRegistryImpl.Listener, AutoCloseable 
   // ---------------------------------------------------------------- registering
 
   RegisteredMemory register(Engine engine, long address, long length, String location,
-      boolean remoteAccessible) {
-    RegisteredRegion r = registry.register(address, length, location, remoteAccessible);
+      PeerAccess access) {
+    RegisteredRegion r = registry.register(address, length, location, access, null);
     return new RegisteredMemory(engine, r.address(), r.length());
   }
 
-  RegisteredMemory register(Engine engine, ByteBuffer direct) {
-    RegisteredRegion r = registry.register(direct, CPU, true);
+  RegisteredMemory register(Engine engine, ByteBuffer direct, PeerAccess access) {
+    RegisteredRegion r = registry.register(direct, CPU, access);
     return new RegisteredMemory(engine, r.address(), r.length());
   }
 

@@ -1,7 +1,9 @@
 package io.te4j.testkit;
 
+import io.te4j.api.PeerAccess;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -25,6 +27,12 @@ public final class TestMemory implements MemoryRegistry {
   /** Registers {@link TestRegion#allocate fresh memory} at the made-up {@code address}. */
   public TestRegion add(long address, int bytes, boolean remoteAccessible) {
     return add(TestRegion.allocate(address, bytes, remoteAccessible));
+  }
+
+  /** Registers fresh memory at the made-up {@code address} that peers may use as {@code access}. */
+  public TestRegion add(long address, int bytes, PeerAccess access) {
+    return add(new TestRegion(address, new ByteBuffer[] {ByteBuffer.allocateDirect(bytes)},
+        access));
   }
 
   /** Unregisters, as the engine does first: {@link #find} no longer returns the region. */

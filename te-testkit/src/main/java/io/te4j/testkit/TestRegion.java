@@ -1,5 +1,6 @@
 package io.te4j.testkit;
 
+import io.te4j.api.PeerAccess;
 import io.te4j.api.spi.MemoryRegion;
 import java.nio.ByteBuffer;
 
@@ -12,16 +13,21 @@ import java.nio.ByteBuffer;
 public final class TestRegion implements MemoryRegion {
   private final long address;
   private final long length;
-  private final boolean remoteAccessible;
+  private final PeerAccess access;
   private final ByteBuffer[] chunks;
 
   /** One chunk: {@code buffer} (direct, at most {@link #CHUNK_SIZE}) covers the whole region. */
   public TestRegion(long address, ByteBuffer buffer, boolean remoteAccessible) {
-    this(address, new ByteBuffer[] {buffer}, remoteAccessible);
+    this(address, new ByteBuffer[] {buffer}, PeerAccess.of(remoteAccessible));
+  }
+
+  /** Several direct chunks, read-write for peers or local only. */
+  public TestRegion(long address, ByteBuffer[] chunks, boolean remoteAccessible) {
+    this(address, chunks, PeerAccess.of(remoteAccessible));
   }
 
   /** Several direct chunks; all but the last must be {@link #CHUNK_SIZE} long. */
-  public TestRegion(long address, ByteBuffer[] chunks, boolean remoteAccessible) {
+  public TestRegion(long address, ByteBuffer[] chunks, PeerAccess access) {
     if (chunks.length == 0) {
       throw new IllegalArgumentException("no chunk");
     }
@@ -37,7 +43,7 @@ public final class TestRegion implements MemoryRegion {
     }
     this.address = address;
     this.length = total;
-    this.remoteAccessible = remoteAccessible;
+    this.access = access;
     this.chunks = chunks.clone();
   }
 
@@ -63,7 +69,12 @@ public final class TestRegion implements MemoryRegion {
 
   @Override
   public boolean remoteAccessible() {
-    return remoteAccessible;
+    return access.isRemote();
+  }
+
+  @Override
+  public PeerAccess peerAccess() {
+    return access;
   }
 
   @Override
@@ -116,6 +127,6 @@ public final class TestRegion implements MemoryRegion {
   @Override
   public String toString() {
     return String.format("TestRegion[%#x, +%d, %s]", address, length,
-        remoteAccessible ? "remote" : "local only");
+        access.isRemote() ? "peers " + access : "local only");
   }
 }

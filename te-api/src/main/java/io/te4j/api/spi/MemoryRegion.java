@@ -1,6 +1,7 @@
 package io.te4j.api.spi;
 
 import io.te4j.api.MemoryKind;
+import io.te4j.api.PeerAccess;
 import java.nio.ByteBuffer;
 
 /**
@@ -38,6 +39,14 @@ public interface MemoryRegion {
 
   /** False for memory registered for local use only: peers may not read or write it. */
   boolean remoteAccessible();
+
+  /**
+   * What peers may do with this memory; a target that serves requests itself refuses the rest.
+   * By default read-write when {@link #remoteAccessible()}, else nothing.
+   */
+  default PeerAccess peerAccess() {
+    return PeerAccess.of(remoteAccessible());
+  }
 
   /**
    * What the transport with registration slot {@code slot} ({@link

@@ -2,6 +2,7 @@ package io.te4j.core.memory;
 
 import io.te4j.api.AddressRanges;
 import io.te4j.api.ErrorCode;
+import io.te4j.api.PeerAccess;
 import io.te4j.api.TransferException;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
@@ -83,9 +84,18 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
    * @param address first address (not 0)
    * @param length bytes, greater than 0
    * @param location where the memory lives ({@code cpu:0}, {@code cuda:1}); not blank
-   * @param remoteAccessible whether peers may read and write it
+   * @param access what peers may do with it
    */
-  public record RegionSpec(long address, long length, String location, boolean remoteAccessible) {}
+  public record RegionSpec(long address, long length, String location, PeerAccess access) {
+    public RegionSpec {
+      Objects.requireNonNull(access, "access");
+    }
+
+    /** A region peers may read and write ({@code remoteAccessible}) or not reach at all. */
+    public RegionSpec(long address, long length, String location, boolean remoteAccessible) {
+      this(address, length, location, PeerAccess.of(remoteAccessible));
+    }
+  }
 
   /** Immutable: parallel arrays sorted by unsigned start address. */
   private static final class Snapshot {
@@ -125,19 +135,26 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
    */
   public RegisteredRegion register(
       long address, long length, String location, boolean remoteAccessible) {
-    return register(address, length, location, remoteAccessible, null);
+    return register(address, length, location, PeerAccess.of(remoteAccessible), null);
+  }
+
+  /** Like {@link #register(long, long, String, PeerAccess, Object)}: read-write or local only. */
+  public RegisteredRegion register(
+      long address, long length, String location, boolean remoteAccessible, Object owner) {
+    return register(address, length, location, PeerAccess.of(remoteAccessible), owner);
   }
 
   /**
-   * Like {@link #register(long, long, String, boolean)}, recording {@code owner} as the region's
-   * {@link RegisteredRegion#owner()}: an object to keep reachable while the memory is registered,
-   * or a tag telling who owns it (the engine uses it to recognise managed arenas).
+   * Like {@link #register(long, long, String, boolean)} with what peers may do ({@code access}),
+   * recording {@code owner} as the region's {@link RegisteredRegion#owner()}: an object to keep
+   * reachable while the memory is registered, or a tag telling who owns it (the engine uses it to
+   * recognise managed arenas).
    */
   public RegisteredRegion register(
-      long address, long length, String location, boolean remoteAccessible, Object owner) {
+      long address, long length, String location, PeerAccess access, Object owner) {
     validate(address, length, location);
-    return add(List.of(RegisteredRegion.ofAddress(address, length, location, remoteAccessible,
-        owner))).get(0);
+    return add(List.of(RegisteredRegion.ofAddress(address, length, location,
+        Objects.requireNonNull(access, "access"), owner))).get(0);
   }
 
   /**
@@ -149,6 +166,13 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
    *     location; ADDRESS_OVERLAPPED; or whatever the listener threw
    */
   public RegisteredRegion register(ByteBuffer direct, String location, boolean remoteAccessible) {
+    return register(direct, location, PeerAccess.of(remoteAccessible));
+  }
+
+  /**
+   * Like {@link #register(ByteBuffer, String, boolean)} with what peers may do ({@code access}).
+   */
+  public RegisteredRegion register(ByteBuffer direct, String location, PeerAccess access) {
     if (direct == null || !direct.isDirect()) {
       throw new TransferException(ErrorCode.INVALID_ARGUMENT, "not a direct ByteBuffer");
     }
@@ -163,7 +187,8 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
       throw new TransferException(ErrorCode.INVALID_ARGUMENT, e.getMessage(), e);
     }
     validate(address, direct.capacity(), location);
-    return add(List.of(RegisteredRegion.ofBuffer(direct, location, remoteAccessible))).get(0);
+    return add(List.of(RegisteredRegion.ofBuffer(direct, location,
+        Objects.requireNonNull(access, "access")))).get(0);
   }
 
   /**
@@ -182,7 +207,7 @@ public final class MemoryRegistryImpl implements MemoryRegistry {
       }
       validate(spec.address(), spec.length(), spec.location());
       regions.add(RegisteredRegion.ofAddress(spec.address(), spec.length(), spec.location(),
-          spec.remoteAccessible(), null));
+          spec.access(), null));
     }
     return add(regions);
   }

@@ -1,6 +1,7 @@
 package io.te4j.core.memory;
 
 import io.te4j.api.MemoryKind;
+import io.te4j.api.PeerAccess;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.nativelib.NativeMemory;
 import java.nio.ByteBuffer;
@@ -21,7 +22,7 @@ public final class RegisteredRegion implements MemoryRegion {
   private final long address;
   private final long length;
   private final String location;
-  private final boolean remoteAccessible;
+  private final PeerAccess access;
   private final ByteBuffer[] chunks;
   private final Object owner;
   private final MemoryKind kind;
@@ -32,13 +33,13 @@ public final class RegisteredRegion implements MemoryRegion {
       long address,
       long length,
       String location,
-      boolean remoteAccessible,
+      PeerAccess access,
       ByteBuffer[] chunks,
       Object owner) {
     this.address = address;
     this.length = length;
     this.location = location;
-    this.remoteAccessible = remoteAccessible;
+    this.access = access;
     this.chunks = chunks;
     this.owner = owner;
     this.kind = MemoryKind.of(location);
@@ -46,7 +47,7 @@ public final class RegisteredRegion implements MemoryRegion {
 
   /** A region over raw memory; the chunks are views made with {@link NativeMemory#view}. */
   static RegisteredRegion ofAddress(
-      long address, long length, String location, boolean remoteAccessible, Object owner) {
+      long address, long length, String location, PeerAccess access, Object owner) {
     if (length <= 0) {
       throw new IllegalArgumentException("region length must be > 0: " + length);
     }
@@ -59,14 +60,14 @@ public final class RegisteredRegion implements MemoryRegion {
       chunks[i] = NativeMemory.view(address + offset, (int) Math.min(CHUNK_SIZE, length - offset));
     }
     return new RegisteredRegion(
-        address, length, Objects.requireNonNull(location), remoteAccessible, chunks, owner);
+        address, length, Objects.requireNonNull(location), access, chunks, owner);
   }
 
   /**
    * A region over the whole capacity of a direct buffer; the chunks are slices of it, and the
    * buffer is the region's {@link #owner()}.
    */
-  static RegisteredRegion ofBuffer(ByteBuffer direct, String location, boolean remoteAccessible) {
+  static RegisteredRegion ofBuffer(ByteBuffer direct, String location, PeerAccess access) {
     long address = NativeMemory.addressOf(direct);
     int capacity = direct.capacity();
     if (capacity <= 0) {
@@ -80,7 +81,7 @@ public final class RegisteredRegion implements MemoryRegion {
       chunks[i] = direct.slice(offset, (int) Math.min(CHUNK_SIZE, capacity - (long) offset));
     }
     return new RegisteredRegion(
-        address, capacity, Objects.requireNonNull(location), remoteAccessible, chunks, direct);
+        address, capacity, Objects.requireNonNull(location), access, chunks, direct);
   }
 
   @Override
@@ -100,7 +101,12 @@ public final class RegisteredRegion implements MemoryRegion {
 
   @Override
   public boolean remoteAccessible() {
-    return remoteAccessible;
+    return access.isRemote();
+  }
+
+  @Override
+  public PeerAccess peerAccess() {
+    return access;
   }
 
   @Override
@@ -163,7 +169,7 @@ public final class RegisteredRegion implements MemoryRegion {
         + length
         + " bytes, "
         + location
-        + (remoteAccessible ? ", remote" : ", local only")
+        + (access.isRemote() ? ", peers " + access : ", local only")
         + "}";
   }
 }

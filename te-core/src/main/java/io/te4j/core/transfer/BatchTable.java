@@ -4,6 +4,7 @@ import io.te4j.api.AddressRanges;
 import io.te4j.api.BufferDescriptor;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.MemoryKind;
+import io.te4j.api.PeerAccess;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferException;
 import io.te4j.api.TransferRequest;
@@ -176,10 +177,31 @@ public final class BatchTable {
         regions[i] = null;
         continue;
       }
+      if (target.hasRestrictedBuffers() && deniedByTarget(batch, i, target, r)) {
+        regions[i] = null;
+        continue;
+      }
       batch.expectEntry(i, countSlices(region, r.localAddress(), r.length(), sliceMax));
       totalBytes += r.length();
     }
     return totalBytes;
+  }
+
+  /**
+   * Fails the entry when the target buffer it addresses does not allow its opcode to peers
+   * (te4j targets publish read-only and write-only buffers; a TCP target refuses such a request
+   * itself, same-host and CXL initiators copy without one, so this is where they stop).
+   */
+  private static boolean deniedByTarget(Batch batch, int entry, SegmentDescriptor target,
+      TransferRequest r) {
+    BufferDescriptor b = target.bufferContaining(r.targetOffset(), r.length());
+    PeerAccess access = b == null ? PeerAccess.READ_WRITE : PeerAccess.ofBuffer(b);
+    if (access.allows(r.opcode())) {
+      return false;
+    }
+    batch.rejectEntry(entry, ErrorCode.PEER_ACCESS_DENIED, "target " + target.name() + " at 0x"
+        + Long.toHexString(r.targetOffset()) + " allows peers " + access + ", not " + r.opcode());
+    return true;
   }
 
   private static void rejectOverflow(Batch batch, int entry, TransferRequest r) {

@@ -1,6 +1,7 @@
 package io.te4j.transport.tcp;
 
 import io.te4j.api.AddressRanges;
+import io.te4j.api.TransferOpcode;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.RateLimitedLog;
@@ -336,7 +337,7 @@ final class TcpTarget {
    * Null when {@code [address, address + size)} of a request may be served from {@code region}
    * (what the registry found for it), else why not; allocation-free either way.
    */
-  static String check(MemoryRegion region, long address, long size) {
+  static String check(MemoryRegion region, TransferOpcode opcode, long address, long size) {
     // Checked again here: the registry is another module's code and this is the last gate.
     if (region == null
         || !AddressRanges.contains(region.address(), region.length(), address, size)) {
@@ -346,6 +347,10 @@ final class TcpTarget {
     }
     if (!region.remoteAccessible()) {
       return "region is not remote-accessible";
+    }
+    if (!region.peerAccess().allows(opcode)) {
+      return opcode == TransferOpcode.READ ? "region is write-only for peers"
+          : "region is read-only for peers";
     }
     if (!region.kind().isHost()) {
       return "region is " + region.kind() + ", which the tcp transport cannot reach";
@@ -477,7 +482,8 @@ final class TcpTarget {
           continue;
         }
         MemoryRegion region = memory.find(address, size);
-        String why = check(region, address, size);
+        String why = check(region, write ? TransferOpcode.WRITE : TransferOpcode.READ, address,
+            size);
         if (why != null) {
           reject(v2, opcodeByte, address, size, why);
           return;

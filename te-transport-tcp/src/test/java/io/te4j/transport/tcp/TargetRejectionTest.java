@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.api.ErrorCode;
+import io.te4j.api.PeerAccess;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferState;
 import io.te4j.testkit.DeviceRegion;
@@ -35,6 +36,8 @@ class TargetRejectionTest {
   private static final long C = 0x3000_0000L; // local only
   private static final long TOP = 0xFFFF_FFFF_FFFF_0000L; // ends exactly at 2^64
   private static final long D = 0x4000_0000L; // device memory: no host view
+  private static final long RO = 0x5100_0000L; // peers may only read it
+  private static final long WO = 0x5200_0000L; // peers may only write it
   private static final int LEN = 0x1_0000;
 
   private final Random rnd = new Random(3);
@@ -48,6 +51,8 @@ class TargetRejectionTest {
     regions.add(memory.add(B, LEN, true));
     regions.add(memory.add(C, LEN, false));
     regions.add(memory.add(TOP, LEN, true));
+    regions.add(memory.add(RO, LEN, PeerAccess.READ_ONLY));
+    regions.add(memory.add(WO, LEN, PeerAccess.WRITE_ONLY));
     memory.add(new DeviceRegion(D, LEN, "fakegpu:0", true));
     for (TestRegion r : regions) {
       r.put(r.address(), TcpTestSupport.random(rnd, LEN));
@@ -119,6 +124,35 @@ class TargetRejectionTest {
       assertTrue(c.closedByPeer(), what);
     }
     assertUntouched(before);
+  }
+
+  @Test
+  void eachRegionServesOnlyTheAccessItAllowsPeers() throws Exception {
+    // Refused, v2 and v1: a WRITE into the read-only region, a READ of the write-only one.
+    for (long[] refused : new long[][] {{RO, 0x81}, {RO, 0x01}, {WO, 0x80}, {WO, 0x00}}) {
+      List<byte[]> before = snapshot();
+      try (RawClient c = new RawClient(target.dataPort())) {
+        boolean write = (refused[1] & 0x7F) == 1;
+        c.send(RawWire.header(32, refused[0] + 64, (int) refused[1]),
+            write ? TcpTestSupport.random(rnd, 32) : new byte[0]);
+        String what = Long.toHexString(refused[1]) + " at " + Long.toHexString(refused[0]);
+        if ((refused[1] & 0x80) != 0) {
+          assertArrayEquals(RawWire.STATUS_REJECTED, c.read(8), what);
+        }
+        assertTrue(c.closedByPeer(), what);
+      }
+      assertUntouched(before);
+    }
+    // Served: a READ of the read-only region, a WRITE into the write-only one.
+    try (RawClient c = new RawClient(target.dataPort())) {
+      c.send(RawWire.header(32, RO + 64, 0x80));
+      assertArrayEquals(RawWire.STATUS_OK, c.read(8));
+      assertArrayEquals(regions.get(4).get(RO + 64, 32), c.read(32));
+      byte[] data = TcpTestSupport.random(rnd, 32);
+      c.send(RawWire.header(32, WO + 64, 0x81), data);
+      assertArrayEquals(RawWire.STATUS_OK, c.read(8));
+      assertArrayEquals(data, regions.get(5).get(WO + 64, 32));
+    }
   }
 
   @Test

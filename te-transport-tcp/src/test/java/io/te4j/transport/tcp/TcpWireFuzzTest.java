@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.te4j.api.AddressRanges;
+import io.te4j.api.PeerAccess;
+import io.te4j.api.TransferOpcode;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.testkit.TestMemory;
 import java.nio.ByteBuffer;
@@ -13,8 +15,9 @@ import java.util.Arrays;
 /**
  * What a peer sends to the TCP data port (a 24-byte request header) and what a target answers (an
  * 8-byte status frame), as arbitrary bytes. The target's last gate must never pass a range that is
- * not wholly inside the registered region, whatever the header says (overflow, wrap, huge sizes);
- * a status frame decodes to a code or is told apart by its magic. Regression inputs run in CI
+ * not wholly inside the registered region, nor an access the region refuses peers, whatever the
+ * header says (overflow, wrap, huge sizes, opcodes); a status frame decodes to a code or is told
+ * apart by its magic. Regression inputs run in CI
  * ({@code TcpWireFuzzTestInputs/} beside this class); a long run is {@code JAZZER_FUZZ=1}.
  */
 class TcpWireFuzzTest {
@@ -24,6 +27,8 @@ class TcpWireFuzzTest {
   static {
     MEMORY.add(BASE, 1 << 20, true);
     MEMORY.add(BASE + (2 << 20), 4096, false); // registered, but local only
+    MEMORY.add(BASE + (3 << 20), 4096, PeerAccess.READ_ONLY);
+    MEMORY.add(BASE + (4 << 20), 4096, PeerAccess.WRITE_ONLY);
   }
 
   @FuzzTest
@@ -32,10 +37,12 @@ class TcpWireFuzzTest {
     header.put(Arrays.copyOf(bytes, header.capacity())).flip();
     long size = TcpWire.headerSize(header);
     long address = TcpWire.headerAddress(header);
-    TcpWire.headerOpcode(header);
+    TransferOpcode opcode = (TcpWire.headerOpcode(header) & ~TcpWire.V2_FLAG) == TcpWire.OP_WRITE
+        ? TransferOpcode.WRITE : TransferOpcode.READ;
     MemoryRegion region = MEMORY.find(address, size);
-    if (TcpTarget.check(region, address, size) == null) {
+    if (TcpTarget.check(region, opcode, address, size) == null) {
       assertTrue(region.remoteAccessible(), "served a local-only region");
+      assertTrue(region.peerAccess().allows(opcode), "served a " + opcode + " the region refuses");
       assertTrue(AddressRanges.fits(address, size), "served a range that wraps");
       assertTrue(Long.compareUnsigned(address, region.address()) >= 0
           && Long.compareUnsigned(address + size - region.address(), region.length()) <= 0,
