@@ -88,7 +88,7 @@ public final class Engine implements AutoCloseable {
     this.transfers = new Transfers(config.transferTimeout().toNanos(),
         registrations.registry());
     this.rpcClient = new RpcClient(Duration.ofSeconds(5), config.transferTimeout(),
-        config.handshakeMaxLength());
+        config.handshakeMaxLength(), config.peerAuth());
     this.messages = new PeerMessages(rpcClient, config.notifyMaxQueued(),
         config.notifyMaxQueuedBytes());
   }
@@ -126,7 +126,7 @@ public final class Engine implements AutoCloseable {
     if (config.legacyRpcPortBinding() && config.localHostnamePort() > 0) {
       min = max = config.localHostnamePort();
     }
-    rpcServer = RpcServer.start(messages, config.bindAddress(), min, max,
+    rpcServer = RpcServer.start(messages, config.peerAuth(), config.bindAddress(), min, max,
         config.handshakeMaxLength(), Duration.ofSeconds(10), threads("rpc"));
     segmentName = config.isP2p() ? new HostPort(config.localHost(), rpcServer.port()).toString()
         : config.localHostname();
@@ -146,8 +146,9 @@ public final class Engine implements AutoCloseable {
       startMetricsReporter();
     }
     open = true;
-    LOG.info("engine {} started: protocol {}, rpc port {}, metadata {}", segmentName,
-        transports.primary(), rpcServer.port(), config.metadataServer());
+    LOG.info("engine {} started: protocol {}, rpc port {}, metadata {}, peer authentication {}",
+        segmentName, transports.primary(), rpcServer.port(), config.metadataServer(),
+        config.peerAuth().enabled() ? "on (cluster secret)" : "off");
   }
 
   private MetadataStore openStore() {
@@ -457,6 +458,15 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
+   * Peers refused because they could not authenticate with the cluster secret, on the handshake
+   * port and every transport's data port; 0 when no secret is set.
+   */
+  public long unauthenticatedPeers() {
+    return config.peerAuth().refused();
+  }
+
+
+  /**
    * Sends a probe frame to a peer's handshake port.
    *
    * @return true when it answered {@code success} in time
@@ -631,6 +641,12 @@ public final class Engine implements AutoCloseable {
 
     public Builder setting(String name, String value) {
       config.setting(name, value);
+      return this;
+    }
+
+    /** See {@link EngineConfig.Builder#clusterSecret}. */
+    public Builder clusterSecret(byte[] secret) {
+      config.clusterSecret(secret);
       return this;
     }
 

@@ -4,6 +4,7 @@ import io.te4j.api.HostPort;
 import io.te4j.api.spi.Backpressure;
 import io.te4j.api.spi.FrameHandler;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.PeerRpc;
 import io.te4j.api.spi.TransportContext;
 import io.te4j.core.config.EngineConfig;
@@ -97,5 +98,10 @@ final class EngineTransportContext implements TransportContext {
   @Override
   public AutoCloseable serveFrames(int frameType, FrameHandler handler) {
     return transports.serveFrames(frameType, handler);
+  }
+
+  @Override
+  public PeerAuth peerAuth() {
+    return config.peerAuth();
   }
 }

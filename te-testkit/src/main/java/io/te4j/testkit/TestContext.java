@@ -6,6 +6,7 @@ import io.te4j.api.TransferException;
 import io.te4j.api.spi.Backpressure;
 import io.te4j.api.spi.FrameHandler;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.PeerRpc;
 import io.te4j.api.spi.TransportContext;
 import java.util.ArrayList;
@@ -36,6 +37,7 @@ public final class TestContext implements TransportContext {
   private volatile long transferTimeoutNanos = TimeUnit.SECONDS.toNanos(30);
   private final Map<Integer, FrameHandler> frameHandlers = new ConcurrentHashMap<>();
   private volatile PeerRpc rpc;
+  private volatile PeerAuth peerAuth = PeerAuth.NONE;
 
   /** A context over {@code memory}, with a segment name of its own ({@code 127.0.0.1:testN}). */
   public TestContext(MemoryRegistry memory) {
@@ -157,6 +159,17 @@ public final class TestContext implements TransportContext {
       throw new IllegalStateException("frame type " + frameType + " is served already");
     }
     return () -> frameHandlers.remove(frameType, handler);
+  }
+
+  /** Authenticates connections with {@code auth} (a cluster secret) from now on. */
+  public TestContext peerAuth(PeerAuth auth) {
+    this.peerAuth = auth;
+    return this;
+  }
+
+  @Override
+  public PeerAuth peerAuth() {
+    return peerAuth;
   }
 
   /** Daemon threads named {@code testN-<role>-<k>}, each recorded in {@link #threads()}. */

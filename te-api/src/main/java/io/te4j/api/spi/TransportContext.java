@@ -72,4 +72,14 @@ public interface TransportContext {
    * @throws IllegalStateException when another transport already serves the type
    */
   AutoCloseable serveFrames(int frameType, FrameHandler handler);
+
+  /**
+   * How connections between te4j engines authenticate, shared with the engine's handshake port (a
+   * transport with a listening port has each accepted connection {@linkplain PeerAuth#verify
+   * verified} and {@linkplain PeerAuth#proveTo proves} itself on each it opens); {@link
+   * PeerAuth#NONE} when no cluster secret is set.
+   */
+  default PeerAuth peerAuth() {
+    return PeerAuth.NONE;
+  }
 }

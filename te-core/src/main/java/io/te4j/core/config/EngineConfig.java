@@ -3,6 +3,7 @@ package io.te4j.core.config;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.HostPort;
 import io.te4j.api.TransferException;
+import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.Setting;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -75,6 +76,10 @@ public final class EngineConfig {
   static final Setting<Boolean> SHAREABLE = Setting.flag(SHAREABLE_MEMORY, true,
       "managed buffers are memory files (memfd) that same-host peers map; false: anonymous"
           + " memory");
+  static final Setting<String> AUTH_SECRET_FILE = Setting.text("te4j.auth.secretFile", null,
+      "path", "file holding the cluster secret (16 bytes or more): every connection between te4j"
+          + " engines, on the handshake and data ports, then authenticates both ends, and peers"
+          + " that cannot are refused; unset: off (reference peers interoperate)");
   static final Setting<String> NATIVE_WORK_DIR = Setting.text("te4j.native.workdir", null,
       "path", "where native libraries are extracted from their JARs (system property;"
           + " default <java.io.tmpdir>/te4j-native-<user>)");
@@ -83,7 +88,8 @@ public final class EngineConfig {
   public static final List<Setting<?>> SETTINGS = List.of(METADATA_SERVER, TRANSFER_TIMEOUT,
       MIN_RPC_PORT, MAX_RPC_PORT, LEGACY_RPC_PORT_BINDING, TCP_BIND_ADDRESS,
       HANDSHAKE_MAX_LENGTH, NOTIFY_MAX_QUEUED, NOTIFY_MAX_QUEUED_BYTES, CLUSTER_ID,
-      CUSTOM_TOPO_JSON, TE_METRIC, TE_METRIC_INTERVAL, SHAREABLE, NATIVE_WORK_DIR);
+      CUSTOM_TOPO_JSON, TE_METRIC, TE_METRIC_INTERVAL, SHAREABLE, AUTH_SECRET_FILE,
+      NATIVE_WORK_DIR);
 
   private final String localHostname;
   private final String metadataServer;
@@ -102,6 +108,7 @@ public final class EngineConfig {
   private final int notifyMaxQueued;
   private final long notifyMaxQueuedBytes;
   private final boolean shareableMemory;
+  private final PeerAuth peerAuth;
   private final Settings settings;
 
   private EngineConfig(Builder b, Settings s) {
@@ -128,6 +135,7 @@ public final class EngineConfig {
     this.notifyMaxQueued = NOTIFY_MAX_QUEUED.valueIn(s);
     this.notifyMaxQueuedBytes = NOTIFY_MAX_QUEUED_BYTES.valueIn(s);
     this.shareableMemory = SHAREABLE.valueIn(s);
+    this.peerAuth = peerAuth(b.clusterSecret, AUTH_SECRET_FILE.valueIn(s));
     if (metadataServer.isBlank()) {
       throw invalid("metadata_server", "empty");
     }
@@ -237,6 +245,37 @@ public final class EngineConfig {
     return settings;
   }
 
+  /**
+   * How this engine authenticates peers: with the cluster secret of the builder or of {@code
+   * te4j.auth.secretFile}, else {@link PeerAuth#NONE}.
+   */
+  public PeerAuth peerAuth() {
+    return peerAuth;
+  }
+
+  private static PeerAuth peerAuth(byte[] secret, String secretFile) {
+    if (secret == null && secretFile != null) {
+      try {
+        secret = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(secretFile));
+      } catch (java.io.IOException | RuntimeException e) {
+        throw invalid(AUTH_SECRET_FILE.name(), "cannot read " + secretFile + ": " + e);
+      }
+      int end = secret.length; // a trailing newline is the editor's, not the secret's
+      while (end > 0 && (secret[end - 1] == '\n' || secret[end - 1] == '\r')) {
+        end--;
+      }
+      secret = java.util.Arrays.copyOf(secret, end);
+    }
+    if (secret == null) {
+      return PeerAuth.NONE;
+    }
+    try {
+      return PeerAuth.withSecret(secret);
+    } catch (IllegalArgumentException e) {
+      throw invalid(AUTH_SECRET_FILE.name(), e.getMessage());
+    }
+  }
+
   private static String require(String v, String what) {
     if (v == null || v.isBlank()) {
       throw invalid(what, "must be given");
@@ -261,6 +300,7 @@ public final class EngineConfig {
     private Duration transferTimeout;
     private final Map<String, String> explicit = new LinkedHashMap<>();
     private boolean isolated;
+    private byte[] clusterSecret;
 
     private Builder() {}
 
@@ -303,6 +343,15 @@ public final class EngineConfig {
     /** Sets any named setting ({@code MC_*}, {@code te4j.*}); wins over properties and environment. */
     public Builder setting(String name, String value) {
       explicit.put(name, value);
+      return this;
+    }
+
+    /**
+     * The cluster secret (16 bytes or more, copied), instead of {@code te4j.auth.secretFile}:
+     * every connection between te4j engines then authenticates both ends.
+     */
+    public Builder clusterSecret(byte[] secret) {
+      this.clusterSecret = secret == null ? null : secret.clone();
       return this;
     }
 

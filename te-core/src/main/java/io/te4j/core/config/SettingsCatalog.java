@@ -160,10 +160,16 @@ public final class SettingsCatalog {
       for (int i = 0; source == null && raw != null && i < s.aliases().size(); i++) {
         source = settings.source(s.aliases().get(i));
       }
-      rows.add(new Row(s.name(), raw == null ? s.defaultText() : raw,
-          raw == null ? "default" : source, e.owner(), s.doc()));
+      String shown = raw == null ? s.defaultText() : isSecret(s.name()) ? "(set, not shown)" : raw;
+      rows.add(new Row(s.name(), shown, raw == null ? "default" : source, e.owner(), s.doc()));
     }
     return rows;
+  }
+
+  /** Passwords and secrets are never printed, only whether they are set. */
+  private static boolean isSecret(String name) {
+    String n = name.toLowerCase(java.util.Locale.ROOT);
+    return n.contains("password") || n.endsWith("secret");
   }
 
   /** The README's configuration table: a row per setting, its default, owner and meaning. */

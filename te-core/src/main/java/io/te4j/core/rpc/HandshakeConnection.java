@@ -1,5 +1,6 @@
 package io.te4j.core.rpc;
 
+import io.te4j.api.spi.PeerAuth;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -11,7 +12,7 @@ import java.nio.channels.SocketChannel;
 
 /**
  * One connection to the handshake port, read and written without blocking by the server's selector
- * thread: the 8-byte header, then (once the header is accepted) a body of the announced length,
+ * thread: the peer's authentication when a cluster secret is set, the 8-byte header, then (once the header is accepted) a body of the announced length,
  * then the reply. Holds nothing but its buffers while the peer is idle. Used by the selector thread
  * only, except {@link #reply}, which a handler thread sets before handing the connection back.
  */
@@ -21,6 +22,8 @@ final class HandshakeConnection {
   final InetAddress address;
   final SocketAddress peer;
   final long deadlineNanos;
+  /** The peer's authentication while it runs, or null (done, or no cluster secret). */
+  private PeerAuth.ServerExchange auth;
   private final ByteBuffer header = ByteBuffer.allocate(FrameCodec.HEADER_BYTES);
   private ByteBuffer body;
   private ByteBuffer out;
@@ -29,10 +32,12 @@ final class HandshakeConnection {
   boolean closed;
   private boolean reading = true;
 
-  HandshakeConnection(SocketChannel channel, SelectionKey key, long deadlineNanos) {
+  HandshakeConnection(SocketChannel channel, SelectionKey key, long deadlineNanos,
+      PeerAuth.ServerExchange auth) {
     this.channel = channel;
     this.key = key;
     this.deadlineNanos = deadlineNanos;
+    this.auth = auth;
     this.peer = channel.socket().getRemoteSocketAddress();
     this.address = peer instanceof InetSocketAddress a ? a.getAddress() : null;
   }
@@ -62,9 +67,16 @@ final class HandshakeConnection {
    * is needed, or -1 when the frame is complete.
    *
    * @throws FrameCodec.MalformedFrameException when the header is refused
+   * @throws PeerAuth.AuthenticationException when the peer fails to authenticate first
    * @throws EOFException when the peer closed mid-frame
    */
   long read(int maxFrameBytes) throws IOException {
+    if (auth != null) {
+      if (!auth.step(channel)) {
+        return 0;
+      }
+      auth = null; // authenticated: its frame follows
+    }
     if (body == null) {
       if (channel.read(header) < 0) {
         throw new EOFException("peer closed the connection after " + header.position()

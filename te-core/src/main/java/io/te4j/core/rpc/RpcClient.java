@@ -3,6 +3,7 @@ package io.te4j.core.rpc;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.HostPort;
 import io.te4j.api.TransferException;
+import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.PeerRpc;
 import io.te4j.core.json.JsonCodec;
 import java.io.EOFException;
@@ -24,6 +25,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The client side of the handshake port: one connection per call, one typed request frame, one
  * reply frame, then close. Thread-safe and stateless between calls; any thread may call.
  *
+ * <p>With a cluster secret ({@link PeerAuth}) each connection proves this engine and checks the
+ * peer before the request goes out; a peer that cannot is REJECT_HANDSHAKE.
+ *
  * <p>Time is bounded in every case: connecting (over all addresses of the host) by the connect
  * timeout, sending and awaiting the reply by the reply timeout. Reads honour the reply deadline
  * through {@code SO_TIMEOUT}; a write that the peer never drains is cut by a shared watchdog thread
@@ -42,6 +46,7 @@ public final class RpcClient implements PeerRpc {
   private final long connectTimeoutNanos;
   private final long replyTimeoutNanos;
   private final int maxFrameBytes;
+  private final PeerAuth auth;
 
   /**
    * @param connectTimeout bound on establishing the connection
@@ -49,6 +54,13 @@ public final class RpcClient implements PeerRpc {
    * @param maxFrameBytes longest frame sent or accepted ({@code MC_HANDSHAKE_MAX_LENGTH})
    */
   public RpcClient(Duration connectTimeout, Duration replyTimeout, int maxFrameBytes) {
+    this(connectTimeout, replyTimeout, maxFrameBytes, PeerAuth.NONE);
+  }
+
+  /** Like {@link #RpcClient(Duration, Duration, int)}, proving itself by {@code auth} first. */
+  public RpcClient(Duration connectTimeout, Duration replyTimeout, int maxFrameBytes,
+      PeerAuth auth) {
+    this.auth = Objects.requireNonNull(auth, "auth");
     this.connectTimeoutNanos = positive(connectTimeout, "connectTimeout");
     this.replyTimeoutNanos = positive(replyTimeout, "replyTimeout");
     if (maxFrameBytes < 1) {
@@ -112,6 +124,10 @@ public final class RpcClient implements PeerRpc {
     try {
       socket.setTcpNoDelay(true);
       OutputStream out = socket.getOutputStream();
+      if (auth.enabled()) {
+        socket.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(replyTimeoutNanos)));
+        auth.proveTo(socket.getInputStream(), out, "rpc");
+      }
       out.write(request);
       out.flush();
       FrameCodec.Frame reply = FrameCodec.read(socket, maxFrameBytes, deadline);
@@ -137,6 +153,9 @@ public final class RpcClient implements PeerRpc {
     } catch (FrameCodec.MalformedFrameException e) {
       throw new TransferException(
           ErrorCode.REJECT_HANDSHAKE, target + " sent a malformed reply: " + e.getMessage(), e);
+    } catch (PeerAuth.AuthenticationException e) {
+      throw new TransferException(
+          ErrorCode.REJECT_HANDSHAKE, "handshake with " + target + ": " + e.getMessage(), e);
     } catch (SocketTimeoutException e) {
       throw timeout(target, e);
     } catch (EOFException e) {

@@ -3,6 +3,7 @@ package io.te4j.core.rpc;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
 import io.te4j.api.TransferNotify;
+import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.PeerRpc;
 import io.te4j.api.spi.RateLimitedLog;
 import io.te4j.core.json.JsonCodec;
@@ -52,6 +53,9 @@ import org.slf4j.LoggerFactory;
  * maximal frames) together, older unfinished ones closed first to make room.
  * Every refusal is counted and logged at a bounded rate.
  *
+ * <p>With a cluster secret ({@link PeerAuth}), each connection authenticates before its frame is
+ * read, in the same non-blocking steps; a peer that cannot is refused and counted.
+ *
  * <p>Replies: type 1 gets {@link RpcHandler#localDescriptorJson()}, type 2 {@code
  * {"name":"","notify_msg":"success"}} when {@link RpcHandler#onNotify} took it (else a {@code
  * notify_msg} saying it was refused), type 3 {@code {"status":"success"}}, type 0 and legacy
@@ -91,6 +95,7 @@ public final class RpcServer implements AutoCloseable {
   private static final long SWEEP_MILLIS = 50;
 
   private final RpcHandler handler;
+  private final PeerAuth auth;
   private final ServerSocketChannel serverChannel;
   private final Selector selector;
   private final int maxFrameBytes;
@@ -111,11 +116,13 @@ public final class RpcServer implements AutoCloseable {
 
   private RpcServer(
       RpcHandler handler,
+      PeerAuth auth,
       ServerSocketChannel serverChannel,
       int maxFrameBytes,
       Duration connectionDeadline,
       ThreadFactory threads) throws IOException {
     this.handler = handler;
+    this.auth = auth;
     this.serverChannel = serverChannel;
     this.maxFrameBytes = maxFrameBytes;
     this.maxBufferedBytes = Math.max(MAX_BUFFERED_BYTES, 2L * maxFrameBytes);
@@ -158,7 +165,26 @@ public final class RpcServer implements AutoCloseable {
       int maxFrameBytes,
       Duration connectionDeadline,
       ThreadFactory threads) {
+    return start(handler, PeerAuth.NONE, bindAddressOrNull, minPort, maxPort, maxFrameBytes,
+        connectionDeadline, threads);
+  }
+
+  /**
+   * Like {@link #start(RpcHandler, String, int, int, int, Duration, ThreadFactory)}, with every
+   * connection authenticated by {@code auth} before its frame is read (a peer that fails is
+   * refused and counted there).
+   */
+  public static RpcServer start(
+      RpcHandler handler,
+      PeerAuth auth,
+      String bindAddressOrNull,
+      int minPort,
+      int maxPort,
+      int maxFrameBytes,
+      Duration connectionDeadline,
+      ThreadFactory threads) {
     Objects.requireNonNull(handler, "handler");
+    Objects.requireNonNull(auth, "auth");
     Objects.requireNonNull(threads, "threads");
     Objects.requireNonNull(connectionDeadline, "connectionDeadline");
     boolean ephemeral = minPort == 0 && maxPort == 0;
@@ -187,7 +213,7 @@ public final class RpcServer implements AutoCloseable {
         ephemeral ? bind(bindAddress, 0, 0) : bind(bindAddress, minPort, maxPort);
     RpcServer server;
     try {
-      server = new RpcServer(handler, socket, maxFrameBytes, connectionDeadline, threads);
+      server = new RpcServer(handler, auth, socket, maxFrameBytes, connectionDeadline, threads);
     } catch (IOException e) {
       closeQuietly(socket);
       throw new TransferException(ErrorCode.ENDPOINT, "cannot serve the handshake port", e);
@@ -322,8 +348,8 @@ public final class RpcServer implements AutoCloseable {
         ch.configureBlocking(false);
         ch.socket().setTcpNoDelay(true);
         SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
-        HandshakeConnection c =
-            new HandshakeConnection(ch, key, System.nanoTime() + deadlineNanos);
+        HandshakeConnection c = new HandshakeConnection(ch, key,
+            System.nanoTime() + deadlineNanos, auth.serverExchange("rpc"));
         key.attach(c);
         if (makeRoomFor(c)) {
           open.add(c);
@@ -390,7 +416,7 @@ public final class RpcServer implements AutoCloseable {
         c.key.interestOps(0);
         dispatch(c, frame);
       }
-    } catch (FrameCodec.MalformedFrameException e) {
+    } catch (FrameCodec.MalformedFrameException | PeerAuth.AuthenticationException e) {
       refuse(c, "refused a connection from {}: {}", e.getMessage());
     } catch (IOException e) {
       LOG.debug("handshake RPC: connection from {} ended before a complete frame: {}", c.peer,
