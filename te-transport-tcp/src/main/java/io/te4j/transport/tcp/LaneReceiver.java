@@ -7,7 +7,7 @@ import io.te4j.api.spi.inflight.InFlightTable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
@@ -59,7 +59,7 @@ final class LaneReceiver {
   private void run() {
     try {
       while (true) {
-        SocketChannel ch;
+        ReadableByteChannel ch;
         long gen;
         boolean drain = false;
         synchronized (lock) {
@@ -79,7 +79,7 @@ final class LaneReceiver {
             }
             lock.wait(200);
           }
-          ch = lane.channel;
+          ch = lane.connection.in();
           gen = lane.generation;
         }
         if (drain) {
@@ -115,7 +115,7 @@ final class LaneReceiver {
     return "connection to tcp peer " + lane.peerName + " lost: " + e;
   }
 
-  private void receiveV2(SocketChannel ch, long gen) throws IOException, InterruptedException {
+  private void receiveV2(ReadableByteChannel ch, long gen) throws IOException, InterruptedException {
     status.clear();
     RegionIo.readFully(ch, status);
     long frame = status.getLong(0);
@@ -155,7 +155,7 @@ final class LaneReceiver {
     finishHead(seq, head);
   }
 
-  private void receiveV1(SocketChannel ch, long gen) throws IOException, InterruptedException {
+  private void receiveV1(ReadableByteChannel ch, long gen) throws IOException, InterruptedException {
     long seq;
     long head;
     synchronized (lock) {
@@ -242,7 +242,7 @@ final class LaneReceiver {
         n = lane.takeRetriesLocked(failures, n);
       }
       lane.state = TcpLane.IDLE;
-      lane.channel = null;
+      lane.connection = null;
       lock.notifyAll();
       if (lane.retrySize > 0) {
         // The sender may be parked in queue.poll; if the queue is full it is busy anyway.

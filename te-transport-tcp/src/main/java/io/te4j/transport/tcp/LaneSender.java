@@ -4,6 +4,7 @@ import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegion;
+import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.TransferSlice;
 import io.te4j.api.spi.inflight.InFlightTable;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.ArrayList;
@@ -41,7 +43,7 @@ final class LaneSender {
   private final Object lock;
   private final Thread thread;
   /** The connection (and its generation) the last admitted ticket is to be written on. */
-  private SocketChannel sendChannel;
+  private GatheringByteChannel sendChannel;
   private long sendGeneration;
   private final ByteBuffer header = TcpWire.newHeaderBuffer();
   private final ByteBuffer[] gather = new ByteBuffer[2];
@@ -179,7 +181,7 @@ final class LaneSender {
       if (seq < 0) {
         return; // failed
       }
-      SocketChannel ch = sendChannel;
+      GatheringByteChannel ch = sendChannel;
       long gen = sendGeneration;
       try {
         int opcodeByte = TcpWire.opcodeByte(
@@ -247,7 +249,7 @@ final class LaneSender {
             long seq = lane.pushed++;
             lane.ring[(int) seq & lane.mask] = t;
             lane.senderWriting = true;
-            sendChannel = lane.channel;
+            sendChannel = lane.connection.out();
             sendGeneration = lane.generation;
             lock.notifyAll(); // a v1 receiver waits for entries
             return seq;
@@ -272,16 +274,16 @@ final class LaneSender {
         lane.failExpired(t);
         return -1;
       }
-      SocketChannel ch = connect(t, deadline);
-      if (ch == null) {
+      DataConnection c = connect(t, deadline);
+      if (c == null) {
         return -1;
       }
       waited = true;
       synchronized (lock) {
         if (lane.closed) {
-          TcpTarget.closeQuietly(ch);
+          TcpTarget.closeQuietly(c.socket());
         } else {
-          lane.channel = ch;
+          lane.connection = c;
           lane.generation++;
           lane.state = TcpLane.CONNECTED;
           lane.breakKind = 0;
@@ -301,7 +303,7 @@ final class LaneSender {
    * Opens the connection (bounded by 5 s and by the ticket's deadline). On failure fails the
    * ticket and everything waiting on this lane (the peer is not there) and returns null.
    */
-  private SocketChannel connect(long t, long deadline) {
+  private DataConnection connect(long t, long deadline) {
     SocketChannel ch = null;
     ErrorCode code;
     String message;
@@ -311,11 +313,16 @@ final class LaneSender {
         throw new UnknownHostException(lane.host);
       }
       ch = SocketChannel.open();
+      long remainingMillis = (deadline - System.nanoTime()) / 1_000_000L;
+      int timeout = (int) Math.max(1, Math.min(remainingMillis, TcpLane.CONNECT_TIMEOUT_MILLIS));
       boolean isClosed;
       synchronized (lock) {
         isClosed = lane.closed;
         if (!isClosed) {
-          lane.connecting = ch; // close() closes it, which ends a blocked connect
+          // close() closes it, which ends a blocked connect; so does the watchdog after timeout
+          // (TLS and the cluster secret's exchange read with no timeout of their own).
+          lane.connecting = ch;
+          lane.connectingUntilNanos = System.nanoTime() + timeout * 1_000_000L;
         }
       }
       if (isClosed) {
@@ -329,13 +336,12 @@ final class LaneSender {
         ch.setOption(StandardSocketOptions.SO_SNDBUF, lane.socketBufferBytes);
         ch.setOption(StandardSocketOptions.SO_RCVBUF, lane.socketBufferBytes);
       }
-      long remainingMillis = (deadline - System.nanoTime()) / 1_000_000L;
-      int timeout = (int) Math.max(1, Math.min(remainingMillis, TcpLane.CONNECT_TIMEOUT_MILLIS));
       ch.socket().connect(address, timeout);
+      DataConnection c = lane.security.client(ch, lane.host, lane.port);
       synchronized (lock) {
         lane.connecting = null;
         if (!lane.closed) {
-          return ch;
+          return c;
         }
       }
       TcpTarget.closeQuietly(ch);
@@ -344,7 +350,13 @@ final class LaneSender {
     } catch (UnknownHostException | UnresolvedAddressException e) {
       code = ErrorCode.DNS_FAIL;
       message = "cannot resolve tcp peer host '" + lane.host + "'";
-    } catch (SocketTimeoutException e) {
+    } catch (PeerAuth.AuthenticationException e) {
+      code = ErrorCode.REJECT_HANDSHAKE;
+      message = "tcp peer " + lane.peerName + ": " + e.getMessage();
+    } catch (javax.net.ssl.SSLException e) {
+      code = ErrorCode.REJECT_HANDSHAKE;
+      message = "TLS with tcp peer " + lane.peerName + " failed: " + e.getMessage();
+    } catch (SocketTimeoutException | java.nio.channels.AsynchronousCloseException e) {
       code = ErrorCode.SOCKET_FAIL;
       message = "connect to tcp peer " + lane.peerName + " timed out";
     } catch (IOException e) {

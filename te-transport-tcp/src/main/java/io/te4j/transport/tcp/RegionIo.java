@@ -4,17 +4,20 @@ import io.te4j.api.spi.MemoryRegion;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 
 /**
- * Blocking socket I/O straight into and out of registered memory, chunk by chunk (a range may
- * cross a 1 GiB chunk boundary). No staging copies; allocation only on failure.
+ * Blocking socket I/O (over the socket, or TLS over it) straight into and out of registered
+ * memory, chunk by chunk (a range may cross a 1 GiB chunk boundary). No staging copies;
+ * allocation only on failure.
  */
 final class RegionIo {
   private RegionIo() {}
 
   /** Reads until {@code dst} is full. */
-  static void readFully(SocketChannel channel, ByteBuffer dst) throws IOException {
+  static void readFully(ReadableByteChannel channel, ByteBuffer dst) throws IOException {
     while (dst.hasRemaining()) {
       if (channel.read(dst) < 0) {
         throw new EOFException("connection closed by peer");
@@ -27,7 +30,7 @@ final class RegionIo {
    *
    * @throws EOFException on an EOF after the first byte
    */
-  static boolean readMessageOrEof(SocketChannel channel, ByteBuffer dst) throws IOException {
+  static boolean readMessageOrEof(ReadableByteChannel channel, ByteBuffer dst) throws IOException {
     while (dst.hasRemaining()) {
       if (channel.read(dst) < 0) {
         if (dst.position() == 0) {
@@ -40,7 +43,7 @@ final class RegionIo {
   }
 
   /** Writes all of {@code src}. */
-  static void writeFully(SocketChannel channel, ByteBuffer src) throws IOException {
+  static void writeFully(WritableByteChannel channel, ByteBuffer src) throws IOException {
     while (src.hasRemaining()) {
       channel.write(src);
     }
@@ -48,7 +51,8 @@ final class RegionIo {
 
   /** Reads {@code length} bytes from the socket into {@code [address, address + length)}. */
   static void readIntoRegion(
-      SocketChannel channel, ChunkViews views, MemoryRegion region, long address, long length)
+      ReadableByteChannel channel, ChunkViews views, MemoryRegion region, long address,
+      long length)
       throws IOException {
     long offset = address - region.address();
     while (length > 0) {
@@ -67,7 +71,7 @@ final class RegionIo {
    * @param pair a reusable two-element array
    */
   static void writeFromRegion(
-      SocketChannel channel,
+      GatheringByteChannel channel,
       ChunkViews views,
       MemoryRegion region,
       long address,

@@ -97,6 +97,8 @@ final class TcpLane {
   final int socketBufferBytes;
   /** The engine's registered memory: the sender checks each slice's range is still in it. */
   final MemoryRegistry memory;
+  /** What a fresh connection goes through before its first request (TLS, the cluster secret). */
+  final ConnectionSecurity security;
   final ArrayBlockingQueue<TransferSlice> queue;
   /**
    * The slices this lane owes an end once the sender took them: in the FIFO, resubmitted, or held
@@ -126,8 +128,10 @@ final class TcpLane {
   int retrySize;
   int state = IDLE;
   long generation;
-  SocketChannel channel;
+  DataConnection connection;
   SocketChannel connecting;
+  /** When the watchdog gives up on {@link #connecting} (connect, TLS, the secret's exchange). */
+  long connectingUntilNanos;
   int breakKind;
   String breakReason;
   boolean senderWriting;
@@ -150,6 +154,7 @@ final class TcpLane {
       int queueDepth,
       int socketBufferBytes,
       MemoryRegistry memory,
+      ConnectionSecurity security,
       AtomicInteger memoryGeneration,
       ThreadFactory senderThreads,
       ThreadFactory receiverThreads,
@@ -165,6 +170,7 @@ final class TcpLane {
     this.peerName = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     this.socketBufferBytes = socketBufferBytes;
     this.memory = memory;
+    this.security = security;
     this.queue = new ArrayBlockingQueue<>(queueDepth);
     this.onExit = onExit;
     this.reroute = reroute;
@@ -303,14 +309,16 @@ final class TcpLane {
     breakKind = kind;
     breakReason = reason;
     // Closing a blocking channel signals its blocked threads and does not wait for them.
-    TcpTarget.closeQuietly(channel);
+    if (connection != null) {
+      TcpTarget.closeQuietly(connection.socket());
+    }
     lock.notifyAll();
   }
 
   /**
-   * Watchdog: fails queued and resubmitted slices past their deadline, and closes the connection
+   * Watchdog: fails queued and resubmitted slices past their deadline, closes the connection
    * when an in-flight one is past it (the receiver then fails that one with TIMEOUT and the
-   * others with FAILED). The sender checks the deadline of the slice it holds itself.
+   * others with FAILED), and a connection still being set up past its time. The sender checks the deadline of the slice it holds itself.
    *
    * @param scratch a watchdog-owned list, left empty
    */
@@ -333,6 +341,11 @@ final class TcpLane {
     }
     scratch.clear();
     table.forEachExpired(now, onExpired);
+    synchronized (lock) {
+      if (connecting != null && now - connectingUntilNanos >= 0) {
+        TcpTarget.closeQuietly(connecting); // the sender's connect fails and says so
+      }
+    }
   }
 
   /** An expired ticket: failed when it waits for resubmission, else its connection closed. */

@@ -4,6 +4,7 @@ import io.te4j.api.AddressRanges;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
+import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.RateLimitedLog;
 import io.te4j.api.spi.inflight.Watchdog;
 import java.io.IOException;
@@ -15,6 +16,8 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Set;
@@ -60,6 +63,7 @@ final class TcpTarget {
   static final long EVICTION_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final MemoryRegistry memory;
+  private final ConnectionSecurity security;
   private final ThreadFactory workerThreads;
   private final ThreadFactory acceptorThreads;
   private final int socketBufferBytes;
@@ -78,6 +82,7 @@ final class TcpTarget {
 
   TcpTarget(
       MemoryRegistry memory,
+      ConnectionSecurity security,
       ThreadFactory acceptorThreads,
       ThreadFactory workerThreads,
       int socketBufferBytes,
@@ -86,6 +91,7 @@ final class TcpTarget {
     this.idleNanos = idleNanos;
     this.firstRequestNanos = Math.min(FIRST_REQUEST_NANOS, idleNanos);
     this.memory = memory;
+    this.security = security;
     this.acceptorThreads = acceptorThreads;
     this.workerThreads = workerThreads;
     this.socketBufferBytes = socketBufferBytes;
@@ -178,9 +184,10 @@ final class TcpTarget {
 
   /**
    * Room for one more connection from {@code address}: true when under both bounds, or when the
-   * longest-idle connection idle at least {@link #EVICTION_GRACE_NANOS} (one that never sent a
-   * request first; from that address when its bound is the one reached) was closed to make it.
-   * Idle connections cannot lock real peers out.
+   * longest-idle connection idle at least {@link #EVICTION_GRACE_NANOS}, or whose worker already
+   * waits for a first request that has not come (one that never sent a request first; from that
+   * address when its bound is the one reached), was closed to make it. Idle connections cannot
+   * lock real peers out, however fast they are opened.
    */
   private boolean makeRoom(InetAddress address) {
     boolean addressFull = perAddress.getOrDefault(address, 0) >= MAX_CONNECTIONS_PER_ADDRESS;
@@ -193,8 +200,9 @@ final class TcpTarget {
       long since = w.idleSinceNanos;
       // A new connection's first request may still wait in its socket for the worker thread,
       // and a peer's lane pauses between requests: either is fair game only once idle a while.
+      // A worker already blocked on a first request that has not come is idle however young.
       if (since == 0 || (addressFull && !address.equals(w.address))
-          || now - since < EVICTION_GRACE_NANOS) {
+          || (!w.awaitingFirstRequest && now - since < EVICTION_GRACE_NANOS)) {
         continue;
       }
       if (victim == null || (victim.served && !w.served)
@@ -396,10 +404,15 @@ final class TcpTarget {
   private final class Worker implements Runnable {
     final SocketChannel channel;
     final InetAddress address;
+    /** Where requests are read and answers written (the socket, or TLS over it): worker only. */
+    private ReadableByteChannel in;
+    private GatheringByteChannel out;
     /** When the worker began waiting for a request header (at first, its accept); 0 while busy. */
     volatile long idleSinceNanos = System.nanoTime();
     /** True once a request was served: a real peer's lane, not a connection left idle. */
     volatile boolean served;
+    /** True while the worker waits in the read of a first request that has not arrived. */
+    volatile boolean awaitingFirstRequest;
     private final AtomicBoolean closing = new AtomicBoolean();
     final ByteBuffer header = TcpWire.newHeaderBuffer();
     final ByteBuffer status = TcpWire.newStatusBuffer();
@@ -433,7 +446,13 @@ final class TcpTarget {
     @Override
     public void run() {
       try {
+        // Before the first request (TLS, the cluster secret); the idle check bounds a silent peer.
+        DataConnection c = security.server(channel);
+        in = c.in();
+        out = c.out();
         serve();
+      } catch (PeerAuth.AuthenticationException | javax.net.ssl.SSLException e) {
+        REJECTIONS.log("tcp target: connection from {}: {}", remote(), e.getMessage());
       } catch (IOException e) {
         if (!closed) {
           LOG.debug("tcp target: connection from {} ended: {}", remote(), e.toString());
@@ -453,7 +472,10 @@ final class TcpTarget {
       while (!closed) {
         header.clear();
         idleSinceNanos = System.nanoTime();
-        if (!RegionIo.readMessageOrEof(channel, header)) {
+        awaitingFirstRequest = !served;
+        boolean more = RegionIo.readMessageOrEof(in, header);
+        awaitingFirstRequest = false;
+        if (!more) {
           return;
         }
         idleSinceNanos = 0;
@@ -499,12 +521,12 @@ final class TcpTarget {
         }
         try {
           if (write) {
-            RegionIo.readIntoRegion(channel, views, region, address, size);
+            RegionIo.readIntoRegion(in, views, region, address, size);
           } else if (v2) {
             TcpWire.encodeStatus(status, TcpWire.STATUS_OK);
-            RegionIo.writeFromRegion(channel, views, region, address, size, status, pair);
+            RegionIo.writeFromRegion(out, views, region, address, size, status, pair);
           } else {
-            RegionIo.writeFromRegion(channel, views, region, address, size, null, pair);
+            RegionIo.writeFromRegion(out, views, region, address, size, null, pair);
           }
         } finally {
           serving = null; // this thread no longer touches the region
@@ -517,7 +539,7 @@ final class TcpTarget {
 
     private void sendStatus(int code) throws IOException {
       TcpWire.encodeStatus(status, code);
-      RegionIo.writeFully(channel, status);
+      RegionIo.writeFully(out, status);
     }
 
     /** Answers status 1 (v2), lets the initiator read it, and closes; memory is never touched. */

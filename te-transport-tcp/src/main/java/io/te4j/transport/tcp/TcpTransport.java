@@ -90,8 +90,9 @@ public final class TcpTransport implements Transport {
       "how long a data connection may sit between requests before the target closes it (the"
           + " initiator reconnects); a new connection gets at most 10 s to send its first");
   /** What {@link TcpTransportProvider#settings()} declares. */
-  static final List<Setting<?>> SETTINGS =
-      List.of(LANES, SLICE_BYTES, QUEUE_DEPTH, SOCKET_BUFFER, IDLE_TIMEOUT);
+  static final List<Setting<?>> SETTINGS = java.util.stream.Stream.concat(
+      java.util.stream.Stream.of(LANES, SLICE_BYTES, QUEUE_DEPTH, SOCKET_BUFFER, IDLE_TIMEOUT),
+      ConnectionSecurity.SETTINGS.stream()).toList();
   /** Requests pipelined per lane. */
   public static final int IN_FLIGHT_DEPTH = 64;
 
@@ -111,6 +112,8 @@ public final class TcpTransport implements Transport {
   private final long sliceBytes;
   private final int queueDepth;
   private final int socketBufferBytes;
+  /** TLS and the cluster secret, for every data connection both ways. */
+  private final ConnectionSecurity security;
   /** Bumped when memory is unregistered, so threads drop their cached chunk views. */
   private final AtomicInteger memoryGeneration = new AtomicInteger();
 
@@ -137,6 +140,7 @@ public final class TcpTransport implements Transport {
     this.sliceBytes = context.setting(SLICE_BYTES);
     this.queueDepth = context.setting(QUEUE_DEPTH);
     this.socketBufferBytes = (int) (long) context.setting(SOCKET_BUFFER);
+    this.security = ConnectionSecurity.of(context);
   }
 
   @Override
@@ -162,6 +166,7 @@ public final class TcpTransport implements Transport {
       TcpTarget t =
           new TcpTarget(
               context.memory(),
+              security,
               context.threadFactory("tcp-acceptor"),
               context.threadFactory("tcp-target"),
               socketBufferBytes,
@@ -377,6 +382,7 @@ public final class TcpTransport implements Transport {
               queueDepth,
               socketBufferBytes,
               context.memory(),
+              security,
               memoryGeneration,
               context.threadFactory("tcp-send"),
               context.threadFactory("tcp-recv"),

@@ -27,6 +27,27 @@ final class TcpTestSupport {
     return RawWire.descriptor(target.dataPort(), 2);
   }
 
+  /**
+   * A PKCS12 key store at {@code dir/name.p12} holding one self-signed EC certificate and its key,
+   * made by the JDK's keytool; as a trust store it trusts exactly that certificate.
+   */
+  static java.nio.file.Path keyStore(java.nio.file.Path dir, String name, String password)
+      throws Exception {
+    java.nio.file.Path file = dir.resolve(name + ".p12");
+    Process p = new ProcessBuilder(
+        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+        "-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1",
+        "-dname", "CN=" + name, "-validity", "2", "-storetype", "PKCS12",
+        "-keystore", file.toString(), "-storepass", password, "-keypass", password)
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("keytool failed: " + out);
+    }
+    return file;
+  }
+
   static byte[] random(Random rnd, int n) {
     byte[] b = new byte[n];
     rnd.nextBytes(b);
