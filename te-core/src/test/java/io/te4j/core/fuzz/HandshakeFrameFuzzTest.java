@@ -2,20 +2,26 @@ package io.te4j.core.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.te4j.api.TransferException;
+import io.te4j.api.spi.PeerAuth;
 import io.te4j.core.json.JsonCodec;
 import io.te4j.core.rpc.FrameCodec;
 import java.nio.charset.StandardCharsets;
 
 /**
  * What a peer or a store hands the engine: any bytes as a handshake frame header and body, the
- * JSON bodies each frame type carries, segment descriptors and topologies. A refused header or a
+ * JSON bodies each frame type carries, segment descriptors and topologies, and the cluster
+ * secret's exchange. A refused header or a
  * malformed body is an expected, typed refusal; any other exception (or a hang, or running out of
  * memory) is a finding. In CI each target runs its regression inputs ({@code
  * HandshakeFrameFuzzTestInputs/<target>/} beside this class); a long run is {@code JAZZER_FUZZ=1},
  * see the README.
  */
 class HandshakeFrameFuzzTest {
-  @FuzzTest
+  /** A long run ({@code JAZZER_FUZZ=1}) stops at 10 million inputs or after this long. */
+  static final String LONG_RUN = "8m";
+  static final long LONG_RUN_INPUTS = 10_000_000L;
+
+  @FuzzTest(maxDuration = LONG_RUN, maxExecutions = LONG_RUN_INPUTS)
   void frames(byte[] bytes) {
     if (bytes.length < FrameCodec.HEADER_BYTES) {
       return;
@@ -42,7 +48,7 @@ class HandshakeFrameFuzzTest {
     }
   }
 
-  @FuzzTest
+  @FuzzTest(maxDuration = LONG_RUN, maxExecutions = LONG_RUN_INPUTS)
   void descriptors(byte[] json) {
     try {
       JsonCodec.descriptorFromJson(new String(json, StandardCharsets.UTF_8));
@@ -51,7 +57,7 @@ class HandshakeFrameFuzzTest {
     }
   }
 
-  @FuzzTest
+  @FuzzTest(maxDuration = LONG_RUN, maxExecutions = LONG_RUN_INPUTS)
   void topologies(byte[] json) {
     try {
       JsonCodec.topologyFromJson(new String(json, StandardCharsets.UTF_8));
@@ -60,12 +66,27 @@ class HandshakeFrameFuzzTest {
     }
   }
 
-  @FuzzTest
+  @FuzzTest(maxDuration = LONG_RUN, maxExecutions = LONG_RUN_INPUTS)
   void notifications(byte[] bytes) {
     try {
       JsonCodec.notifyFromJson(new String(bytes, StandardCharsets.UTF_8));
     } catch (TransferException expected) {
       // a malformed notification is refused
     }
+  }
+
+  /** The cluster secret's exchange, as any bytes a client sends first: refused, never passed. */
+  private static final PeerAuth AUTH = PeerAuth.withSecret(
+      "fuzz-cluster-secret-0123456789".getBytes(StandardCharsets.US_ASCII));
+
+  @FuzzTest(maxDuration = LONG_RUN, maxExecutions = LONG_RUN_INPUTS)
+  void authExchanges(byte[] bytes) throws java.io.IOException {
+    try {
+      AUTH.verify(new java.io.ByteArrayInputStream(bytes), java.io.OutputStream.nullOutputStream(),
+          "rpc");
+    } catch (PeerAuth.AuthenticationException expected) {
+      return; // refused and counted
+    }
+    throw new AssertionError("bytes without the secret passed the exchange");
   }
 }

@@ -12,7 +12,11 @@ import java.nio.charset.StandardCharsets;
  * KeyQueryFuzzTestInputs/} beside this class); a long run is {@code JAZZER_FUZZ=1}.
  */
 class KeyQueryFuzzTest {
-  @FuzzTest
+  /** A long run ({@code JAZZER_FUZZ=1}) stops at 10 million inputs or after this long. */
+  static final String LONG_RUN = "8m";
+  static final long LONG_RUN_INPUTS = 10_000_000L;
+
+  @FuzzTest(maxDuration = LONG_RUN, maxExecutions = LONG_RUN_INPUTS)
   void queries(byte[] bytes) {
     String raw = new String(bytes, StandardCharsets.UTF_8);
     try {

@@ -21,6 +21,10 @@ import java.util.Arrays;
  * ({@code TcpWireFuzzTestInputs/} beside this class); a long run is {@code JAZZER_FUZZ=1}.
  */
 class TcpWireFuzzTest {
+  /** A long run ({@code JAZZER_FUZZ=1}) stops at 10 million inputs or after this long. */
+  static final String LONG_RUN = "8m";
+  static final long LONG_RUN_INPUTS = 10_000_000L;
+
   private static final long BASE = 0x7f00_0000_0000L;
   private static final TestMemory MEMORY = new TestMemory();
 
@@ -31,7 +35,7 @@ class TcpWireFuzzTest {
     MEMORY.add(BASE + (4 << 20), 4096, PeerAccess.WRITE_ONLY);
   }
 
-  @FuzzTest
+  @FuzzTest(maxDuration = LONG_RUN, maxExecutions = LONG_RUN_INPUTS)
   void requestHeaders(byte[] bytes) {
     ByteBuffer header = TcpWire.newHeaderBuffer();
     header.put(Arrays.copyOf(bytes, header.capacity())).flip();
@@ -50,7 +54,7 @@ class TcpWireFuzzTest {
     }
   }
 
-  @FuzzTest
+  @FuzzTest(maxDuration = LONG_RUN, maxExecutions = LONG_RUN_INPUTS)
   void statusFrames(byte[] bytes) {
     long frame = ByteBuffer.wrap(Arrays.copyOf(bytes, 8)).order(java.nio.ByteOrder.LITTLE_ENDIAN)
         .getLong();
