@@ -536,6 +536,10 @@ public final class JsonCodec {
     } catch (JsonProcessingException e) {
       throw new TransferException(
           ErrorCode.MALFORMED_JSON, what + " is not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (NumberFormatException | ArithmeticException e) {
+      // A number no BigDecimal holds (1E99999999999): Jackson lets these escape untyped.
+      throw new TransferException(
+          ErrorCode.MALFORMED_JSON, what + " holds a number out of range: " + e.getMessage(), e);
     }
     if (node == null || node.isMissingNode()) {
       throw malformed(what + " is empty");

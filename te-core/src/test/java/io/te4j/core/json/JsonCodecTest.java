@@ -384,4 +384,21 @@ class JsonCodecTest {
         assertThrows(TransferException.class, () -> JsonCodec.descriptorFromJson(reference));
     assertEquals(ErrorCode.MALFORMED_JSON, e.errorCode());
   }
+
+  /** Found by the fuzzer: Jackson let these escape as NumberFormatException. */
+  @ParameterizedTest
+  @ValueSource(strings = {"2810e4995298302", "99999999999999999999999E99999999999999",
+      "1E-99999999999999999999"})
+  void numbersNoBigDecimalHoldsAreMalformedJson(String number) {
+    for (String doc : new String[] {number, "{\"name\":\"s\",\"protocol\":\"tcp\",\"x\":"
+        + number + "}", "{\"name\":\"n\",\"notify_msg\":" + number + "}",
+        "{\"cpu:0\":[[" + number + "],[]]}"}) {
+      for (java.util.function.Consumer<String> parse : List.<java.util.function.Consumer<String>>of(
+          d -> JsonCodec.requireWellFormed(d, "doc"), JsonCodec::descriptorFromJson,
+          JsonCodec::notifyFromJson, JsonCodec::topologyFromJson)) {
+        TransferException e = assertThrows(TransferException.class, () -> parse.accept(doc), doc);
+        assertEquals(ErrorCode.MALFORMED_JSON, e.errorCode(), doc);
+      }
+    }
+  }
 }
