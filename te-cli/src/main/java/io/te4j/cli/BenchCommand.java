@@ -499,7 +499,7 @@ final class BenchCommand {
       if (s % interval == 0) {
         long now = bytes.sum();
         err.printf(Locale.ROOT, "\r[%3d s] %7.3f GB/s  %9d transfers/s  %d errors   ", s,
-            (now - lastBytes) / 1e9, transfers.sum() * 1000 / Math.max(1,
+            (now - lastBytes) / 1e9 / interval, transfers.sum() * 1000 / Math.max(1,
                 (System.nanoTime() - start) / 1_000_000), errors.sum());
         lastBytes = now;
       }
