@@ -3,9 +3,9 @@ package io.te4j.core;
 import com.google.inject.Guice;
 import com.google.inject.Inject;
 import io.te4j.api.ErrorCode;
-import io.te4j.api.PeerAccess;
 import io.te4j.api.HostPort;
 import io.te4j.api.MetadataKeys;
+import io.te4j.api.PeerAccess;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.Topology;
 import io.te4j.api.TransferException;
@@ -464,7 +464,6 @@ public final class Engine implements AutoCloseable {
   public long unauthenticatedPeers() {
     return config.peerAuth().refused();
   }
-
 
   /**
    * Sends a probe frame to a peer's handshake port.

@@ -3,7 +3,6 @@ package io.te4j.testkit;
 import io.te4j.api.PeerAccess;
 import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -31,8 +30,7 @@ public final class TestMemory implements MemoryRegistry {
 
   /** Registers fresh memory at the made-up {@code address} that peers may use as {@code access}. */
   public TestRegion add(long address, int bytes, PeerAccess access) {
-    return add(new TestRegion(address, new ByteBuffer[] {ByteBuffer.allocateDirect(bytes)},
-        access));
+    return add(TestRegion.allocate(address, bytes, access));
   }
 
   /** Unregisters, as the engine does first: {@link #find} no longer returns the region. */

@@ -49,7 +49,12 @@ public final class TestRegion implements MemoryRegion {
 
   /** A region of {@code bytes} fresh zeroed direct memory at the made-up {@code address}. */
   public static TestRegion allocate(long address, int bytes, boolean remoteAccessible) {
-    return new TestRegion(address, ByteBuffer.allocateDirect(bytes), remoteAccessible);
+    return allocate(address, bytes, PeerAccess.of(remoteAccessible));
+  }
+
+  /** Like {@link #allocate(long, int, boolean)}, peers allowed {@code access}. */
+  public static TestRegion allocate(long address, int bytes, PeerAccess access) {
+    return new TestRegion(address, new ByteBuffer[] {ByteBuffer.allocateDirect(bytes)}, access);
   }
 
   @Override

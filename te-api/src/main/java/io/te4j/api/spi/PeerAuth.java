@@ -192,15 +192,9 @@ public final class PeerAuth {
     private byte[] clientNonce;
     private final byte[] serverNonce = nonce();
     private ByteBuffer challenge;
-    private boolean done;
 
     private ServerExchange(String purpose) {
       this.purpose = purpose;
-    }
-
-    /** True once the client proved itself. */
-    public boolean done() {
-      return done;
     }
 
     /**
@@ -270,7 +264,6 @@ public final class PeerAuth {
       if (!MessageDigest.isEqual(p, mac("client", purpose, clientNonce, serverNonce))) {
         throw refuse("it proved another cluster secret");
       }
-      done = true;
     }
   }
 

@@ -5,7 +5,11 @@ import io.te4j.api.HostPort;
 import io.te4j.api.TransferException;
 import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.Setting;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -256,15 +260,15 @@ public final class EngineConfig {
   private static PeerAuth peerAuth(byte[] secret, String secretFile) {
     if (secret == null && secretFile != null) {
       try {
-        secret = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(secretFile));
-      } catch (java.io.IOException | RuntimeException e) {
+        secret = Files.readAllBytes(Path.of(secretFile));
+      } catch (IOException | RuntimeException e) {
         throw invalid(AUTH_SECRET_FILE.name(), "cannot read " + secretFile + ": " + e);
       }
       int end = secret.length; // a trailing newline is the editor's, not the secret's
       while (end > 0 && (secret[end - 1] == '\n' || secret[end - 1] == '\r')) {
         end--;
       }
-      secret = java.util.Arrays.copyOf(secret, end);
+      secret = Arrays.copyOf(secret, end);
     }
     if (secret == null) {
       return PeerAuth.NONE;

@@ -23,6 +23,9 @@ public final class FrameCodec {
   /** Bytes of the length field. */
   public static final int HEADER_BYTES = 8;
 
+  /** The purpose the cluster secret's exchange binds on the handshake port (see PeerAuth). */
+  static final String AUTH_PURPOSE = "rpc";
+
   /** The reference's default {@code MC_HANDSHAKE_MAX_LENGTH}: 1 MiB. */
   public static final int DEFAULT_MAX_FRAME_BYTES = 1 << 20;
 

@@ -12,8 +12,8 @@ import java.nio.channels.SocketChannel;
 
 /**
  * One connection to the handshake port, read and written without blocking by the server's selector
- * thread: the peer's authentication when a cluster secret is set, the 8-byte header, then (once the header is accepted) a body of the announced length,
- * then the reply. Holds nothing but its buffers while the peer is idle. Used by the selector thread
+ * thread: the peer's authentication when a cluster secret is set, the 8-byte header, then (once
+ * the header is accepted) a body of the announced length, then the reply. Holds nothing but its buffers while the peer is idle. Used by the selector thread
  * only, except {@link #reply}, which a handler thread sets before handing the connection back.
  */
 final class HandshakeConnection {

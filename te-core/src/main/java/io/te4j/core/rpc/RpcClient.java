@@ -124,10 +124,7 @@ public final class RpcClient implements PeerRpc {
     try {
       socket.setTcpNoDelay(true);
       OutputStream out = socket.getOutputStream();
-      if (auth.enabled()) {
-        socket.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(replyTimeoutNanos)));
-        auth.proveTo(socket.getInputStream(), out, "rpc");
-      }
+      auth.proveTo(socket.getInputStream(), out, FrameCodec.AUTH_PURPOSE); // the watchdog bounds it
       out.write(request);
       out.flush();
       FrameCodec.Frame reply = FrameCodec.read(socket, maxFrameBytes, deadline);

@@ -148,6 +148,8 @@ public final class RpcServer implements AutoCloseable {
    * walking it) and starts serving.
    *
    * @param handler answers the requests
+   * @param auth authenticates every connection before its frame is read ({@link PeerAuth#NONE}:
+   *     no cluster secret); a peer that fails is refused and counted there
    * @param bindAddressOrNull the address to listen on, or null for every interface
    * @param minPort lowest port to try; {@code minPort == maxPort == 0} picks an ephemeral port
    * @param maxPort highest port to try
@@ -156,23 +158,6 @@ public final class RpcServer implements AutoCloseable {
    * @param threads makes the selector and handler threads (daemon threads expected)
    * @throws TransferException ENDPOINT naming the range when no port in it is free, or when the
    *     bind address does not resolve; INVALID_ARGUMENT for a bad range or limit
-   */
-  public static RpcServer start(
-      RpcHandler handler,
-      String bindAddressOrNull,
-      int minPort,
-      int maxPort,
-      int maxFrameBytes,
-      Duration connectionDeadline,
-      ThreadFactory threads) {
-    return start(handler, PeerAuth.NONE, bindAddressOrNull, minPort, maxPort, maxFrameBytes,
-        connectionDeadline, threads);
-  }
-
-  /**
-   * Like {@link #start(RpcHandler, String, int, int, int, Duration, ThreadFactory)}, with every
-   * connection authenticated by {@code auth} before its frame is read (a peer that fails is
-   * refused and counted there).
    */
   public static RpcServer start(
       RpcHandler handler,
@@ -349,7 +334,7 @@ public final class RpcServer implements AutoCloseable {
         ch.socket().setTcpNoDelay(true);
         SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
         HandshakeConnection c = new HandshakeConnection(ch, key,
-            System.nanoTime() + deadlineNanos, auth.serverExchange("rpc"));
+            System.nanoTime() + deadlineNanos, auth.serverExchange(FrameCodec.AUTH_PURPOSE));
         key.attach(c);
         if (makeRoomFor(c)) {
           open.add(c);

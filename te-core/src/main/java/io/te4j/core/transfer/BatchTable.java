@@ -160,7 +160,7 @@ public final class BatchTable {
 
   /**
    * Tells the batch how many slices each entry with a region will have, failing (and dropping the
-   * region of) an entry whose memory the transport cannot move; the bytes of the entries that go.
+   * region of) an entry that may not go ({@link #admitted}); the bytes of the entries that go.
    */
   private static long expectEntries(Batch batch, Transport transport, SegmentDescriptor target,
       List<TransferRequest> requests, MemoryRegion[] regions, long sliceMax) {
@@ -171,13 +171,7 @@ public final class BatchTable {
         continue;
       }
       TransferRequest r = requests.get(i);
-      String unmovable = unmovable(transport, region, target, r);
-      if (unmovable != null) {
-        batch.rejectEntry(i, ErrorCode.MEMORY_KIND_UNSUPPORTED, unmovable);
-        regions[i] = null;
-        continue;
-      }
-      if (target.hasRestrictedBuffers() && deniedByTarget(batch, i, target, r)) {
+      if (!admitted(batch, i, transport, region, target, r)) {
         regions[i] = null;
         continue;
       }
@@ -185,23 +179,6 @@ public final class BatchTable {
       totalBytes += r.length();
     }
     return totalBytes;
-  }
-
-  /**
-   * Fails the entry when the target buffer it addresses does not allow its opcode to peers
-   * (te4j targets publish read-only and write-only buffers; a TCP target refuses such a request
-   * itself, same-host and CXL initiators copy without one, so this is where they stop).
-   */
-  private static boolean deniedByTarget(Batch batch, int entry, SegmentDescriptor target,
-      TransferRequest r) {
-    BufferDescriptor b = target.bufferContaining(r.targetOffset(), r.length());
-    PeerAccess access = b == null ? PeerAccess.READ_WRITE : PeerAccess.ofBuffer(b);
-    if (access.allows(r.opcode())) {
-      return false;
-    }
-    batch.rejectEntry(entry, ErrorCode.PEER_ACCESS_DENIED, "target " + target.name() + " at 0x"
-        + Long.toHexString(r.targetOffset()) + " allows peers " + access + ", not " + r.opcode());
-    return true;
   }
 
   private static void rejectOverflow(Batch batch, int entry, TransferRequest r) {
@@ -216,29 +193,55 @@ public final class BatchTable {
   }
 
   /**
-   * Null when {@code transport} can move the entry's local memory and the target buffer it
-   * addresses (where the descriptor publishes its kind), else why not. Nothing is touched either
-   * way: a CPU view of device memory would crash the process.
+   * True when the entry may go; else fails it: MEMORY_KIND_UNSUPPORTED when {@code transport}
+   * cannot move its local memory or the target buffer it addresses (where the descriptor publishes
+   * a kind), PEER_ACCESS_DENIED when that buffer does not allow peers its opcode (te4j targets
+   * publish read-only and write-only buffers; a TCP target refuses such a request itself, same-host
+   * and CXL initiators copy without one, so this is where they stop). Nothing is touched either
+   * way: a CPU view of device memory would crash the process. The target buffer is looked up once,
+   * and only for a descriptor that publishes device or restricted buffers.
    */
-  private static String unmovable(Transport transport, MemoryRegion local,
+  private static boolean admitted(Batch batch, int entry, Transport transport, MemoryRegion local,
       SegmentDescriptor target, TransferRequest r) {
     if (!transport.canMove(local.kind())) {
-      return "the " + transport.name() + " transport cannot move " + local.kind()
-          + " (local memory 0x" + Long.toHexString(local.address()) + ", registered as "
-          + local.location() + ")";
+      return rejectLocalKind(batch, entry, transport, local);
     }
-    return target.hasDeviceBuffers() ? unmovableTarget(transport, target, r) : null;
-  }
-
-  private static String unmovableTarget(Transport transport, SegmentDescriptor target,
-      TransferRequest r) {
+    if (!target.hasDeviceBuffers() && !target.hasRestrictedBuffers()) {
+      return true;
+    }
     BufferDescriptor b = target.bufferContaining(r.targetOffset(), r.length());
     MemoryKind remote = b == null ? MemoryKind.HOST : MemoryKind.ofBuffer(b);
-    if (transport.canMove(remote)) {
-      return null;
+    if (target.hasDeviceBuffers() && !transport.canMove(remote)) {
+      return rejectTargetKind(batch, entry, transport, remote, target, r);
     }
-    return "the " + transport.name() + " transport cannot move " + remote + " (target "
-        + target.name() + " at 0x" + Long.toHexString(r.targetOffset()) + ")";
+    PeerAccess access = b == null ? PeerAccess.READ_WRITE : PeerAccess.ofBuffer(b);
+    return access.allows(r.opcode()) || rejectAccess(batch, entry, access, target, r);
+  }
+
+  // The refusals are cold and kept apart, so admitted() stays small enough to inline.
+
+  private static boolean rejectLocalKind(Batch batch, int entry, Transport transport,
+      MemoryRegion local) {
+    batch.rejectEntry(entry, ErrorCode.MEMORY_KIND_UNSUPPORTED, "the " + transport.name()
+        + " transport cannot move " + local.kind() + " (local memory 0x"
+        + Long.toHexString(local.address()) + ", registered as " + local.location() + ")");
+    return false;
+  }
+
+  private static boolean rejectTargetKind(Batch batch, int entry, Transport transport,
+      MemoryKind remote, SegmentDescriptor target, TransferRequest r) {
+    batch.rejectEntry(entry, ErrorCode.MEMORY_KIND_UNSUPPORTED, "the " + transport.name()
+        + " transport cannot move " + remote + " (target " + target.name() + " at 0x"
+        + Long.toHexString(r.targetOffset()) + ")");
+    return false;
+  }
+
+  private static boolean rejectAccess(Batch batch, int entry, PeerAccess access,
+      SegmentDescriptor target, TransferRequest r) {
+    batch.rejectEntry(entry, ErrorCode.PEER_ACCESS_DENIED, "target " + target.name() + " at 0x"
+        + Long.toHexString(r.targetOffset()) + " allows peers " + access + ", not "
+        + r.opcode());
+    return false;
   }
 
   /** Slices are handed to the transport in groups of this many. */

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
 import io.te4j.api.TransferNotify;
+import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.PeerRpc;
 import io.te4j.core.rpc.RpcTestSupport.RecordingHandler;
 import io.te4j.core.rpc.RpcTestSupport.TrackingThreadFactory;
@@ -328,8 +329,8 @@ class RpcServerTest {
   @Test
   void unfinishedFramesHoldBoundedMemory() throws Exception {
     server.close();
-    server = RpcServer.start(handler, "127.0.0.1", 0, 0, 16 << 20, Duration.ofSeconds(60),
-        threads);
+    server = RpcServer.start(handler, PeerAuth.NONE, "127.0.0.1", 0, 0, 16 << 20,
+        Duration.ofSeconds(60), threads);
     // Each announces a 16 MiB frame and sends one byte of it: 128 MiB announced, but the port
     // holds at most MAX_BUFFERED_BYTES of bodies, closing older unfinished ones for room (which
     // are older depends on the order the selector reads the headers in).
@@ -367,7 +368,8 @@ class RpcServerTest {
   void bindsInsideTheRangeAndNamesAFullRange() {
     try (RpcServer ranged =
         RpcServer.start(
-            handler, "127.0.0.1", 15000, 17000, 1 << 20, Duration.ofSeconds(5), threads)) {
+            handler, PeerAuth.NONE, "127.0.0.1", 15000, 17000, 1 << 20, Duration.ofSeconds(5),
+            threads)) {
       int port = ranged.port();
       assertTrue(port >= 15000 && port <= 17000, "port " + port);
       TransferException e =
@@ -375,7 +377,8 @@ class RpcServerTest {
               TransferException.class,
               () ->
                   RpcServer.start(
-                      handler, "127.0.0.1", port, port, 1 << 20, Duration.ofSeconds(5), threads));
+                      handler, PeerAuth.NONE, "127.0.0.1", port, port, 1 << 20,
+                      Duration.ofSeconds(5), threads));
       assertEquals(ErrorCode.ENDPOINT, e.errorCode());
       assertTrue(e.getMessage().contains("[" + port + ", " + port + "]"), e.getMessage());
     }
@@ -389,7 +392,8 @@ class RpcServerTest {
               TransferException.class,
               () ->
                   RpcServer.start(
-                      handler, null, range[0], range[1], 1 << 20, Duration.ofSeconds(1), threads));
+                      handler, PeerAuth.NONE, null, range[0], range[1], 1 << 20,
+                      Duration.ofSeconds(1), threads));
       assertEquals(ErrorCode.INVALID_ARGUMENT, e.errorCode());
     }
   }

@@ -1,6 +1,7 @@
 package io.te4j.core.rpc;
 
 import io.te4j.api.TransferNotify;
+import io.te4j.api.spi.PeerAuth;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -82,8 +83,8 @@ final class RpcTestSupport {
   }
 
   static RpcServer start(RpcHandler handler, Duration deadline, TrackingThreadFactory threads) {
-    return RpcServer.start(
-        handler, "127.0.0.1", 0, 0, FrameCodec.DEFAULT_MAX_FRAME_BYTES, deadline, threads);
+    return RpcServer.start(handler, PeerAuth.NONE, "127.0.0.1", 0, 0,
+        FrameCodec.DEFAULT_MAX_FRAME_BYTES, deadline, threads);
   }
 
   static Socket connect(int port) throws IOException {

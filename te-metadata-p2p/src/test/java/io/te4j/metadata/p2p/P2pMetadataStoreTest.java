@@ -17,6 +17,7 @@ import io.te4j.api.TransferException;
 import io.te4j.api.TransferNotify;
 import io.te4j.api.spi.MetadataStore;
 import io.te4j.api.spi.MetadataStoreProvider;
+import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.PeerRpc;
 import io.te4j.core.json.JsonCodec;
 import io.te4j.core.rpc.FrameCodec;
@@ -87,6 +88,7 @@ class P2pMetadataStoreTest {
     peerServer =
         RpcServer.start(
             peer,
+            PeerAuth.NONE,
             "127.0.0.1",
             0,
             0,

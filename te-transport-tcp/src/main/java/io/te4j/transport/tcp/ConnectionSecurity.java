@@ -63,11 +63,6 @@ final class ConnectionSecurity {
         context.setting(TLS) ? tlsContext(context) : null);
   }
 
-  /** True when data connections use TLS. */
-  boolean tls() {
-    return tls != null;
-  }
-
   /**
    * Secures a connection this engine opened to {@code host:port}; blocking, bounded by whoever
    * closes the socket when its time is up.

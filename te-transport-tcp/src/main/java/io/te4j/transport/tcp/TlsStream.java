@@ -24,6 +24,8 @@ final class TlsStream implements ReadableByteChannel, GatheringByteChannel {
 
   private final SocketChannel socket;
   private final SSLEngine engine;
+  /** Plaintext of the largest record: a reader buffer with this much room takes it directly. */
+  private final int recordBytes;
   private final Object writeLock = new Object();
   // Reader side: ciphertext read from the socket, plaintext not yet handed out.
   private final ByteBuffer netIn;
@@ -36,8 +38,9 @@ final class TlsStream implements ReadableByteChannel, GatheringByteChannel {
     this.socket = socket;
     this.engine = engine;
     int packet = engine.getSession().getPacketBufferSize();
+    this.recordBytes = engine.getSession().getApplicationBufferSize();
     this.netIn = ByteBuffer.allocateDirect(packet).flip();
-    this.appIn = ByteBuffer.allocateDirect(engine.getSession().getApplicationBufferSize()).flip();
+    this.appIn = ByteBuffer.allocateDirect(recordBytes).flip();
     this.netOut = ByteBuffer.allocateDirect(packet);
   }
 
@@ -57,11 +60,6 @@ final class TlsStream implements ReadableByteChannel, GatheringByteChannel {
   private void handshake() throws IOException {
     while (true) {
       switch (engine.getHandshakeStatus()) {
-        case NEED_WRAP:
-          synchronized (writeLock) {
-            wrap(new ByteBuffer[] {EMPTY}, 0, 1);
-          }
-          break;
         case NEED_UNWRAP:
         case NEED_UNWRAP_AGAIN:
           if (unwrapInto(appIn.compact()) < 0) {
@@ -70,10 +68,9 @@ final class TlsStream implements ReadableByteChannel, GatheringByteChannel {
           }
           appIn.flip();
           break;
+        case NEED_WRAP:
         case NEED_TASK:
-          for (Runnable task; (task = engine.getDelegatedTask()) != null; ) {
-            task.run();
-          }
+          answerHandshake();
           break;
         default: // FINISHED, NOT_HANDSHAKING
           return;
@@ -90,7 +87,7 @@ final class TlsStream implements ReadableByteChannel, GatheringByteChannel {
       return -1;
     }
     int n;
-    if (dst.remaining() >= engine.getSession().getApplicationBufferSize()) {
+    if (dst.remaining() >= recordBytes) {
       n = unwrapInto(dst); // a whole record fits: no staging copy
     } else {
       n = unwrapInto(appIn.compact());
@@ -114,7 +111,7 @@ final class TlsStream implements ReadableByteChannel, GatheringByteChannel {
           case OK:
             if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_WRAP
                 || r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) {
-              afterHandshakeMessage();
+              answerHandshake(); // a message after the handshake (a key update)
             }
             if (r.bytesProduced() > 0 || r.bytesConsumed() > 0) {
               return r.bytesProduced();
@@ -144,8 +141,8 @@ final class TlsStream implements ReadableByteChannel, GatheringByteChannel {
     }
   }
 
-  /** A message after the handshake (a key update) that needs an answer or a task. */
-  private void afterHandshakeMessage() throws IOException {
+  /** Runs the engine's tasks and sends what it must answer, until it waits for the peer. */
+  private void answerHandshake() throws IOException {
     while (true) {
       switch (engine.getHandshakeStatus()) {
         case NEED_TASK:
@@ -154,9 +151,7 @@ final class TlsStream implements ReadableByteChannel, GatheringByteChannel {
           }
           break;
         case NEED_WRAP:
-          synchronized (writeLock) {
-            wrap(new ByteBuffer[] {EMPTY}, 0, 1);
-          }
+          write(EMPTY);
           break;
         default:
           return;
@@ -167,14 +162,16 @@ final class TlsStream implements ReadableByteChannel, GatheringByteChannel {
   @Override
   public int write(ByteBuffer src) throws IOException {
     synchronized (writeLock) {
-      return (int) wrap(new ByteBuffer[] {src}, 0, 1);
+      netOut.clear();
+      return send(engine.wrap(src, netOut));
     }
   }
 
   @Override
   public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
     synchronized (writeLock) {
-      return wrap(srcs, offset, length);
+      netOut.clear();
+      return send(engine.wrap(srcs, offset, length, netOut));
     }
   }
 
@@ -183,10 +180,11 @@ final class TlsStream implements ReadableByteChannel, GatheringByteChannel {
     return write(srcs, 0, srcs.length);
   }
 
-  /** Encrypts up to one record of {@code srcs} and sends it whole; the plaintext bytes taken. */
-  private long wrap(ByteBuffer[] srcs, int offset, int length) throws IOException {
-    netOut.clear();
-    SSLEngineResult r = engine.wrap(srcs, offset, length, netOut);
+  /**
+   * Sends whole the record {@code r} (one record, up to 16 KiB of plaintext) left in {@link
+   * #netOut}; the plaintext bytes it took.
+   */
+  private int send(SSLEngineResult r) throws IOException {
     if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
       throw new IOException("TLS session closed");
     }
