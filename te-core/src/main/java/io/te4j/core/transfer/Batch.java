@@ -25,12 +25,17 @@ public final class Batch {
   private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(int[].class);
   private static final VarHandle FIRST_ENDED;
   private static final VarHandle PENDING_WORDS;
+  private static final VarHandle QUIESCENCE;
+  /** {@link #quiescence}'s value once every slice is back, shared by all batches. */
+  private static final CompletableFuture<Void> QUIET = CompletableFuture.completedFuture(null);
 
   static {
     try {
       FIRST_ENDED = MethodHandles.lookup().findVarHandle(Batch.class, "firstEnded", long.class);
       PENDING_WORDS = MethodHandles.lookup().findVarHandle(Batch.class, "pendingWords",
           int.class);
+      QUIESCENCE = MethodHandles.lookup().findVarHandle(Batch.class, "quiescence",
+          CompletableFuture.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -45,8 +50,13 @@ public final class Batch {
   private volatile int pendingWords;
   /** Completed with the final state: the one place the state is kept. */
   private final CompletableFuture<TransferState> done = new CompletableFuture<>();
-  /** Completed once every slice is back from its transport (see {@link #isQuiescent()}). */
-  private final CompletableFuture<Void> quiescent = new CompletableFuture<>();
+  /**
+   * {@link #QUIET} once every slice is back from its transport (see {@link #isQuiescent()});
+   * before, null, or the future someone waits on: made only when someone waits before the end,
+   * so a batch that ends on its own allocates none.
+   */
+  @SuppressWarnings("unused") // accessed through QUIESCENCE
+  private volatile CompletableFuture<Void> quiescence;
   /**
    * Entries ended: all their slices completed or failed (zero-length and rejected entries from
    * the start); an ended entry without a failure record completed. Up to 64 entries in {@link
@@ -206,12 +216,34 @@ public final class Batch {
    * a slice still out, the engine closed) becomes quiescent when its last slice comes back.
    */
   public boolean isQuiescent() {
-    return quiescent.isDone();
+    return QUIESCENCE.getVolatile(this) == QUIET;
   }
 
   /** Completes when the batch {@linkplain #isQuiescent() is quiescent}; never exceptionally. */
   public CompletionStage<Void> quiescence() {
-    return quiescent.minimalCompletionStage();
+    return quiescenceFuture().minimalCompletionStage();
+  }
+
+  /** The future that completes when the batch is quiescent, made on the first call before. */
+  @SuppressWarnings("unchecked")
+  private CompletableFuture<Void> quiescenceFuture() {
+    CompletableFuture<Void> f = (CompletableFuture<Void>) QUIESCENCE.getVolatile(this);
+    if (f != null) {
+      return f;
+    }
+    CompletableFuture<Void> made = new CompletableFuture<>();
+    CompletableFuture<Void> witness =
+        (CompletableFuture<Void>) QUIESCENCE.compareAndExchange(this, null, made);
+    return witness == null ? made : witness;
+  }
+
+  /** Every slice is back: publishes {@link #QUIET} and wakes whoever waits. */
+  @SuppressWarnings("unchecked")
+  private void becomeQuiescent() {
+    CompletableFuture<Void> waited = (CompletableFuture<Void>) QUIESCENCE.getAndSet(this, QUIET);
+    if (waited != null) {
+      waited.complete(null);
+    }
   }
 
   /**
@@ -221,7 +253,7 @@ public final class Batch {
    */
   public boolean awaitQuiescent(long timeoutNanos) throws InterruptedException {
     try {
-      quiescent.get(Math.max(0, timeoutNanos), java.util.concurrent.TimeUnit.NANOSECONDS);
+      quiescenceFuture().get(Math.max(0, timeoutNanos), java.util.concurrent.TimeUnit.NANOSECONDS);
       return true;
     } catch (java.util.concurrent.TimeoutException e) {
       return false;
@@ -305,7 +337,7 @@ public final class Batch {
       recordFailure(i, TransferState.FAILED, code, message);
     }
     recordFirst(TransferState.FAILED, code, message);
-    quiescent.complete(null); // nothing was handed out
+    becomeQuiescent(); // nothing was handed out
     finish(TransferState.FAILED);
   }
 
@@ -380,7 +412,7 @@ public final class Batch {
 
   /** Quiescent first: whoever sees the state a last slice decided also sees the memory free. */
   private void allSlicesBack() {
-    quiescent.complete(null);
+    becomeQuiescent();
     finish(finalState());
   }
 
