@@ -133,7 +133,7 @@ public final class Engine implements AutoCloseable {
     topology = new TopologyDiscovery().discover(config.customTopologyPath(), config.deviceNames());
     HostPort rpcAddress = new HostPort(config.localHost(), rpcServer.port());
     segments = new Segments(openStore(), MetadataKeys.forCluster(config.clusterId()), segmentName,
-        rpcAddress);
+        rpcAddress, transports::forget);
     SegmentDescriptor.Builder template = transports.start(config, transportProviders,
         segmentName, slot -> new EngineTransportContext(config, segmentName,
             registrations.registry(), rpcClient, segments::rpcAddress, transports, this::threads,

@@ -31,13 +31,18 @@ final class Segments implements AutoCloseable {
   private volatile SegmentDescriptor localDescriptor;
   private volatile boolean closed;
 
-  Segments(MetadataStore store, MetadataKeys keys, String segmentName, HostPort rpcAddress) {
+  /**
+   * The view of {@code store}; {@code changed} hears of a peer whose descriptor changed or is gone
+   * (see {@link SegmentResolver}).
+   */
+  Segments(MetadataStore store, MetadataKeys keys, String segmentName, HostPort rpcAddress,
+      java.util.function.Consumer<String> changed) {
     this.store = store;
     this.keys = keys;
     this.segmentName = segmentName;
     this.rpcAddress = rpcAddress;
     this.resolver = new SegmentResolver(store, keys, segmentName, () -> localDescriptor,
-        rpcAddress);
+        rpcAddress, changed);
     this.watch = store.watch(keys.prefix(), resolver::keyChanged);
   }
 
@@ -113,7 +118,7 @@ final class Segments implements AutoCloseable {
 
   void remove(String name) {
     store.remove(keys.segmentKey(name));
-    resolver.invalidate(name);
+    resolver.removed(name);
   }
 
   Optional<SegmentDescriptor> find(String name) {

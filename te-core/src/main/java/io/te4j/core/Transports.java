@@ -143,6 +143,20 @@ final class Transports implements AutoCloseable {
     return byName.get(name);
   }
 
+  /**
+   * A peer's descriptor changed or it went away: every transport drops what it cached for it
+   * (connections, mappings, open files). One transport's failure does not stop the others.
+   */
+  void forget(String segmentName) {
+    for (Transport t : bySlot) {
+      try {
+        t.forget(segmentName);
+      } catch (RuntimeException e) {
+        LOG.warn("{}: forgetting segment {} failed: {}", t.name(), segmentName, e.toString());
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- choosing
 
   /**

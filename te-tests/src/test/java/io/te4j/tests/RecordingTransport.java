@@ -30,7 +30,10 @@ final class RecordingTransport implements Transport {
 
   final String name;
   final TransportContext context;
-  /** "+address" registered, "-address" let go, "slice address" a slice with its handle. */
+  /**
+   * "+address" registered, "-address" let go, "slice address" a slice with its handle, "forget
+   * segment" a peer's descriptor changed or it went away.
+   */
   final List<String> log = new CopyOnWriteArrayList<>();
 
   RecordingTransport(String name, TransportContext context) {
@@ -97,6 +100,11 @@ final class RecordingTransport implements Transport {
     } else {
       slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "no handle: " + h);
     }
+  }
+
+  @Override
+  public void forget(String segmentName) {
+    log.add("forget " + segmentName);
   }
 
   @Override

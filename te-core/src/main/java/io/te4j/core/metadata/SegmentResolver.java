@@ -9,6 +9,7 @@ import io.te4j.api.spi.MetadataStore;
 import io.te4j.core.json.JsonCodec;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -24,9 +25,17 @@ public final class SegmentResolver {
   private final HostPort localRpc;
   private final ConcurrentHashMap<String, SegmentDescriptor> descriptors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, HostPort> rpcAddresses = new ConcurrentHashMap<>();
+  /** The descriptor each peer published when last looked up: the cache may drop it, this not. */
+  private final ConcurrentHashMap<String, SegmentDescriptor> lastSeen = new ConcurrentHashMap<>();
+  private final Consumer<String> changed;
 
+  /**
+   * A resolver that tells {@code changed} the name of a peer whose descriptor, looked up again,
+   * differs from the one it last saw, or is gone from the store.
+   */
   public SegmentResolver(MetadataStore store, MetadataKeys keys, String localName,
-      Supplier<SegmentDescriptor> localDescriptor, HostPort localRpc) {
+      Supplier<SegmentDescriptor> localDescriptor, HostPort localRpc, Consumer<String> changed) {
+    this.changed = changed;
     this.store = store;
     this.keys = keys;
     this.localName = localName;
@@ -55,6 +64,9 @@ public final class SegmentResolver {
     }
     Optional<String> json = store.get(keys.segmentKey(segmentName));
     if (json.isEmpty()) {
+      if (lastSeen.remove(segmentName) != null) {
+        changed.accept(segmentName);
+      }
       throw new TransferException(ErrorCode.METADATA, "segment '" + segmentName + "' not found");
     }
     SegmentDescriptor d;
@@ -65,6 +77,10 @@ public final class SegmentResolver {
           "descriptor of segment '" + segmentName + "': " + e.getMessage(), e);
     }
     descriptors.put(segmentName, d);
+    SegmentDescriptor before = lastSeen.put(segmentName, d);
+    if (before != null && !before.equals(d)) {
+      changed.accept(segmentName);
+    }
     return d;
   }
 
@@ -94,6 +110,14 @@ public final class SegmentResolver {
   public void invalidate(String name) {
     descriptors.remove(name);
     rpcAddresses.remove(name);
+  }
+
+  /** {@code name} was removed from the store by this engine: drops it and says it is gone. */
+  public void removed(String name) {
+    invalidate(name);
+    if (lastSeen.remove(name) != null) {
+      changed.accept(name);
+    }
   }
 
   /** Reacts to a store change notification for {@code key}. */
