@@ -127,7 +127,7 @@ public final class CopyBatch {
             copied += length;
           }
         }
-        CopyRoutines.copyMany(tableAddress, n);
+        CopyRoutines.copyMany(tableAddress, n, copied);
       }
     } finally {
       inFlight.exit(slot);

@@ -67,7 +67,7 @@ public final class ShmTransport extends MemoryCopyTransport {
           + " TCP (also chosen per peer when the kernel refuses attach)");
   /** What {@link ShmTransportProvider#settings()} declares. */
   static final java.util.List<Setting<?>> SETTINGS =
-      java.util.List.of(ATTACH_OFF, CopyRoutines.NATIVE_OFF);
+      java.util.List.of(ATTACH_OFF, CopyRoutines.NATIVE_OFF, CopyRoutines.CACHED_RUN);
   /** Buffer attributes: the memory file a peer maps, the buffer's offset in it, its inode. */
   static final String FILE = "shm_file";
   static final String FILE_OFFSET = "shm_file_offset";

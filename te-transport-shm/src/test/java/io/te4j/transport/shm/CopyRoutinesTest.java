@@ -1,6 +1,7 @@
 package io.te4j.transport.shm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.nativelib.NativeMemory;
@@ -53,6 +54,66 @@ class CopyRoutinesTest {
     } finally {
       NativeMemory.unmap(src, max + 128);
       NativeMemory.unmap(dst, max + 128);
+    }
+  }
+
+  /** A run whose source and destination fill at most 3/8 of the largest cache stays in it. */
+  @Test
+  void runsUpToThreeSixteenthsOfTheLargestCacheAreCopiedThroughIt() throws Exception {
+    long largest = 0;
+    try (var indexes = java.nio.file.Files.newDirectoryStream(
+        java.nio.file.Path.of("/sys/devices/system/cpu/cpu0/cache"), "index*")) {
+      for (java.nio.file.Path index : indexes) {
+        String size = java.nio.file.Files.readString(index.resolve("size")).trim();
+        long unit = size.endsWith("K") ? 1024 : size.endsWith("M") ? 1024 * 1024 : 1;
+        largest = Math.max(largest,
+            Long.parseLong(unit == 1 ? size : size.substring(0, size.length() - 1)) * unit);
+      }
+    }
+    assertTrue(largest > 0, "this machine publishes its cache sizes");
+    assertEquals(largest / 16 * 3, CopyRoutines.cachedRunLimit());
+  }
+
+  /** Both choices of a run, cached and streaming, copy every byte of every entry, and no more. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(longs = {0, Long.MAX_VALUE})
+  void aRunOfCopiesIsExactWhetherItStaysInTheCacheOrStreams(long declaredTotal) {
+    int entries = 4;
+    long block = (1 << 20) + 13;
+    long span = entries * (block + 64);
+    long src = NativeMemory.mapAnonymous(span);
+    long dst = NativeMemory.mapAnonymous(span);
+    long table = NativeMemory.mapAnonymous(32L * entries);
+    try {
+      byte[] data = new byte[(int) span];
+      new Random(5).nextBytes(data);
+      NativeMemory.write(src, data, 0, data.length);
+      NativeMemory.fill(dst, span, (byte) 0x55);
+      java.nio.ByteBuffer t = NativeMemory.view(table, 32 * entries)
+          .order(java.nio.ByteOrder.nativeOrder());
+      for (int i = 0; i < entries; i++) {
+        long at = i * (block + 64) + 7;
+        t.putLong(32 * i, dst + at).putLong(32 * i + 8, src + at).putLong(32 * i + 16, block)
+            .putLong(32 * i + 24, 0);
+      }
+      CopyRoutines.copyMany(table, entries, declaredTotal);
+      byte[] back = new byte[(int) span];
+      NativeMemory.read(dst, back, 0, back.length);
+      for (int i = 0; i < entries; i++) {
+        int at = (int) (i * (block + 64));
+        for (int b = 0; b < block + 64; b++) {
+          boolean copied = b >= 7 && b < 7 + block;
+          byte want = copied ? data[at + b] : (byte) 0x55;
+          if (back[at + b] != want) {
+            throw new AssertionError("entry " + i + " byte " + b + ": " + back[at + b] + ", want "
+                + want);
+          }
+        }
+      }
+    } finally {
+      NativeMemory.unmap(src, span);
+      NativeMemory.unmap(dst, span);
+      NativeMemory.unmap(table, 32L * entries);
     }
   }
 }
