@@ -41,6 +41,9 @@ final class PeerMapping {
   }
 
   private static final long PAGE = 4096;
+  /** Every mapping of this process not yet unmapped, whoever holds it (for diagnostics). */
+  private static final java.util.Set<PeerMapping> MAPPED =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * Maps {@code length} bytes at {@code fileOffset} of {@code path}, after checking that the file
@@ -67,7 +70,10 @@ final class PeerMapping {
       long mapLength = bufferLength + skew;
       long base = LibC.mmap(0, mapLength, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd,
           fileOffset - skew);
-      return new PeerMapping(bufferAddress, bufferLength, fileOffset, inode, base, mapLength);
+      PeerMapping m = new PeerMapping(bufferAddress, bufferLength, fileOffset, inode, base,
+          mapLength);
+      MAPPED.add(m);
+      return m;
     } catch (LastErrorException e) {
       throw new IllegalStateException("cannot map " + bufferLength + " bytes of " + path + ": "
           + LibC.describe(e), e);
@@ -134,10 +140,24 @@ final class PeerMapping {
     return state.get() == UNMAPPED;
   }
 
+  @Override
+  public String toString() {
+    int s = state.get();
+    return "mapping of inode " + inode + " at 0x" + Long.toHexString(mapBase) + " ("
+        + (s == UNMAPPED ? "unmapped" : (s < 0 ? "retired, " : "") + (s & ~RETIRED) + " users")
+        + ")";
+  }
+
+  /** The mappings of this process not yet unmapped, described (for a test's failure message). */
+  static String describeMapped() {
+    return MAPPED.toString();
+  }
+
   private void unmap() {
     if (mapLength == 0) {
       return;
     }
+    MAPPED.remove(this);
     try {
       LibC.munmap(mapBase, mapLength);
     } catch (LastErrorException ignored) {

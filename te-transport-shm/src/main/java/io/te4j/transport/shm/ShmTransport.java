@@ -286,6 +286,10 @@ public final class ShmTransport extends MemoryCopyTransport {
    */
   @Override
   protected void stage(TransferSlice slice, CopyBatch batch) {
+    if (closed) { // before any peer is looked up: a closed transport maps nothing any more
+      slice.fail(TransferState.FAILED, closedCode(), "shm transport closed");
+      return;
+    }
     SegmentDescriptor target = slice.target();
     long remote = slice.targetOffset();
     long length = slice.length();
@@ -540,6 +544,9 @@ public final class ShmTransport extends MemoryCopyTransport {
       return known;
     }
     synchronized (peers) {
+      if (closed) {
+        return null; // close() dropped every peer under this lock: none may be added after it
+      }
       Peer p = peers.get(target.name());
       if (p != null && !p.gone && p.pid == targetPid && p.instance == instance) {
         return p;
@@ -656,6 +663,26 @@ public final class ShmTransport extends MemoryCopyTransport {
     }
   }
 
+  /** The peers known and their mappings, for a test's failure message. */
+  String describePeers() {
+    StringBuilder out = new StringBuilder();
+    peers.forEach((name, p) -> {
+      out.append(name).append(": pid ").append(p.pid).append(" pidfd ").append(p.pidfd)
+          .append(p.gone ? " gone" : "").append(" alive ").append(alive(p));
+      for (PeerMapping m : p.mappings) {
+        out.append("\n  ").append(m);
+      }
+      out.append('\n');
+    });
+    Thread w;
+    synchronized (watcherLock) {
+      w = watcher;
+    }
+    out.append("watcher: ").append(w == null ? "none" : w.getState());
+    out.append("\nmapped in this process: ").append(PeerMapping.describeMapped());
+    return out.toString();
+  }
+
   /** Bytes moved by cross-memory attach since start. */
   public long attachBytes() {
     return attachBytes.sum();
@@ -680,10 +707,12 @@ public final class ShmTransport extends MemoryCopyTransport {
     synchronized (watcherLock) {
       w = watcher;
     }
-    for (Peer p : peers.values()) {
-      drop(p);
+    synchronized (peers) { // closed is set: verify() adds no peer after this
+      for (Peer p : peers.values()) {
+        drop(p);
+      }
+      peers.clear();
     }
-    peers.clear();
     if (w != null) {
       try {
         w.join(TimeUnit.SECONDS.toMillis(5));

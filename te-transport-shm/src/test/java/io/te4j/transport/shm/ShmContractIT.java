@@ -67,7 +67,9 @@ class ShmContractIT extends TransportContract {
       while (mapsInode(targetInode) && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
-      assertFalse(mapsInode(targetInode), "the dead target's memory file is still mapped");
+      ShmTransport shm = (ShmTransport) engine.transport("shm");
+      assertFalse(mapsInode(targetInode), () -> "the dead target's memory file is still mapped; "
+          + "shm peers: " + shm.describePeers());
     }
   }
 
