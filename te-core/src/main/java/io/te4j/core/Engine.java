@@ -87,7 +87,7 @@ public final class Engine implements AutoCloseable {
     this.storeProviders = storeProviders;
     this.transfers = new Transfers(config.transferTimeout().toNanos(),
         registrations.registry());
-    this.rpcClient = new RpcClient(Duration.ofSeconds(5), config.transferTimeout(),
+    this.rpcClient = new RpcClient(config.handshakeConnectTimeout(), config.transferTimeout(),
         config.handshakeMaxLength(), config.peerAuth());
     this.messages = new PeerMessages(rpcClient, config.notifyMaxQueued(),
         config.notifyMaxQueuedBytes());

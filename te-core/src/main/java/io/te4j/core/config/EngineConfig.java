@@ -54,6 +54,9 @@ public final class EngineConfig {
   static final Setting<String> METADATA_SERVER = Setting.text(MC_METADATA_SERVER, P2P_HANDSHAKE,
       "P2PHANDSHAKE, etcd://h:p[,h:p], h:p, zk://h:p[/root] or http://h:p/metadata",
       "metadata when initialize is given none");
+  static final Setting<Double> HANDSHAKE_CONNECT_TIMEOUT = Setting.seconds(
+      "MC_HANDSHAKE_CONNECT_TIMEOUT", 5, "how long connecting to a peer's handshake port may take,"
+          + " seconds");
   static final Setting<Boolean> LEGACY_RPC_PORT_BINDING = Setting.flag(
       MC_LEGACY_RPC_PORT_BINDING, false, "bind the handshake port named in local_hostname");
   static final Setting<String> TCP_BIND_ADDRESS = Setting.text(MC_TCP_BIND_ADDRESS, null,
@@ -65,9 +68,11 @@ public final class EngineConfig {
   static final Setting<Integer> TE_METRIC_INTERVAL = Setting.integer(
       MC_TE_METRIC_INTERVAL_SECONDS, 5, 1, 86400, "seconds between throughput lines");
   static final Setting<Integer> MIN_RPC_PORT = Setting.integer(MC_MIN_RPC_PORT, 15000, 1, 65535,
-      "lowest port of the handshake port and the transports' listening ports");
+      "lowest port of the handshake port and the transports' listening ports")
+      .alias("MC_MIN_PRC_PORT");
   static final Setting<Integer> MAX_RPC_PORT = Setting.integer(MC_MAX_RPC_PORT, 17000, 1, 65535,
-      "highest port of the handshake port and the transports' listening ports");
+      "highest port of the handshake port and the transports' listening ports")
+      .alias("MC_MAX_PRC_PORT");
   static final Setting<String> CLUSTER_ID = Setting.text(MC_METADATA_CLUSTER_ID, null,
       "name without '/'", "cluster id in metadata keys (mooncake/<id>/ram/...)");
   static final Setting<Integer> HANDSHAKE_MAX_LENGTH = Setting.integer(MC_HANDSHAKE_MAX_LENGTH,
@@ -91,7 +96,7 @@ public final class EngineConfig {
   /** The engine's own settings, in the order the documentation lists them. */
   public static final List<Setting<?>> SETTINGS = List.of(METADATA_SERVER, TRANSFER_TIMEOUT,
       MIN_RPC_PORT, MAX_RPC_PORT, LEGACY_RPC_PORT_BINDING, TCP_BIND_ADDRESS,
-      HANDSHAKE_MAX_LENGTH, NOTIFY_MAX_QUEUED, NOTIFY_MAX_QUEUED_BYTES, CLUSTER_ID,
+      HANDSHAKE_CONNECT_TIMEOUT, HANDSHAKE_MAX_LENGTH, NOTIFY_MAX_QUEUED, NOTIFY_MAX_QUEUED_BYTES, CLUSTER_ID,
       CUSTOM_TOPO_JSON, TE_METRIC, TE_METRIC_INTERVAL, SHAREABLE, AUTH_SECRET_FILE,
       NATIVE_WORK_DIR);
 
@@ -100,6 +105,7 @@ public final class EngineConfig {
   private final String protocol;
   private final String deviceNames;
   private final Duration transferTimeout;
+  private final Duration handshakeConnectTimeout;
   private final boolean legacyRpcPortBinding;
   private final String bindAddress;
   private final String customTopologyPath;
@@ -124,6 +130,8 @@ public final class EngineConfig {
     this.deviceNames = b.deviceNames == null ? "" : b.deviceNames.trim();
     this.transferTimeout = b.transferTimeout != null ? b.transferTimeout
         : Duration.ofMillis(Math.round(1000 * TRANSFER_TIMEOUT.valueIn(s)));
+    this.handshakeConnectTimeout =
+        Duration.ofMillis(Math.round(1000 * HANDSHAKE_CONNECT_TIMEOUT.valueIn(s)));
     this.legacyRpcPortBinding = LEGACY_RPC_PORT_BINDING.valueIn(s);
     this.bindAddress = TCP_BIND_ADDRESS.valueIn(s);
     this.customTopologyPath = CUSTOM_TOPO_JSON.valueIn(s);
@@ -188,6 +196,11 @@ public final class EngineConfig {
 
   public Duration transferTimeout() {
     return transferTimeout;
+  }
+
+  /** How long connecting to a peer's handshake port may take (MC_HANDSHAKE_CONNECT_TIMEOUT). */
+  public Duration handshakeConnectTimeout() {
+    return handshakeConnectTimeout;
   }
 
   public boolean legacyRpcPortBinding() {

@@ -80,6 +80,19 @@ class SettingsCatalogTest {
     assertEquals("default", rows.get(EngineConfig.MC_TRANSFER_TIMEOUT).source());
   }
 
+  /** The reference's spellings: MC_MIN_PRC_PORT for the port range, its connect timeout. */
+  @Test
+  void theReferencesVariablesAreRead() {
+    Map<String, SettingsCatalog.Row> rows = new java.util.LinkedHashMap<>();
+    CATALOG.rows(Settings.isolated(Map.of("MC_MIN_PRC_PORT", "16000",
+        "MC_HANDSHAKE_CONNECT_TIMEOUT", "2.5"))).forEach(r -> rows.put(r.name(), r));
+    assertEquals("16000", rows.get(EngineConfig.MC_MIN_RPC_PORT).value());
+    assertEquals("2.5", rows.get("MC_HANDSHAKE_CONNECT_TIMEOUT").value());
+    assertEquals(ErrorCode.INVALID_CONFIGURATION, assertThrows(TransferException.class,
+        () -> CATALOG.check(Settings.isolated(Map.of("MC_HANDSHAKE_CONNECT_TIMEOUT", "soon"))))
+        .errorCode());
+  }
+
   @Test
   void theMarkdownTableHasARowPerSetting() {
     String md = CATALOG.markdown();

@@ -19,9 +19,15 @@ public final class TcpDescriptorFields {
 
   private TcpDescriptorFields() {}
 
-  /** Publishes {@code port} and protocol version 2 on a local descriptor. */
-  public static void publish(SegmentDescriptor.Builder descriptor, int port) {
-    descriptor.attribute(DATA_PORT, port).attribute(PROTO_VERSION, V2);
+  /**
+   * Publishes {@code port} and {@code version} on a local descriptor; version 1 is published by
+   * leaving the field out, as the reference's v1 engines do.
+   */
+  public static void publish(SegmentDescriptor.Builder descriptor, int port, int version) {
+    descriptor.attribute(DATA_PORT, port);
+    if (version >= V2) {
+      descriptor.attribute(PROTO_VERSION, V2);
+    }
   }
 
   /** True when the descriptor names a data port at all (whether or not it is usable). */

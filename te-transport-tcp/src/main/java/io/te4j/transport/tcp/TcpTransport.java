@@ -70,6 +70,8 @@ public final class TcpTransport implements Transport {
   public static final String QUEUE_DEPTH_SETTING = "te4j.tcp.queueDepth";
   /** SO_SNDBUF/SO_RCVBUF of data connections in bytes (default 4 MiB); 0 leaves them to the kernel. */
   public static final String SOCKET_BUFFER_SETTING = "te4j.tcp.socketBufferBytes";
+  /** The protocol version published and spoken: 2 (acknowledged), or 1 as the reference's MC_TCP_PROTO=1. */
+  public static final String PROTO_VERSION_SETTING = "te4j.tcp.protoVersion";
   /** Seconds a target keeps a data connection that sends no request (default 300). */
   public static final String IDLE_TIMEOUT_SETTING = "te4j.tcp.idleTimeout";
 
@@ -78,7 +80,7 @@ public final class TcpTransport implements Transport {
   public static final int DEFAULT_QUEUE_DEPTH = 1024;
 
   static final Setting<Integer> LANES = Setting.integer(LANES_SETTING, DEFAULT_LANES, 1, 64,
-      "TCP connections per peer");
+      "TCP connections per peer").alias("MC_TCP_LANES_PER_PEER");
   static final Setting<Long> SLICE_BYTES = Setting.bytes(SLICE_BYTES_SETTING, DEFAULT_SLICE_BYTES,
       1, 1L << 30, "largest slice the TCP transport takes; larger requests are split across lanes");
   static final Setting<Integer> QUEUE_DEPTH = Setting.integer(QUEUE_DEPTH_SETTING,
@@ -89,9 +91,15 @@ public final class TcpTransport implements Transport {
   static final Setting<Double> IDLE_TIMEOUT = Setting.seconds(IDLE_TIMEOUT_SETTING, 300,
       "how long a data connection may sit between requests before the target closes it (the"
           + " initiator reconnects); a new connection gets at most 10 s to send its first");
+  static final Setting<Integer> PROTO_VERSION = Setting.integer(PROTO_VERSION_SETTING,
+      TcpDescriptorFields.V2, TcpDescriptorFields.V1, TcpDescriptorFields.V2,
+      "TCP protocol version this engine publishes and speaks: 2 acknowledges every request with a"
+          + " status frame, 1 is the reference's first protocol (no acknowledgment: a write is"
+          + " complete once sent); MC_TCP_PROTO=1 as in the reference").alias("MC_TCP_PROTO");
   /** What {@link TcpTransportProvider#settings()} declares. */
   static final List<Setting<?>> SETTINGS = java.util.stream.Stream.concat(
-      java.util.stream.Stream.of(LANES, SLICE_BYTES, QUEUE_DEPTH, SOCKET_BUFFER, IDLE_TIMEOUT),
+      java.util.stream.Stream.of(LANES, SLICE_BYTES, QUEUE_DEPTH, SOCKET_BUFFER, IDLE_TIMEOUT,
+          PROTO_VERSION),
       ConnectionSecurity.SETTINGS.stream()).toList();
   /** Requests pipelined per lane. */
   public static final int IN_FLIGHT_DEPTH = 64;
@@ -111,6 +119,7 @@ public final class TcpTransport implements Transport {
   private final int lanesPerPeer;
   private final long sliceBytes;
   private final int queueDepth;
+  private final int protoVersion;
   private final int socketBufferBytes;
   /** TLS and the cluster secret, for every data connection both ways. */
   private final ConnectionSecurity security;
@@ -139,6 +148,7 @@ public final class TcpTransport implements Transport {
     this.lanesPerPeer = context.setting(LANES);
     this.sliceBytes = context.setting(SLICE_BYTES);
     this.queueDepth = context.setting(QUEUE_DEPTH);
+    this.protoVersion = context.setting(PROTO_VERSION);
     this.socketBufferBytes = (int) (long) context.setting(SOCKET_BUFFER);
     this.security = ConnectionSecurity.of(context);
   }
@@ -175,7 +185,7 @@ public final class TcpTransport implements Transport {
       int port = t.start(context.bindAddress(), context.minPort(), context.maxPort());
       target = t;
       primary = name().equals(localDescriptor.build().protocol());
-      TcpDescriptorFields.publish(localDescriptor, port);
+      TcpDescriptorFields.publish(localDescriptor, port, protoVersion);
       LOG.info("tcp transport: data port {}", port);
     }
   }
@@ -336,7 +346,7 @@ public final class TcpTransport implements Transport {
 
   /** The live peer for a descriptor; the common case is one map lookup, no allocation. */
   private Peer peerFor(SegmentDescriptor desc, int port) {
-    int version = TcpDescriptorFields.protoVersion(desc);
+    int version = Math.min(TcpDescriptorFields.protoVersion(desc), protoVersion);
     String segment = desc.name();
     Route route = routes.get(segment);
     if (route != null && route.port == port && route.version == version && !route.peer.closed) {

@@ -90,6 +90,31 @@ class RawPeerInteropTest {
     }
   }
 
+  /** The reference's MC_TCP_PROTO=1: version 1 even toward a target that publishes 2. */
+  @Test
+  void mcTcpProtoOneSpeaksVersionOneToAVersionTwoTarget() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion mine = memory.add(LOCAL, 8 << 20, true);
+    TcpTransport v1 = new TcpTransport(new TestContext(memory)
+        .set(TcpTransport.LANES_SETTING, "1").set("MC_TCP_PROTO", "1"));
+    try (RawTarget raw = new RawTarget(RawTarget.Mode.V1, BASE, SIZE)) {
+      SegmentDescriptor d = RawWire.descriptor(raw.port(), 2);
+      byte[] data = TcpTestSupport.random(rnd, 4096);
+      mine.put(LOCAL, data);
+      TestSlice write = TestSlice.write(mine, LOCAL, d, BASE + 3, 4096, 20_000);
+      v1.submit(write);
+      assertTrue(write.await(20_000).ok());
+      TestSlice read = TestSlice.read(mine, LOCAL + (4 << 20), d, BASE + 3, 4096, 20_000);
+      v1.submit(read);
+      assertTrue(read.await(20_000).ok());
+      assertArrayEquals(data, mine.get(LOCAL + (4 << 20), 4096));
+      assertEquals(0x01, raw.headers.get(0)[16] & 0xFF, "v1 WRITE, no 0x80 bit");
+      assertEquals(0x00, raw.headers.get(1)[16] & 0xFF, "v1 READ");
+    } finally {
+      v1.close();
+    }
+  }
+
   @Test
   void v1PipelinedMix() throws Exception {
     try (RawTarget raw = new RawTarget(RawTarget.Mode.V1, BASE, SIZE)) {

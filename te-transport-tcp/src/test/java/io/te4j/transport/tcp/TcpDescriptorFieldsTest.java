@@ -22,13 +22,16 @@ class TcpDescriptorFieldsTest {
     return b.build();
   }
 
-  @Test
-  void publishesPortAndVersionTwo() {
+  /** Version 2 is published as such; version 1 as the reference's v1 engines do: no field. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+  void publishesPortAndVersion(int version) {
     SegmentDescriptor.Builder b = SegmentDescriptor.builder("s", "tcp");
-    TcpDescriptorFields.publish(b, 15001);
+    TcpDescriptorFields.publish(b, 15001, version);
     SegmentDescriptor d = b.build();
     assertEquals(15001, TcpDescriptorFields.dataPort(d));
-    assertEquals(2, TcpDescriptorFields.protoVersion(d));
+    assertEquals(version, TcpDescriptorFields.protoVersion(d));
+    assertEquals(version == 2, d.attributes().containsKey(TcpDescriptorFields.PROTO_VERSION));
   }
 
   @Test
