@@ -96,13 +96,32 @@ final class BenchCommand {
   }
 
   private Engine startEngine() {
-    Engine.Builder b = Engine.builder().localHostname(o.get("local-server-name", "127.0.0.1"))
-        .metadataServer(o.get("metadata-server", "P2PHANDSHAKE"))
+    String metadata = o.get("metadata-server", "P2PHANDSHAKE");
+    Engine.Builder b = Engine.builder().localHostname(o.get("local-server-name",
+            defaultName(metadata)))
+        .metadataServer(metadata)
         .protocol(protocol());
     if (cxlDevice != null) {
       b.setting(CxlTransport.DEV_PATH, cxlDevice);
     }
     return b.start();
+  }
+
+  /**
+   * The engine's name when none is given: in P2P mode {@code 127.0.0.1} (the engine appends its
+   * handshake port); with a metadata server {@code 127.0.0.1:<a port free now>}, so the target and
+   * the initiator of one host (and two benches) never publish under the same name.
+   */
+  private static String defaultName(String metadata) {
+    if (metadata.equals("P2PHANDSHAKE")) {
+      return "127.0.0.1";
+    }
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1,
+        java.net.InetAddress.getLoopbackAddress())) {
+      return "127.0.0.1:" + s.getLocalPort();
+    } catch (IOException e) {
+      return "127.0.0.1:" + (20000 + ProcessHandle.current().pid() % 40000);
+    }
   }
 
   private String protocol() {
@@ -189,6 +208,8 @@ final class BenchCommand {
     checkCxlDevice(false, size);
     long[] memoryFile = null;
     try (Engine engine = startEngine()) {
+      // SIGTERM or SIGINT: close the engine, so its metadata keys go with it (as the reference's).
+      Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "te-bench-target-stop"));
       long address;
       String where;
       if (cxlDevice != null) {
