@@ -30,8 +30,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * {@code te bench}: the counterpart of the reference's {@code transfer_engine_bench}. A target
@@ -50,7 +48,8 @@ final class BenchCommand {
   static final Set<String> OPTIONS = Set.of("mode", "operation", "protocol", "metadata-server",
       "local-server-name", "segment-id", "block-size", "batch-size", "threads", "duration",
       "buffer-size", "baseline", "report-interval", "segment-file", "cxl-device");
-  static final Set<String> FLAGS = Set.of("json", "exit-on-stdin-eof", "verify");
+  static final Set<String> FLAGS = Set.of("json", "exit-on-stdin-eof", "verify",
+      "stop-on-error");
 
   /** System properties, then the environment: where the engine's settings come from too. */
   private static final Settings SYSTEM_SETTINGS = Settings.withSystem(java.util.Map.of());
@@ -334,7 +333,7 @@ final class BenchCommand {
       throw new Options.UsageException("threads x batch-size x block-size (" + perThread * threads
           + ") exceeds --buffer-size " + buffer);
     }
-    Result r;
+    BenchDriver.Outcome r;
     long verified = -1;
     long anonymous = 0;
     Engine engine = startEngine();
@@ -361,7 +360,9 @@ final class BenchCommand {
       }
       // With cxl the address is a device offset, and 0 is a valid one.
       long remote = buffers.isEmpty() ? 0 : buffers.get(0).address();
-      r = drive(engine, segment, op, local, remote, block, batchSize, threads, seconds);
+      r = new BenchDriver(new BenchDriver.Load(engine, segment, protocol(), op, local, remote,
+          block, batchSize, threads, seconds, o.intValue("report-interval", 1),
+          o.flag("stop-on-error")), err).run();
       if (o.flag("verify")) {
         verified = verify(engine, segment, local, remote, block, perThread * threads);
       }
@@ -371,7 +372,7 @@ final class BenchCommand {
         NativeMemory.unmap(anonymous, buffer); // after close: no copy can touch it any more
       }
     }
-    ObjectNode json = r.toJson(protocol(), op, block, batchSize, threads);
+    ObjectNode json = toJson(r, protocol(), op, block, batchSize, threads);
     if (cxlDevice != null) {
       json.put("cxl_device", cxlDevice);
     }
@@ -398,7 +399,7 @@ final class BenchCommand {
     } else {
       out.println(human(json));
     }
-    return r.errors == 0 && (verified >= 0 || !o.flag("verify")) ? 0 : 1;
+    return r.errors() == 0 && (verified >= 0 || !o.flag("verify")) ? 0 : 1;
   }
 
   /**
@@ -473,71 +474,6 @@ final class BenchCommand {
     }
   }
 
-  private Result drive(Engine engine, String segment, TransferOpcode op, long local, long remote,
-      long block, int batchSize, int threads, int seconds) throws InterruptedException {
-    String hint = protocol();
-    AtomicBoolean stop = new AtomicBoolean();
-    LongAdder bytes = new LongAdder();
-    LongAdder transfers = new LongAdder();
-    LongAdder errors = new LongAdder();
-    LatencyHistogram[] hist = new LatencyHistogram[threads];
-    Thread[] workers = new Thread[threads];
-    CountDownLatch started = new CountDownLatch(threads);
-    for (int t = 0; t < threads; t++) {
-      LatencyHistogram h = hist[t] = new LatencyHistogram();
-      long base = (long) t * block * batchSize;
-      List<TransferRequest> requests = new ArrayList<>(batchSize);
-      for (int i = 0; i < batchSize; i++) {
-        requests.add(new TransferRequest(op, local + base + i * block, remote + base + i * block,
-            block));
-      }
-      workers[t] = new Thread(() -> {
-        started.countDown();
-        while (!stop.get()) {
-          long t0 = System.nanoTime();
-          // The chosen protocol is pinned: a same-host peer would otherwise go through shm.
-          Batch b = engine.submit(segment, requests, hint);
-          TransferState s = engine.await(b);
-          engine.freeBatch(b.id());
-          h.record(System.nanoTime() - t0);
-          if (s == TransferState.COMPLETED) {
-            bytes.add(block * batchSize);
-            transfers.add(batchSize);
-          } else {
-            errors.increment();
-            err.println("\nbatch " + s + ": " + b.errorMessage());
-          }
-        }
-      }, "bench-" + t);
-      workers[t].start();
-    }
-    started.await();
-    long start = System.nanoTime();
-    long lastBytes = 0;
-    long interval = Math.max(1, o.intValue("report-interval", 1));
-    for (int s = 1; s <= seconds; s++) {
-      Thread.sleep(1000);
-      if (s % interval == 0) {
-        long now = bytes.sum();
-        err.printf(Locale.ROOT, "\r[%3d s] %7.3f GB/s  %9d transfers/s  %d errors   ", s,
-            (now - lastBytes) / 1e9 / interval, transfers.sum() * 1000 / Math.max(1,
-                (System.nanoTime() - start) / 1_000_000), errors.sum());
-        lastBytes = now;
-      }
-    }
-    stop.set(true);
-    for (Thread w : workers) {
-      w.join();
-    }
-    double elapsed = (System.nanoTime() - start) / 1e9;
-    err.println();
-    LatencyHistogram all = new LatencyHistogram();
-    for (LatencyHistogram h : hist) {
-      all.add(h);
-    }
-    return new Result(bytes.sum(), transfers.sum(), errors.sum(), elapsed, all);
-  }
-
   private static double round(double v) {
     return Math.round(v * 1000) / 1000.0;
   }
@@ -550,7 +486,13 @@ final class BenchCommand {
         j.get("operation").asText(), j.get("block_size").asLong(), j.get("batch_size").asInt(),
         j.get("threads").asInt(), j.get("duration_s").asDouble()));
     sb.append(String.format(Locale.ROOT, "throughput  %.3f GB/s, %.0f transfers/s, %d errors%n",
-        j.get("gbps").asDouble(), j.get("transfers_per_sec").asDouble(), j.get("errors").asLong()));
+        j.get("gbytes_per_sec").asDouble(), j.get("transfers_per_sec").asDouble(),
+        j.get("errors").asLong()));
+    if (j.get("peer_outages").asInt() > 0 || j.get("stopped_on_error").asBoolean()) {
+      sb.append(String.format(Locale.ROOT, "the peer stopped answering %d time(s)%s%n",
+          j.get("peer_outages").asInt(), j.get("stopped_on_error").asBoolean()
+              ? "; the run stopped at the first failure (--stop-on-error)" : ""));
+    }
     ObjectNode lat = (ObjectNode) j.get("batch_latency_us");
     sb.append(String.format(Locale.ROOT,
         "batch latency (us)  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f%n",
@@ -574,45 +516,30 @@ final class BenchCommand {
   }
 
   /** What one initiator run measured. */
-  private static final class Result {
-    final long bytes;
-    final long transfers;
-    final long errors;
-    final double seconds;
-    final LatencyHistogram latency;
-
-    Result(long bytes, long transfers, long errors, double seconds, LatencyHistogram latency) {
-      this.bytes = bytes;
-      this.transfers = transfers;
-      this.errors = errors;
-      this.seconds = seconds;
-      this.latency = latency;
-    }
-
-    double gbps() {
-      return bytes / seconds / 1e9;
-    }
-
-    ObjectNode toJson(String protocol, TransferOpcode op, long block, int batch, int threads) {
-      ObjectNode j = new ObjectMapper().createObjectNode();
-      j.put("protocol", protocol);
-      j.put("operation", op.name().toLowerCase(Locale.ROOT));
-      j.put("block_size", block);
-      j.put("batch_size", batch);
-      j.put("threads", threads);
-      j.put("duration_s", round(seconds));
-      j.put("bytes", bytes);
-      j.put("gbps", round(gbps()));
-      j.put("transfers_per_sec", Math.round(transfers / seconds));
-      j.put("batches", latency.count());
-      j.put("errors", errors);
-      ObjectNode lat = j.putObject("batch_latency_us");
-      lat.put("p50", latency.percentile(0.50) / 1000.0);
-      lat.put("p90", latency.percentile(0.90) / 1000.0);
-      lat.put("p99", latency.percentile(0.99) / 1000.0);
-      lat.put("p999", latency.percentile(0.999) / 1000.0);
-      lat.put("max", latency.max() / 1000.0);
-      return j;
-    }
+  private static ObjectNode toJson(BenchDriver.Outcome r, String protocol, TransferOpcode op,
+      long block, int batch, int threads) {
+    ObjectNode j = new ObjectMapper().createObjectNode();
+    j.put("protocol", protocol);
+    j.put("operation", op.name().toLowerCase(Locale.ROOT));
+    j.put("block_size", block);
+    j.put("batch_size", batch);
+    j.put("threads", threads);
+    j.put("duration_s", round(r.seconds()));
+    j.put("bytes", r.bytes());
+    j.put("gbytes_per_sec", round(r.gbps()));
+    j.put("gbps", round(r.gbps())); // the first name, gigabytes too: kept for scripts
+    j.put("transfers_per_sec", Math.round(r.transfers() / r.seconds()));
+    j.put("batches", r.latency().count());
+    j.put("errors", r.errors());
+    j.put("peer_outages", r.outages());
+    j.put("stopped_on_error", r.stoppedOnError());
+    ObjectNode lat = j.putObject("batch_latency_us");
+    lat.put("p50", r.latency().percentile(0.50) / 1000.0);
+    lat.put("p90", r.latency().percentile(0.90) / 1000.0);
+    lat.put("p99", r.latency().percentile(0.99) / 1000.0);
+    lat.put("p999", r.latency().percentile(0.999) / 1000.0);
+    lat.put("max", r.latency().max() / 1000.0);
+    return j;
   }
+
 }
