@@ -35,9 +35,16 @@ public final class Main {
       "  metadata-server [--host 0.0.0.0] [--port 8080] [--path /metadata] [--ttl 0]",
       "            the HTTP metadata service; prints its URL, serves until killed");
 
+  private static final String GUICE_BYTECODE = "guice_bytecode_gen_option";
+
   private Main() {}
 
   public static void main(String[] args) {
+    // The CLI uses no Guice interception: without bytecode generation Guice never touches
+    // sun.misc.Unsafe, which JDK 24+ warns about. An application sets it itself (README).
+    if (System.getProperty(GUICE_BYTECODE) == null) {
+      System.setProperty(GUICE_BYTECODE, "DISABLED");
+    }
     System.exit(run(args, System.out, System.err));
   }
 
