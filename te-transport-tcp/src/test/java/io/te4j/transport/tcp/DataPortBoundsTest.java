@@ -33,6 +33,13 @@ class DataPortBoundsTest {
         s.connect(new InetSocketAddress("127.0.0.1", target.dataPort()), 5_000);
         idle.add(s);
       }
+      // connect() returns once the client has the SYN-ACK; when the listen backlog overflowed,
+      // the server side completes such connections later (retransmitted SYN-ACKs), so some of
+      // them would be accepted after the real peer and evict its connection before its worker
+      // ran. The bound is about all 10,000 being there: wait until the target has taken each one
+      // (serving it, or closed to make room), then the real peer comes.
+      awaitTrue(() -> target.targetConnectionCount() + target.targetRefusedConnections()
+          >= 10_000, 60_000, "the target to take all 10,000 connections");
       // A real peer (the same loopback address as all of them) still transfers.
       byte[] data = TcpTestSupport.random(new Random(5), 64 << 10);
       try (RawClient c = new RawClient(target.dataPort())) {
