@@ -1,6 +1,7 @@
 package io.te4j.cli;
 
 import io.te4j.api.TransferException;
+import io.te4j.core.Engine;
 import io.te4j.core.TransferEngine;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -95,19 +96,21 @@ public final class Main {
       throw new Options.UsageException("probe takes one peer, host:port");
     }
     String peer = o.positional().get(0);
-    try (TransferEngine engine = new TransferEngine()) {
-      int rc = engine.initialize(o.get("local-server-name", "127.0.0.1"),
-          o.get("metadata-server", "P2PHANDSHAKE"), "tcp", "");
-      if (rc != 0) {
-        out.println("engine failed to start: " + rc);
+    try (Engine engine = Engine.builder().localHostname(o.get("local-server-name", "127.0.0.1"))
+        .metadataServer(o.get("metadata-server", "P2PHANDSHAKE")).protocol("tcp").start()) {
+      long t0 = System.nanoTime();
+      try {
+        engine.probeOrThrow(peer);
+      } catch (TransferException e) {
+        // One line: what failed (refused, unknown host, timeout, not a handshake port, ...).
+        out.println(peer + " unreachable: " + e.getMessage()); // the message names its code
         return 1;
       }
-      long t0 = System.nanoTime();
-      int result = engine.sendProbe(peer);
-      long us = (System.nanoTime() - t0) / 1000;
-      out.println(result == 0 ? peer + " reachable (" + us + " us)"
-          : peer + " unreachable (" + result + ")");
-      return result == 0 ? 0 : 1;
+      out.println(peer + " reachable (" + (System.nanoTime() - t0) / 1000 + " us)");
+      return 0;
+    } catch (TransferException e) {
+      out.println("engine failed to start: " + e.getMessage());
+      return 1;
     }
   }
 }

@@ -252,9 +252,42 @@ class CliIT {
 
   @Test
   void probeAndTopology() throws Exception {
-    Result unreachable = te("probe", "127.0.0.1:1");
-    assertEquals(1, unreachable.exit());
-    assertTrue(unreachable.out().contains("unreachable"), unreachable.out());
+    Result refused = te("probe", "127.0.0.1:1");
+    assertEquals(1, refused.exit());
+    assertTrue(refused.out().contains("unreachable: SOCKET_FAIL (-101)")
+        && refused.out().contains("Connection refused"), refused.out());
+    Result unknown = te("probe", "no-such-host.invalid:15000");
+    assertEquals(1, unknown.exit());
+    assertTrue(unknown.out().contains("DNS_FAIL") && unknown.out().contains("cannot resolve"),
+        unknown.out());
+    // A port where an HTTP server answers at once (as the reference's metadata server does to a
+    // request it cannot parse): said so in one line, not a frame length and a limit to raise.
+    try (java.net.ServerSocket http = new java.net.ServerSocket(0, 1,
+        java.net.InetAddress.getLoopbackAddress())) {
+      Thread server = new Thread(() -> {
+        try (java.net.Socket s = http.accept()) {
+          s.getInputStream().read(new byte[64]);
+          s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
+        } catch (java.io.IOException e) {
+          // the probe went away
+        }
+      });
+      server.start();
+      Result notHandshake = te("probe", "127.0.0.1:" + http.getLocalPort());
+      assertEquals(1, notHandshake.exit());
+      assertTrue(notHandshake.out().contains("an HTTP server answered")
+          && !notHandshake.out().contains("MC_HANDSHAKE_MAX_LENGTH"), notHandshake.out());
+      assertEquals(1, notHandshake.out().strip().split("\n").length, notHandshake.out());
+      server.join(10_000);
+    }
+    // A live engine's handshake port answers.
+    try (Engine peer = Engine.builder().localHostname("127.0.0.1").metadataServer("P2PHANDSHAKE")
+        .protocol("tcp").start()) {
+      Result ok = te("probe", peer.segmentName());
+      assertEquals(0, ok.exit(), ok.out());
+      assertTrue(ok.out().contains("reachable ("), ok.out());
+    }
     Result topo = te("topology");
     assertEquals(0, topo.exit());
     assertTrue(new ObjectMapper().readTree(topo.out()).has("cpu:0"), topo.out());

@@ -480,6 +480,19 @@ public final class Engine implements AutoCloseable {
     return messages.probe(peer);
   }
 
+  /**
+   * Sends a probe frame to a peer's handshake port and says why it failed: DNS_FAIL (the name does
+   * not resolve), SOCKET_FAIL (refused, unreachable, closed without a reply: the message says
+   * which), TRANSFER_TIMEOUT (no reply in time), REJECT_HANDSHAKE (not a handshake port, e.g. an
+   * HTTP server answered), METADATA (no RPC address published for that name).
+   *
+   * @throws TransferException when the peer did not answer {@code success} in time
+   */
+  public void probeOrThrow(String peer) {
+    ensureOpen();
+    messages.probeOrThrow(peer);
+  }
+
   // ---------------------------------------------------------------- segments
 
   /**

@@ -80,13 +80,26 @@ final class PeerMessages implements RpcHandler {
   /** True when {@code peer} answered a probe with {@code success} in time. */
   boolean probe(String peer) {
     try {
-      HostPort hp = segments.rpcAddress(peer);
-      String reply = rpc.call(hp.host(), hp.port(), PeerRpc.PROBE, "{}");
-      return reply.contains("\"success\"");
+      probeOrThrow(peer);
+      return true;
     } catch (TransferException e) {
       LOG.debug("probe of {} failed: {}", peer, e.getMessage());
-      segments.invalidate(peer);
       return false;
+    }
+  }
+
+  /** Probes {@code peer}; throws why it did not answer {@code success} in time. */
+  void probeOrThrow(String peer) {
+    try {
+      HostPort hp = segments.rpcAddress(peer);
+      String reply = rpc.call(hp.host(), hp.port(), PeerRpc.PROBE, "{}");
+      if (!reply.contains("\"success\"")) {
+        throw new TransferException(ErrorCode.REJECT_HANDSHAKE, peer
+            + " answered the probe without success: " + reply);
+      }
+    } catch (TransferException e) {
+      segments.invalidate(peer);
+      throw e;
     }
   }
 

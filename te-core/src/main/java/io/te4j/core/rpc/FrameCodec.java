@@ -118,6 +118,9 @@ public final class FrameCodec {
         return "an HTTP request (\"" + printable(header) + "...\") arrived on the handshake port";
       }
     }
+    if (ascii.equals("HTTP")) { // a reply's status line: we asked an HTTP server
+      return "an HTTP server answered (\"" + printable(header) + "...\"): not a handshake port";
+    }
     if (length == 0) {
       return "zero frame length";
     }
