@@ -49,13 +49,45 @@ public final class Main {
     System.exit(run(args, System.out, System.err));
   }
 
+  /**
+   * The lines of the usage text that describe {@code command} (from its line to the next
+   * command's), or null for an unknown command.
+   */
+  static String commandUsage(String command) {
+    StringBuilder out = new StringBuilder();
+    boolean in = false;
+    for (String line : USAGE.split("\n")) {
+      boolean commandLine = line.startsWith("  ") && !line.startsWith("   ");
+      if (commandLine) {
+        in = line.startsWith("  " + command + " ") || line.equals("  " + command);
+      }
+      if (in) {
+        out.append(line).append('\n');
+      }
+    }
+    return out.length() == 0 ? null : "usage: te " + out.toString().strip();
+  }
+
   /** Runs a command; returns the exit code. */
   static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
       out.println(USAGE);
       return args.length == 0 ? 2 : 0;
     }
+    if (args[0].equals("--version") || args[0].equals("version")) {
+      String version = Main.class.getPackage().getImplementationVersion();
+      out.println("te4j " + (version == null ? "(version unknown: not run from the te JAR)"
+          : version));
+      return 0;
+    }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
+      String help = commandUsage(args[0]);
+      if (help != null) {
+        out.println(help);
+        return 0;
+      }
+    }
     try {
       switch (args[0]) {
         case "bench":

@@ -252,6 +252,9 @@ class CliIT {
 
   @Test
   void probeAndTopology() throws Exception {
+    Result version = te("--version");
+    assertEquals(0, version.exit());
+    assertEquals("te4j 0.1.0-SNAPSHOT", version.out().strip(), "from the JAR's manifest");
     Result refused = te("probe", "127.0.0.1:1");
     assertEquals(1, refused.exit());
     assertTrue(refused.out().contains("unreachable: SOCKET_FAIL (-101)")
