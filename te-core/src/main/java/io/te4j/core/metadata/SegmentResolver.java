@@ -64,9 +64,7 @@ public final class SegmentResolver {
     }
     Optional<String> json = store.get(keys.segmentKey(segmentName));
     if (json.isEmpty()) {
-      if (lastSeen.remove(segmentName) != null) {
-        changed.accept(segmentName);
-      }
+      gone(segmentName);
       throw new TransferException(ErrorCode.METADATA, "segment '" + segmentName + "' not found");
     }
     SegmentDescriptor d;
@@ -115,6 +113,11 @@ public final class SegmentResolver {
   /** {@code name} was removed from the store by this engine: drops it and says it is gone. */
   public void removed(String name) {
     invalidate(name);
+    gone(name);
+  }
+
+  /** A peer seen before is no longer in the store: tells {@code changed}, once. */
+  private void gone(String name) {
     if (lastSeen.remove(name) != null) {
       changed.accept(name);
     }
