@@ -9,6 +9,7 @@ import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
 import io.te4j.core.config.Settings;
+import io.te4j.core.inject.ProviderRegistry;
 import io.te4j.core.memory.ManagedMemory;
 import io.te4j.core.transfer.Batch;
 import io.te4j.nativelib.NativeMemory;
@@ -28,8 +29,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code te bench}: the counterpart of the reference's {@code transfer_engine_bench}. A target
@@ -44,60 +49,183 @@ import java.util.concurrent.TimeUnit;
  * ordinary memory it registers local-only. {@code --verify} ends any run with a round trip (write a
  * seeded pattern, read it back into cleared memory, compare) over the range the bench used.
  */
-final class BenchCommand {
-  static final Set<String> OPTIONS = Set.of("mode", "operation", "protocol", "metadata-server",
-      "local-server-name", "segment-id", "block-size", "batch-size", "threads", "duration",
-      "buffer-size", "baseline", "report-interval", "segment-file", "cxl-device");
-  static final Set<String> FLAGS = Set.of("json", "exit-on-stdin-eof", "verify",
-      "stop-on-error");
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {"Measures the engine as the reference's transfer_engine_bench does: a target "
+        + "serves a buffer; an initiator moves blocks to or from it in batches from several "
+        + "threads and reports throughput, transfers per second and batch latency.",
+        "%nWith no --mode it runs both, the target in a child JVM, on loopback with P2P metadata, "
+            + "and measures a baseline that fits the protocol in the same run.",
+        "%nA failed batch is counted and the run goes on; the peer going away and answering again "
+            + "are said once each. Exit 1 when any batch failed."})
+final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--mode", paramLabel = "target|initiator",
+      description = "target: serve --buffer-size bytes until stopped (prints its segment name); "
+          + "initiator: drive the target named by --segment-id. Absent: both on this host.")
+  String mode;
+
+  @Option(names = "--operation", paramLabel = "write|read", defaultValue = "write",
+      description = "Write moves local memory to the target, read the other way.")
+  String operation;
+
+  @Option(names = "--protocol", paramLabel = "NAME",
+      description = "The transport: tcp, shm, cxl, nvmeof or any installed plugin (default: "
+          + "tcp; nvmeof with --segment-file, cxl with --cxl-device).")
+  String protocol;
+
+  @Mixin
+  EngineOptions engineOptions;
+
+  @Option(names = "--segment-id", paramLabel = "NAME",
+      description = "With --mode initiator: the target's segment name, as it printed it "
+          + "(host:port in P2P mode).")
+  String segmentId;
+
+  @Option(names = "--block-size", paramLabel = "SIZE", defaultValue = "1M",
+      converter = Converters.Size.class, description = "Bytes per transfer (4096, 64K, 1M, ...).")
+  long blockSize;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "4",
+      converter = Converters.Positive.class, description = "Transfers per batch.")
+  int batchSize;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "2",
+      converter = Converters.Positive.class,
+      description = "Initiator threads, each with its own batches and its own part of the "
+          + "buffer.")
+  int threads;
+
+  @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "10",
+      converter = Converters.Positive.class, description = "How long the initiator runs.")
+  int duration;
+
+  @Option(names = "--buffer-size", paramLabel = "SIZE", defaultValue = "256M",
+      converter = Converters.Size.class,
+      description = "Bytes the target serves and the initiator registers; at least "
+          + "threads x batch-size x block-size.")
+  long bufferSize;
+
+  @Option(names = "--baseline", paramLabel = "NAMES", split = ",",
+      description = "What the engine is compared with in the same run, comma-separated: "
+          + "socket (a Java socket copy of the same blocks), iperf3 (when installed), none "
+          + "(default: socket,iperf3).")
+  List<String> baselines;
+
+  @Option(names = "--report-interval", paramLabel = "SECONDS", defaultValue = "1",
+      converter = Converters.Positive.class,
+      description = "Seconds between progress lines on stderr.")
+  int reportInterval;
+
+  @Option(names = "--segment-file", paramLabel = "PATH",
+      description = "With nvmeof: publish a file segment over PATH from this engine and drive "
+          + "it (no target process).")
+  String segmentFile;
+
+  @Option(names = "--cxl-device", paramLabel = "PATH",
+      description = "With cxl: the device both sides map (else MC_CXL_DEV_PATH); the target "
+          + "serves its first --buffer-size bytes. A missing file directly under /dev/shm is "
+          + "created sparse for the run and deleted after.")
+  String cxlDeviceOption;
+
+  @Option(names = "--json", description = "Print the result as one JSON object.")
+  boolean json;
+
+  @Option(names = "--verify",
+      description = "End with a write/read-back round trip over the range used and compare "
+          + "the bytes.")
+  boolean verify;
+
+  @Option(names = "--stop-on-error",
+      description = "End the run at the first failed batch (else failures are counted and the "
+          + "run goes on).")
+  boolean stopOnError;
+
+  /** A child target of {@link #runBoth} stops when its parent closes stdin. */
+  @Option(names = "--exit-on-stdin-eof", hidden = true)
+  boolean exitOnStdinEof;
 
   /** System properties, then the environment: where the engine's settings come from too. */
   private static final Settings SYSTEM_SETTINGS = Settings.withSystem(java.util.Map.of());
   private static final String SHM_DIR = "/dev/shm";
+  private static final Set<String> MODES = Set.of("target", "initiator");
+  private static final Set<String> BASELINES = Set.of("socket", "iperf3", "none");
 
-  private final Options o;
   private final PrintStream out;
   private final PrintStream err;
-  /** The device both sides map when the protocol is cxl, else null; set by {@link #run}. */
+  /** The device both sides map when the protocol is cxl, else null; set by {@link #call}. */
   private String cxlDevice;
 
-  BenchCommand(Options options, PrintStream out, PrintStream err) {
-    this.o = options;
+  BenchCommand(PrintStream out, PrintStream err) {
     this.out = out;
     this.err = err;
   }
 
-  int run() throws Exception {
-    if (o.has("cxl-device") && !protocol().equals("cxl")) {
-      throw new Options.UsageException("--cxl-device goes with --protocol cxl, not "
-          + protocol());
-    }
-    if (protocol().equals("cxl")) {
-      cxlDevice = cxlDevicePath();
-    }
-    if (o.has("segment-file")) {
+  @Override
+  public Integer call() throws Exception {
+    validate();
+    if (segmentFile != null) {
       // An NVMe-oF file segment needs no target process: this engine publishes it (P2P answers
       // its own keys) and drives it.
       return runInitiator(NvmeofCommand.BENCH_SEGMENT, List.of());
     }
-    String mode = o.get("mode", "");
-    switch (mode) {
-      case "target":
-        return runTarget();
-      case "initiator":
-        checkCxlDevice(false, 0);
-        return runInitiator(o.get("segment-id", null), List.of());
-      case "":
-        return runBoth();
-      default:
-        throw new Options.UsageException("--mode is target or initiator (or absent for both)");
+    if (mode == null) {
+      return runBoth();
+    }
+    if (mode.equals("target")) {
+      return runTarget();
+    }
+    checkCxlDevice(false, 0);
+    return runInitiator(segmentId, List.of());
+  }
+
+  /** Everything the command line alone decides, before any engine or process starts. */
+  private void validate() {
+    if (mode != null && !MODES.contains(mode)) {
+      throw new UsageException("--mode is target or initiator (or absent for both), not '"
+          + mode + "'");
+    }
+    opcode(operation);
+    Set<String> transports = ProviderRegistry.transports(getClass().getClassLoader()).keySet();
+    if (!transports.contains(protocol())) {
+      throw new UsageException("--protocol " + protocol() + " is not installed; installed: "
+          + String.join(", ", transports));
+    }
+    if (cxlDeviceOption != null && !protocol().equals("cxl")) {
+      throw new UsageException("--cxl-device goes with --protocol cxl, not " + protocol());
+    }
+    if (protocol().equals("cxl")) {
+      cxlDevice = cxlDevicePath();
+    }
+    for (String b : baselines()) {
+      if (!BASELINES.contains(b)) {
+        throw new UsageException("--baseline takes socket, iperf3 or none, not '" + b + "'");
+      }
+    }
+    boolean initiates = segmentFile != null || !"target".equals(mode);
+    if (initiates && "initiator".equals(mode) && segmentFile == null && segmentId == null) {
+      throw new UsageException("--mode initiator needs --segment-id, the target's segment name");
+    }
+    long footprint = blockSize * batchSize * threads;
+    if (initiates && (footprint / threads / batchSize != blockSize || footprint > bufferSize)) {
+      throw new UsageException("--threads x --batch-size x --block-size (" + threads + " x "
+          + batchSize + " x " + blockSize + ") exceeds --buffer-size " + bufferSize);
     }
   }
 
+  private List<String> baselines() {
+    if (baselines == null) {
+      return List.of("socket", "iperf3");
+    }
+    List<String> names = new ArrayList<>();
+    for (String b : baselines) {
+      names.add(b.trim().toLowerCase(Locale.ROOT));
+    }
+    return names;
+  }
+
   private Engine startEngine() {
-    String metadata = o.get("metadata-server", "P2PHANDSHAKE");
-    Engine.Builder b = Engine.builder().localHostname(o.get("local-server-name",
-            defaultName(metadata)))
+    String metadata = engineOptions.metadataServer;
+    String name = engineOptions.localServerName;
+    Engine.Builder b = Engine.builder().localHostname(name == null ? defaultName(metadata) : name)
         .metadataServer(metadata)
         .protocol(protocol());
     if (cxlDevice != null) {
@@ -112,7 +240,7 @@ final class BenchCommand {
    * the initiator of one host (and two benches) never publish under the same name.
    */
   private static String defaultName(String metadata) {
-    if (metadata.equals("P2PHANDSHAKE")) {
+    if (metadata.equals(EngineOptions.P2P)) {
       return "127.0.0.1";
     }
     try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1,
@@ -124,22 +252,20 @@ final class BenchCommand {
   }
 
   private String protocol() {
-    return o.get("protocol", o.has("segment-file") ? "nvmeof"
-        : o.has("cxl-device") ? "cxl" : "tcp");
-  }
-
-  private long bufferSize() {
-    return o.size("buffer-size", 256L << 20);
+    if (protocol != null) {
+      return protocol;
+    }
+    return segmentFile != null ? "nvmeof" : cxlDeviceOption != null ? "cxl" : "tcp";
   }
 
   /** {@code --cxl-device}, else {@code MC_CXL_DEV_PATH} (system property, then environment). */
   private String cxlDevicePath() {
-    String path = o.get("cxl-device", null);
+    String path = cxlDeviceOption;
     if (path == null || path.isBlank()) {
       path = CxlDevice.configuredPath(SYSTEM_SETTINGS);
     }
     if (path == null) {
-      throw new Options.UsageException("--protocol cxl needs a device: --cxl-device PATH or "
+      throw new UsageException("--protocol cxl needs a device: --cxl-device PATH or "
           + CxlTransport.DEV_PATH + " (a DAX device such as /dev/dax0.0, or a file on /dev/shm "
           + "standing in for one)");
     }
@@ -203,7 +329,7 @@ final class BenchCommand {
    * {@code --buffer-size} bytes of memory, or with cxl device offsets {@code [0, --buffer-size)}.
    */
   private int runTarget() throws Exception {
-    long size = bufferSize();
+    long size = bufferSize;
     checkCxlDevice(false, size);
     long[] memoryFile = null;
     try (Engine engine = startEngine()) {
@@ -227,7 +353,7 @@ final class BenchCommand {
       out.println(engine.segmentName());
       out.flush();
       err.println("target " + engine.segmentName() + " serving " + size + " bytes at " + where);
-      if (o.flag("exit-on-stdin-eof")) {
+      if (exitOnStdinEof) {
         while (System.in.read() >= 0) {
           // until the parent goes away
         }
@@ -261,7 +387,7 @@ final class BenchCommand {
   }
 
   private int runBoth() throws Exception {
-    boolean createdDevice = checkCxlDevice(true, bufferSize());
+    boolean createdDevice = checkCxlDevice(true, bufferSize);
     try {
       return runBothWithDevice();
     } finally {
@@ -284,11 +410,13 @@ final class BenchCommand {
     cmd.add("--exit-on-stdin-eof");
     cmd.add("--protocol");
     cmd.add(protocol());
-    for (String name : List.of("metadata-server", "local-server-name", "buffer-size")) {
-      if (o.has(name)) {
-        cmd.add("--" + name);
-        cmd.add(o.get(name, ""));
-      }
+    cmd.add("--metadata-server");
+    cmd.add(engineOptions.metadataServer);
+    cmd.add("--buffer-size");
+    cmd.add(Long.toString(bufferSize));
+    if (engineOptions.localServerName != null) {
+      cmd.add("--local-server-name");
+      cmd.add(engineOptions.localServerName);
     }
     if (cxlDevice != null) {
       // Named explicitly: it may have come from this process's properties, not the environment.
@@ -304,8 +432,7 @@ final class BenchCommand {
         err.println("the target process did not start");
         return 1;
       }
-      List<String> baselines = List.of(o.get("baseline", "socket,iperf3").split(","));
-      return runInitiator(segment.trim(), baselines);
+      return runInitiator(segment.trim(), baselines());
     } finally {
       child.getOutputStream().close();
       if (!child.waitFor(10, TimeUnit.SECONDS)) {
@@ -316,23 +443,11 @@ final class BenchCommand {
   }
 
   private int runInitiator(String segment, List<String> baselines) throws Exception {
-    if (segment == null) {
-      throw new Options.UsageException("--mode initiator needs --segment-id host:port");
-    }
-    TransferOpcode op = opcode(o.get("operation", "write"));
-    long block = o.size("block-size", 1L << 20);
-    int batchSize = o.intValue("batch-size", 4);
-    int threads = o.intValue("threads", 2);
-    int seconds = o.intValue("duration", 10);
-    long buffer = bufferSize();
-    if (batchSize < 1 || threads < 1 || seconds < 1) {
-      throw new Options.UsageException("--batch-size, --threads and --duration must be positive");
-    }
+    TransferOpcode op = opcode(operation);
+    long block = blockSize;
+    int seconds = duration;
+    long buffer = bufferSize;
     long perThread = block * batchSize;
-    if (perThread * threads > buffer) {
-      throw new Options.UsageException("threads x batch-size x block-size (" + perThread * threads
-          + ") exceeds --buffer-size " + buffer);
-    }
     BenchDriver.Outcome r;
     long verified = -1;
     long anonymous = 0;
@@ -350,20 +465,19 @@ final class BenchCommand {
       }
       // Touched once, so a write copies real memory rather than the kernel's shared zero page.
       NativeMemory.fill(local, buffer, (byte) 0x5a);
-      if (o.has("segment-file")) {
-        NvmeofCommand.publishBenchSegment(engine, o.get("segment-file", ""), perThread * threads);
+      if (segmentFile != null) {
+        NvmeofCommand.publishBenchSegment(engine, segmentFile, perThread * threads);
       }
       var buffers = engine.segment(segment).buffers();
-      if (buffers.isEmpty() && !o.has("segment-file")) {
+      if (buffers.isEmpty() && segmentFile == null) {
         err.println("segment " + segment + " has no buffer");
         return 1;
       }
       // With cxl the address is a device offset, and 0 is a valid one.
       long remote = buffers.isEmpty() ? 0 : buffers.get(0).address();
       r = new BenchDriver(new BenchDriver.Load(engine, segment, protocol(), op, local, remote,
-          block, batchSize, threads, seconds, o.intValue("report-interval", 1),
-          o.flag("stop-on-error")), err).run();
-      if (o.flag("verify")) {
+          block, batchSize, threads, seconds, reportInterval, stopOnError), err).run();
+      if (verify) {
         verified = verify(engine, segment, local, remote, block, perThread * threads);
       }
     } finally {
@@ -376,12 +490,11 @@ final class BenchCommand {
     if (cxlDevice != null) {
       json.put("cxl_device", cxlDevice);
     }
-    if (o.flag("verify")) {
+    if (verify) {
       json.put("verified", verified >= 0);
       json.put("verified_bytes", Math.max(0, verified));
     }
-    for (String b : baselines) {
-      String name = b.trim().toLowerCase(Locale.ROOT);
+    for (String name : baselines) {
       if (name.equals("socket")) {
         double gbps = Baselines.socketCopy(op, block, seconds);
         json.put("baseline_socket_gbps", round(gbps));
@@ -394,12 +507,12 @@ final class BenchCommand {
         }
       }
     }
-    if (o.flag("json")) {
+    if (this.json) {
       out.println(new ObjectMapper().writeValueAsString(json));
     } else {
       out.println(human(json));
     }
-    return r.errors() == 0 && (verified >= 0 || !o.flag("verify")) ? 0 : 1;
+    return r.errors() == 0 && (verified >= 0 || !verify) ? 0 : 1;
   }
 
   /**
@@ -470,7 +583,7 @@ final class BenchCommand {
       case "write":
         return TransferOpcode.WRITE;
       default:
-        throw new Options.UsageException("--operation is read or write");
+        throw new UsageException("--operation is read or write, not '" + s + "'");
     }
   }
 

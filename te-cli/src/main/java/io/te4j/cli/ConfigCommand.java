@@ -7,6 +7,9 @@ import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code te config}: every setting the engine and the installed transports and stores declare,
@@ -14,42 +17,29 @@ import java.util.Map;
  * the README's table instead. Malformed values and unknown {@code te4j.*} names are reported as
  * an engine would report them when it starts.
  */
-final class ConfigCommand {
-  static final String USAGE = String.join("\n",
-      "  config    [--set NAME=VALUE]... [--markdown]",
-      "            every setting with its value, where it comes from (builder, system property,",
-      "            environment, default) and what it does; --set tries a value as a builder would;",
-      "            --markdown prints the README's configuration table");
+@Command(name = "config", mixinStandardHelpOptions = true,
+    description = "Lists every setting of the engine and of the transports and stores on the "
+        + "class path: its value here, where the value comes from (builder, system property, "
+        + "environment, default) and what it does.")
+final class ConfigCommand implements Callable<Integer> {
+  @Option(names = "--set", paramLabel = "NAME=VALUE",
+      description = "Tries a value as an engine builder would set it (repeatable); a malformed "
+          + "one is reported as the engine would report it.")
+  Map<String, String> explicit = new LinkedHashMap<>();
 
-  private final List<String> args;
+  @Option(names = "--markdown", description = "Prints the README's configuration table instead.")
+  boolean markdown;
+
   private final PrintStream out;
   private final PrintStream err;
 
-  ConfigCommand(List<String> args, PrintStream out, PrintStream err) {
-    this.args = args;
+  ConfigCommand(PrintStream out, PrintStream err) {
     this.out = out;
     this.err = err;
   }
 
-  int run() {
-    Map<String, String> explicit = new LinkedHashMap<>();
-    boolean markdown = false;
-    for (int i = 0; i < args.size(); i++) {
-      String a = args.get(i);
-      if (a.equals("--markdown")) {
-        markdown = true;
-      } else if (a.equals("--set") || a.startsWith("--set=")) {
-        String kv = a.equals("--set") ? (i + 1 < args.size() ? args.get(++i) : null)
-            : a.substring("--set=".length());
-        int eq = kv == null ? -1 : kv.indexOf('=');
-        if (eq <= 0) {
-          throw new Options.UsageException("--set needs NAME=VALUE");
-        }
-        explicit.put(kv.substring(0, eq), kv.substring(eq + 1));
-      } else {
-        throw new Options.UsageException("config: unknown argument '" + a + "'");
-      }
-    }
+  @Override
+  public Integer call() {
     SettingsCatalog catalog = catalog();
     if (markdown) {
       out.print(catalog.markdown());

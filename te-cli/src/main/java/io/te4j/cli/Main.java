@@ -1,44 +1,58 @@
 package io.te4j.cli;
 
 import io.te4j.api.TransferException;
-import io.te4j.core.Engine;
-import io.te4j.core.TransferEngine;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Set;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code te} command: {@code te bench}, {@code te probe <peer>}, {@code te topology}, {@code te
- * metadata-server}, {@code te nvmeof}, {@code te config}. Exit codes: 0 success, 1 failure, 2 bad
- * command line.
+ * The {@code te} command and its subcommands, on picocli. Every error is one line naming the
+ * command and what was wrong ({@code --verbose} adds the stack trace); the exit codes are in
+ * {@link #EXIT_CODES}.
  */
-public final class Main {
-  private static final String USAGE = String.join("\n",
-      "usage: te <command> [options]",
-      "  bench     [--mode target|initiator] [--operation read|write]",
-      "            [--protocol tcp|shm|cxl|nvmeof] [--metadata-server P2PHANDSHAKE]",
-      "            [--local-server-name 127.0.0.1] [--segment-id host:port] [--block-size 1M]",
-      "            [--batch-size 4] [--threads 2] [--duration 10] [--buffer-size 256M]",
-      "            [--baseline socket,iperf3|none] [--json] [--verify]",
-      "            [--segment-file PATH]: with --protocol nvmeof, drive a file segment of PATH",
-      "            [--cxl-device PATH]: with --protocol cxl, the device both sides map (else",
-      "              MC_CXL_DEV_PATH); the target serves its first --buffer-size bytes; a",
-      "              missing file directly under /dev/shm is created sparse and deleted after",
-      "            --verify: end with a write/read-back round trip and compare the bytes",
-      "            [--stop-on-error]: end the run at the first failed batch (else failures are",
-      "              counted, the peer going away and coming back is said once each, and the",
-      "              run goes on); exit 1 when any batch failed, 2 on bad usage",
-      "            no --mode: target in a child JVM, initiator here, on loopback",
-      "  probe     <peer host:port> [--metadata-server P2PHANDSHAKE]",
-      "  topology  [--device-name mlx5_0,mlx5_1]",
-      NvmeofCommand.USAGE,
-      ConfigCommand.USAGE,
-      "  metadata-server [--host 0.0.0.0] [--port 8080] [--path /metadata] [--ttl 0]",
-      "            the HTTP metadata service; prints its URL, serves until killed");
+@Command(name = "te", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "te4j moves bytes between the memory of processes: over tcp, shm, cxl and "
+        + "nvmeof, like the Mooncake Transfer Engine, and with its peers.",
+    commandListHeading = "%nCommands:%n",
+    footer = "%n'te <command> --help' explains a command and each of its options.")
+public final class Main implements Callable<Integer> {
+  /** Exit codes of every command. */
+  static final Map<String, String> EXIT_CODES = exitCodes();
 
   private static final String GUICE_BYTECODE = "guice_bytecode_gen_option";
+  /** Libraries whose retry chatter simplelogger.properties silences unless --verbose. */
+  private static final List<String> CHATTY = List.of("org.apache.zookeeper", "org.apache.curator",
+      "io.etcd.jetcd", "io.grpc", "io.netty");
+  /** Held, so java.util.logging keeps the level (it holds its loggers weakly). */
+  private static final java.util.logging.Logger GRPC_JUL = java.util.logging.Logger.getLogger(
+      "io.grpc");
 
-  private Main() {}
+  @Option(names = "--verbose", scope = ScopeType.INHERIT,
+      description = "On an error, print its stack trace too.")
+  boolean verbose;
+
+  @Spec
+  CommandSpec spec;
+
+  private final PrintStream err;
+
+  private Main(PrintStream err) {
+    this.err = err;
+  }
 
   public static void main(String[] args) {
     // The CLI uses no Guice interception: without bytecode generation Guice never touches
@@ -49,100 +63,106 @@ public final class Main {
     System.exit(run(args, System.out, System.err));
   }
 
-  /**
-   * The lines of the usage text that describe {@code command} (from its line to the next
-   * command's), or null for an unknown command.
-   */
-  static String commandUsage(String command) {
-    StringBuilder out = new StringBuilder();
-    boolean in = false;
-    for (String line : USAGE.split("\n")) {
-      boolean commandLine = line.startsWith("  ") && !line.startsWith("   ");
-      if (commandLine) {
-        in = line.startsWith("  " + command + " ") || line.equals("  " + command);
-      }
-      if (in) {
-        out.append(line).append('\n');
-      }
-    }
-    return out.length() == 0 ? null : "usage: te " + out.toString().strip();
+  /** No command: the usage on stderr, and the exit code of a bad command line. */
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(err);
+    return 2;
   }
 
-  /** Runs a command; returns the exit code. */
+  /** Runs a command line; returns the exit code. */
   static int run(String[] args, PrintStream out, PrintStream err) {
-    if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
-      out.println(USAGE);
-      return args.length == 0 ? 2 : 0;
-    }
-    if (args[0].equals("--version") || args[0].equals("version")) {
-      String version = Main.class.getPackage().getImplementationVersion();
-      out.println("te4j " + (version == null ? "(version unknown: not run from the te JAR)"
-          : version));
-      return 0;
-    }
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
-    if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
-      String help = commandUsage(args[0]);
-      if (help != null) {
-        out.println(help);
-        return 0;
+    boolean verbose = Arrays.asList(args).contains("--verbose");
+    if (verbose) {
+      for (String library : CHATTY) { // system properties win over simplelogger.properties
+        System.setProperty("org.slf4j.simpleLogger.log." + library, "warn");
       }
+    } else {
+      GRPC_JUL.setLevel(java.util.logging.Level.WARNING); // gRPC logs to JUL at INFO
     }
-    try {
-      switch (args[0]) {
-        case "bench":
-          return new BenchCommand(Options.parse(rest, BenchCommand.OPTIONS, BenchCommand.FLAGS),
-              out, err).run();
-        case "probe":
-          return probe(Options.parse(rest, Set.of("metadata-server", "local-server-name"),
-              Set.of()), out);
-        case "metadata-server":
-          return new MetadataServerCommand(Options.parse(rest, MetadataServerCommand.OPTIONS,
-              Set.of()), out, err).run();
-        case "nvmeof":
-          return new NvmeofCommand(Arrays.asList(rest), out, err).run();
-        case "config":
-          return new ConfigCommand(Arrays.asList(rest), out, err).run();
-        case "topology":
-          Options t = Options.parse(rest, Set.of("device-name"), Set.of());
-          out.println(new TransferEngine().getLocalTopology(t.get("device-name", null)));
-          return 0;
-        default:
-          throw new Options.UsageException("unknown command '" + args[0] + "'");
-      }
-    } catch (Options.UsageException e) {
-      err.println("te: " + e.getMessage());
-      err.println(USAGE);
+    CommandLine cl = commandLine(out, err);
+    cl.setParameterExceptionHandler((e, a) -> {
+      err.println(oneLine(e));
       return 2;
-    } catch (TransferException e) {
-      err.println("te: " + e.getMessage());
+    });
+    cl.setExecutionExceptionHandler((e, command, parsed) -> {
+      String name = command.getCommandSpec().qualifiedName();
+      if (verbose) {
+        e.printStackTrace(err);
+      }
+      if (e instanceof UsageException) {
+        err.println(name + ": " + e.getMessage());
+        return 2;
+      }
+      err.println(name + ": " + (e instanceof TransferException ? e.getMessage() : e.toString()));
       return 1;
-    } catch (Exception e) {
-      err.println("te: " + e);
-      return 1;
+    });
+    return cl.execute(args);
+  }
+
+  /** The command tree, writing to {@code out} and {@code err}. */
+  static CommandLine commandLine(PrintStream out, PrintStream err) {
+    CommandLine cl = new CommandLine(new Main(err))
+        .addSubcommand(new BenchCommand(out, err))
+        .addSubcommand(new ProbeCommand(out))
+        .addSubcommand(new TopologyCommand(out))
+        .addSubcommand(new NvmeofCommand(out, err))
+        .addSubcommand(new ConfigCommand(out, err))
+        .addSubcommand(new MetadataServerCommand(out, err))
+        .addSubcommand(new CommandLine.HelpCommand());
+    cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+    cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    cl.setUsageHelpWidth(100);
+    describe(cl);
+    return cl;
+  }
+
+  /** Defaults shown and exit codes listed in the help of every command. */
+  private static void describe(CommandLine cl) {
+    cl.getCommandSpec().usageMessage().showDefaultValues(true).optionListHeading("%nOptions:%n")
+        .exitCodeListHeading("%nExit codes:%n").exitCodeList(EXIT_CODES);
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      describe(sub);
     }
   }
 
-  private static int probe(Options o, PrintStream out) {
-    if (o.positional().size() != 1) {
-      throw new Options.UsageException("probe takes one peer, host:port");
-    }
-    String peer = o.positional().get(0);
-    try (Engine engine = Engine.builder().localHostname(o.get("local-server-name", "127.0.0.1"))
-        .metadataServer(o.get("metadata-server", "P2PHANDSHAKE")).protocol("tcp").start()) {
-      long t0 = System.nanoTime();
-      try {
-        engine.probeOrThrow(peer);
-      } catch (TransferException e) {
-        // One line: what failed (refused, unknown host, timeout, not a handshake port, ...).
-        out.println(peer + " unreachable: " + e.getMessage()); // the message names its code
-        return 1;
+  private static Map<String, String> exitCodes() {
+    Map<String, String> codes = new LinkedHashMap<>();
+    codes.put("0", "done, every transfer and check succeeded");
+    codes.put("1", "something failed: a transfer, a peer, a check (one line on stderr says what)");
+    codes.put("2", "bad command line: nothing was started (one line on stderr says what)");
+    return codes;
+  }
+
+  /** A parse error in one line: the command, the problem, and where the options are listed. */
+  static String oneLine(ParameterException e) {
+    CommandLine command = e.getCommandLine();
+    String name = command.getCommandSpec().qualifiedName();
+    // picocli's wording, less its "Error: " prefix and a doubled word in its map message
+    String message = e.getMessage().replace("Error: ", "").replace("option option", "option");
+    if (e instanceof UnmatchedArgumentException u) {
+      List<String> unmatched = u.getUnmatched();
+      if (command.getParent() == null && !unmatched.isEmpty()
+          && !unmatched.get(0).startsWith("-")) {
+        message = "unknown command '" + unmatched.get(0) + "'; the commands are "
+            + String.join(", ", command.getSubcommands().keySet());
       }
-      out.println(peer + " reachable (" + (System.nanoTime() - t0) / 1000 + " us)");
-      return 0;
-    } catch (TransferException e) {
-      out.println("engine failed to start: " + e.getMessage());
-      return 1;
+      List<String> near = u.getSuggestions();
+      if (!near.isEmpty()) {
+        message += "; did you mean " + String.join(" or ", near.subList(0,
+            Math.min(3, near.size()))) + "?";
+      }
+    }
+    return name + ": " + message + " ('" + name + " --help' lists the options)";
+  }
+
+  /** {@code te --version}: the version in the te JAR's manifest. */
+  static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"te4j " + (version == null
+          ? "(version unknown: not run from the te JAR)" : version)};
     }
   }
 }

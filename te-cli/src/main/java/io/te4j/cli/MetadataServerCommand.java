@@ -4,8 +4,10 @@ import io.te4j.metadata.http.HttpMetadataServer;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code te metadata-server}: the reference's HTTP metadata service ({@code python -m
@@ -17,40 +19,50 @@ import java.util.concurrent.CountDownLatch;
  * environment. {@code --ttl SECONDS} (ours; default 0 = never) expires keys their engine stopped
  * refreshing, so a crashed engine's entries go away.
  */
-final class MetadataServerCommand {
-  static final Set<String> OPTIONS = Set.of("host", "port", "path", "ttl");
+@Command(name = "metadata-server", mixinStandardHelpOptions = true,
+    description = "Serves the HTTP metadata store engines reach with --metadata-server "
+        + "http://HOST:PORT/PATH (the reference's mooncake.http_metadata_server). Prints its URL "
+        + "on stdout, then serves until stopped. Reads MC_METADATA_HTTP_TOKEN (a bearer token "
+        + "every request must carry), MC_METADATA_MAX_KEYS and MC_METADATA_MAX_TOTAL_BYTES.")
+final class MetadataServerCommand implements Callable<Integer> {
+  @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
+      description = "The address to listen on.")
+  String host;
 
-  private final Options options;
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080",
+      converter = Converters.NonNegative.class,
+      description = "The port to listen on, 0 for any free one.")
+  int port;
+
+  @Option(names = "--path", paramLabel = "PATH", defaultValue = HttpMetadataServer.DEFAULT_PATH,
+      description = "The URL path of the store.")
+  String path;
+
+  @Option(names = "--ttl", paramLabel = "SECONDS", defaultValue = "0",
+      converter = Converters.NonNegative.class,
+      description = "Expire keys their engine stopped refreshing for this long, so a crashed "
+          + "engine's entries go away; 0 keeps keys until deleted.")
+  int ttl;
+
   private final PrintStream out;
   private final PrintStream err;
 
-  MetadataServerCommand(Options options, PrintStream out, PrintStream err) {
-    this.options = options;
+  MetadataServerCommand(PrintStream out, PrintStream err) {
     this.out = out;
     this.err = err;
   }
 
   /** Starts the server and blocks until the JVM is stopped; returns 1 when it cannot listen. */
-  int run() throws InterruptedException {
-    if (!options.positional().isEmpty()) {
-      throw new Options.UsageException("metadata-server takes no positional arguments: "
-          + options.positional());
+  @Override
+  public Integer call() throws InterruptedException {
+    if (port > 65535) {
+      throw new UsageException("--port must lie in 0..65535, not " + port);
     }
-    int port = options.intValue("port", 8080);
-    if (port < 0 || port > 65535) {
-      throw new Options.UsageException("--port must lie in 0..65535, not " + port);
-    }
-    int ttl = options.intValue("ttl", 0);
-    if (ttl < 0) {
-      throw new Options.UsageException("--ttl must be 0 (never) or a number of seconds, not "
-          + ttl);
-    }
-    String path = options.get("path", HttpMetadataServer.DEFAULT_PATH);
     if (!path.startsWith("/") || path.contains("?") || path.contains("#")) {
-      throw new Options.UsageException("--path must start with '/' and hold no query: " + path);
+      throw new UsageException("--path must start with '/' and hold no query: " + path);
     }
     HttpMetadataServer.Builder b = HttpMetadataServer.builder()
-        .host(options.get("host", "0.0.0.0")).port(port).path(path)
+        .host(host).port(port).path(path)
         .ttl(Duration.ofSeconds(ttl))
         .authToken(System.getenv("MC_METADATA_HTTP_TOKEN"))
         .maxKeys((int) envNumber("MC_METADATA_MAX_KEYS", HttpMetadataServer.DEFAULT_MAX_KEYS,
@@ -89,7 +101,7 @@ final class MetadataServerCommand {
       }
       return n;
     } catch (NumberFormatException e) {
-      throw new Options.UsageException(name + " must be a positive integer, not '" + v + "'");
+      throw new UsageException(name + " must be a positive integer, not '" + v + "'");
     }
   }
 

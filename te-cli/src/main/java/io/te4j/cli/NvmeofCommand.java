@@ -13,8 +13,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code te nvmeof register|list|remove}: NVMe-oF file segments in the metadata store.
@@ -27,116 +32,37 @@ import java.util.concurrent.CountDownLatch;
  * the segment at all. {@code remove} deletes the key in etcd from any process; with the HTTP store
  * only the registering process can (stop it).
  */
-final class NvmeofCommand {
-  static final String USAGE = String.join("\n",
-      "  nvmeof register --name N --file PATH[:LENGTH] [--host-path HOST=PATH]... [--file ...]",
-      "            [--server-name S] [--metadata-server M] [--local-server-name H] [--no-hold]",
-      "            [--replace]",
-      "            publishes mooncake/nvmeof/N (refused when N exists, unless --replace); each",
-      "            --host-path maps the --file before it; keeps running (the segment lives as",
-      "            long as this engine) unless --no-hold",
-      "  nvmeof list   [--name N]... [--json] [--metadata-server M]",
-      "  nvmeof remove --name N [--metadata-server M]");
-
+@Command(name = "nvmeof", mixinStandardHelpOptions = true,
+    description = "NVMe-oF file segments in the metadata store: register, list, remove.",
+    subcommands = {NvmeofCommand.Register.class, NvmeofCommand.ListSegments.class,
+        NvmeofCommand.Remove.class})
+final class NvmeofCommand implements Callable<Integer> {
   /** The segment {@code te bench --segment-file} publishes and drives. */
   static final String BENCH_SEGMENT = "nvmeof/te-bench-" + ProcessHandle.current().pid();
 
-  private static final Set<String> VALUED = Set.of("name", "file", "host-path", "server-name",
-      "metadata-server", "local-server-name");
-  private static final Set<String> FLAGS = Set.of("no-hold", "json", "replace");
+  final PrintStream out;
+  final PrintStream err;
 
-  private final List<String> args;
-  private final PrintStream out;
-  private final PrintStream err;
-
-  NvmeofCommand(List<String> args, PrintStream out, PrintStream err) {
-    this.args = args;
+  NvmeofCommand(PrintStream out, PrintStream err) {
     this.out = out;
     this.err = err;
   }
 
-  int run() throws Exception {
-    if (args.isEmpty()) {
-      throw new Options.UsageException("nvmeof needs register, list or remove");
-    }
-    List<String[]> opts = parse(args.subList(1, args.size()));
-    switch (args.get(0)) {
-      case "register":
-        return register(opts);
-      case "list":
-        return list(opts);
-      case "remove":
-        return remove(opts);
-      default:
-        throw new Options.UsageException("unknown nvmeof command '" + args.get(0) + "'");
-    }
-  }
-
-  /** Options in order, repeated ones kept: {@code --file} and {@code --host-path} pair up. */
-  private static List<String[]> parse(List<String> rest) {
-    List<String[]> out = new ArrayList<>();
-    for (int i = 0; i < rest.size(); i++) {
-      String a = rest.get(i);
-      if (!a.startsWith("--")) {
-        throw new Options.UsageException("unexpected argument '" + a + "'");
-      }
-      String name = a.substring(2);
-      String value = null;
-      int eq = name.indexOf('=');
-      if (eq >= 0) {
-        value = name.substring(eq + 1);
-        name = name.substring(0, eq);
-      }
-      if (FLAGS.contains(name)) {
-        out.add(new String[] {name, "true"});
-      } else if (VALUED.contains(name)) {
-        if (value == null) {
-          if (i + 1 >= rest.size()) {
-            throw new Options.UsageException("--" + name + " needs a value");
-          }
-          value = rest.get(++i);
-        }
-        out.add(new String[] {name, value});
-      } else {
-        throw new Options.UsageException("unknown option --" + name);
-      }
-    }
-    return out;
-  }
-
-  private static String last(List<String[]> opts, String name, String dflt) {
-    String v = dflt;
-    for (String[] o : opts) {
-      if (o[0].equals(name)) {
-        v = o[1];
-      }
-    }
-    return v;
-  }
-
-  private static List<String> all(List<String[]> opts, String name) {
-    List<String> v = new ArrayList<>();
-    for (String[] o : opts) {
-      if (o[0].equals(name)) {
-        v.add(o[1]);
-      }
-    }
-    return v;
+  /** No subcommand. */
+  @Override
+  public Integer call() {
+    throw new UsageException("nvmeof needs a subcommand: register, list or remove");
   }
 
   /**
    * A short-lived engine to reach the store. Its server name is unique (host, command, pid): a
    * store refuses a second engine under a name another engine on this host already holds.
    */
-  private static Engine engine(List<String[]> opts) {
+  private static Engine engine(EngineOptions options) {
     String own = defaultHostName() + "-te-nvmeof-" + ProcessHandle.current().pid();
-    Engine.Builder b = Engine.builder()
-        .localHostname(last(opts, "local-server-name", own)).protocol("nvmeof");
-    String metadata = last(opts, "metadata-server", null);
-    if (metadata != null) {
-      b.metadataServer(metadata);
-    }
-    return b.start();
+    return Engine.builder()
+        .localHostname(options.localServerName == null ? own : options.localServerName)
+        .metadataServer(options.metadataServer).protocol("nvmeof").start();
   }
 
   private static String defaultHostName() {
@@ -147,119 +73,180 @@ final class NvmeofCommand {
     }
   }
 
-  private int register(List<String[]> opts) throws Exception {
-    String name = last(opts, "name", null);
-    if (name == null) {
-      throw new Options.UsageException("register needs --name");
-    }
-    List<FileSpec> files = new ArrayList<>();
-    for (String[] o : opts) {
-      if (o[0].equals("file")) {
-        Map.Entry<String, Long> pl = FileSpec.parsePathAndLength(o[1]);
+  /** One {@code --file} and the {@code --host-path} options that follow it. */
+  static final class FileOption {
+    @Option(names = "--file", required = true, paramLabel = "PATH[:LENGTH]",
+        description = "A file or block device of the segment; LENGTH (bytes) when this host "
+            + "cannot see it. Repeat for more files.")
+    String file;
+
+    @Option(names = "--host-path", paramLabel = "HOST=PATH",
+        description = "Where HOST sees the --file before it (repeatable).")
+    List<String> hostPaths = new ArrayList<>();
+  }
+
+  @Command(name = "register", mixinStandardHelpOptions = true,
+      description = "Publishes mooncake/nvmeof/NAME and keeps it published until stopped "
+          + "(te4j's stores remove an engine's keys when it exits).")
+  static final class Register implements Callable<Integer> {
+    @ParentCommand
+    NvmeofCommand parent;
+
+    @Option(names = "--name", required = true, paramLabel = "NAME",
+        description = "The segment's name, without the nvmeof/ prefix.")
+    String name;
+
+    @ArgGroup(exclusive = false, multiplicity = "1..*")
+    List<FileOption> files;
+
+    @Option(names = "--server-name", paramLabel = "HOST",
+        description = "The host that serves the files (default: this host's name).")
+    String serverName;
+
+    @Option(names = "--no-hold", description = "Publish and exit: the segment stays only in a "
+        + "store that keeps keys after their writer exits.")
+    boolean noHold;
+
+    @Option(names = "--replace", description = "Replace a segment of that name (else refused).")
+    boolean replace;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Override
+    public Integer call() throws Exception {
+      List<FileSpec> specs = new ArrayList<>();
+      for (FileOption f : files) {
+        Map.Entry<String, Long> pl = FileSpec.parsePathAndLength(f.file);
         long length = pl.getValue() > 0 ? pl.getValue() : sizeOf(pl.getKey());
-        files.add(FileSpec.of(pl.getKey(), length));
-      } else if (o[0].equals("host-path")) {
-        if (files.isEmpty()) {
-          throw new Options.UsageException("--host-path " + o[1] + " must follow the --file it maps");
+        FileSpec spec = FileSpec.of(pl.getKey(), length);
+        for (String hostPath : f.hostPaths) {
+          Map.Entry<String, String> hp = FileSpec.parseHostPath(hostPath);
+          spec = spec.withHostPath(hp.getKey(), hp.getValue());
         }
-        Map.Entry<String, String> hp = FileSpec.parseHostPath(o[1]);
-        int lastIndex = files.size() - 1;
-        files.set(lastIndex, files.get(lastIndex).withHostPath(hp.getKey(), hp.getValue()));
+        specs.add(spec);
+      }
+      String server = serverName == null ? defaultHostName() : serverName;
+      SegmentDescriptor d = NvmeofSegments.descriptor(name, server, specs);
+      boolean hold = !noHold;
+      Engine engine = engine(engineOptions);
+      try {
+        if (replace) {
+          engine.publishSegment(d);
+        } else if (!engine.publishNewSegment(d)) {
+          parent.err.println("te nvmeof register: " + d.name() + " is already published; "
+              + "remove it first, or pass --replace");
+          hold = false;
+          return 1;
+        }
+        parent.out.println(Engine.descriptorJson(d));
+        parent.out.flush();
+        if (engine.config().isP2p()) {
+          parent.err.println("te: P2P metadata: only this engine sees " + d.name()
+              + "; use --metadata-server to share it");
+        }
+        if (!hold) {
+          parent.err.println("te: --no-hold: " + d.name() + " stays only in a store that keeps "
+              + "keys after their writer exits (te4j's stores remove them)");
+          return 0;
+        }
+        parent.err.println("te: " + d.name()
+            + " published; keeping it until this command is stopped");
+        CountDownLatch forever = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "te-nvmeof-unregister"));
+        forever.await();
+        return 0;
+      } finally {
+        if (!hold) {
+          engine.close();
+        }
       }
     }
-    if (files.isEmpty()) {
-      throw new Options.UsageException("register needs at least one --file PATH[:LENGTH]");
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true,
+      description = "Lists file segments: all of them, or those named.")
+  static final class ListSegments implements Callable<Integer> {
+    @ParentCommand
+    NvmeofCommand parent;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "Only this segment "
+        + "(repeatable); exit 1 when one is missing.")
+    List<String> names = new ArrayList<>();
+
+    @Option(names = "--json", description = "Print each descriptor as the reference's JSON.")
+    boolean json;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Override
+    public Integer call() {
+      PrintStream out = parent.out;
+      try (Engine engine = engine(engineOptions)) {
+        List<SegmentDescriptor> found = new ArrayList<>();
+        if (names.isEmpty()) {
+          // Every store of te4j lists keys; the reference's HTTP server cannot (NOT_IMPLEMENTED).
+          for (SegmentDescriptor d : engine.segments(NvmeofSegments.PREFIX).values()) {
+            if (NvmeofSegments.isFileSegment(d)) {
+              found.add(d);
+            }
+          }
+        } else {
+          for (String n : names) {
+            String segment = NvmeofSegments.segmentName(n);
+            var d = engine.findSegment(segment).filter(NvmeofSegments::isFileSegment);
+            if (d.isEmpty()) {
+              parent.err.println("te nvmeof list: " + segment + " not found");
+            }
+            d.ifPresent(found::add);
+          }
+        }
+        for (SegmentDescriptor d : found) {
+          if (json) {
+            out.println(Engine.descriptorJson(d));
+            continue;
+          }
+          out.println(d.name() + "  server " + d.attributes().get("server_name"));
+          for (FileSpec f : NvmeofSegments.files(d)) {
+            out.println("  " + f.filePath() + "  " + f.length() + " bytes"
+                + (f.localPathMap().isEmpty() ? "" : "  " + f.localPathMap()));
+          }
+        }
+        return names.isEmpty() || found.size() == names.size() ? 0 : 1;
+      }
     }
-    boolean hold = !Boolean.parseBoolean(last(opts, "no-hold", "false"));
-    boolean replace = Boolean.parseBoolean(last(opts, "replace", "false"));
-    String server = last(opts, "server-name", defaultHostName());
-    SegmentDescriptor d = NvmeofSegments.descriptor(name, server, files);
-    Engine engine = engine(opts);
-    try {
-      if (replace) {
-        engine.publishSegment(d);
-      } else if (!engine.publishNewSegment(d)) {
-        err.println("te: " + d.name() + " is already published; remove it first, or pass"
-            + " --replace");
-        hold = false;
-        return 1;
-      }
-      out.println(Engine.descriptorJson(d));
-      out.flush();
-      if (engine.config().isP2p()) {
-        err.println("te: P2P metadata: only this engine sees " + d.name()
-            + "; use --metadata-server to share it");
-      }
-      if (!hold) {
-        err.println("te: --no-hold: " + d.name() + " stays only in a store that keeps keys after"
-            + " their writer exits (te4j's stores remove them)");
+  }
+
+  @Command(name = "remove", mixinStandardHelpOptions = true,
+      description = "Deletes a file segment's key (with the HTTP store only the registering "
+          + "process can: stop it).")
+  static final class Remove implements Callable<Integer> {
+    @ParentCommand
+    NvmeofCommand parent;
+
+    @Option(names = "--name", required = true, paramLabel = "NAME",
+        description = "The segment's name, without the nvmeof/ prefix.")
+    String name;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Override
+    public Integer call() {
+      String segment = NvmeofSegments.segmentName(name);
+      try (Engine engine = engine(engineOptions)) {
+        engine.removeSegment(segment);
+        if (engine.findSegment(segment).isPresent()) {
+          // The HTTP store deletes only keys it wrote itself.
+          parent.err.println("te nvmeof remove: " + segment + " is still published: this store"
+              + " lets only the engine that registered it remove it; stop that te nvmeof "
+              + "register");
+          return 1;
+        }
+        parent.out.println("removed " + segment);
         return 0;
       }
-      err.println("te: " + d.name() + " published; keeping it until this command is stopped");
-      CountDownLatch forever = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "te-nvmeof-unregister"));
-      forever.await();
-      return 0;
-    } finally {
-      if (!hold) {
-        engine.close();
-      }
-    }
-  }
-
-  private int list(List<String[]> opts) {
-    boolean json = Boolean.parseBoolean(last(opts, "json", "false"));
-    List<String> names = all(opts, "name");
-    try (Engine engine = engine(opts)) {
-      List<SegmentDescriptor> found = new ArrayList<>();
-      if (names.isEmpty()) {
-        // Every store of te4j lists keys; the reference's HTTP server cannot (NOT_IMPLEMENTED).
-        for (SegmentDescriptor d : engine.segments(NvmeofSegments.PREFIX).values()) {
-          if (NvmeofSegments.isFileSegment(d)) {
-            found.add(d);
-          }
-        }
-      } else {
-        for (String n : names) {
-          String segment = NvmeofSegments.segmentName(n);
-          var d = engine.findSegment(segment).filter(NvmeofSegments::isFileSegment);
-          if (d.isEmpty()) {
-            err.println("te: " + segment + " not found");
-          }
-          d.ifPresent(found::add);
-        }
-      }
-      for (SegmentDescriptor d : found) {
-        if (json) {
-          out.println(Engine.descriptorJson(d));
-          continue;
-        }
-        out.println(d.name() + "  server " + d.attributes().get("server_name"));
-        for (FileSpec f : NvmeofSegments.files(d)) {
-          out.println("  " + f.filePath() + "  " + f.length() + " bytes"
-              + (f.localPathMap().isEmpty() ? "" : "  " + f.localPathMap()));
-        }
-      }
-      return names.isEmpty() || found.size() == names.size() ? 0 : 1;
-    }
-  }
-
-  private int remove(List<String[]> opts) {
-    String name = last(opts, "name", null);
-    if (name == null) {
-      throw new Options.UsageException("remove needs --name");
-    }
-    String segment = NvmeofSegments.segmentName(name);
-    try (Engine engine = engine(opts)) {
-      engine.removeSegment(segment);
-      if (engine.findSegment(segment).isPresent()) {
-        // The HTTP store deletes only keys it wrote itself.
-        err.println("te: " + NvmeofSegments.segmentName(name) + " is still published: this store"
-            + " lets only the engine that registered it remove it; stop that te nvmeof register");
-        return 1;
-      }
-      out.println("removed " + NvmeofSegments.segmentName(name));
-      return 0;
     }
   }
 
@@ -269,12 +256,12 @@ final class NvmeofCommand {
     try (FileChannel ch = FileChannel.open(p)) {
       long size = Files.isRegularFile(p) ? Files.size(p) : ch.size();
       if (size <= 0) {
-        throw new Options.UsageException(path + " is empty; give its length: --file "
+        throw new UsageException(path + " is empty; give its length: --file "
             + path + ":LENGTH");
       }
       return size;
     } catch (IOException e) {
-      throw new Options.UsageException("cannot open " + path + " (" + e.getMessage()
+      throw new UsageException("cannot open " + path + " (" + e.getMessage()
           + "); give its length to register a file this host cannot see: --file " + path
           + ":LENGTH");
     }
@@ -287,7 +274,7 @@ final class NvmeofCommand {
   static String publishBenchSegment(Engine engine, String path, long footprint) {
     long size = sizeOf(path);
     if (size < footprint) {
-      throw new Options.UsageException("--segment-file " + path + " has " + size
+      throw new UsageException("--segment-file " + path + " has " + size
           + " bytes; the bench touches " + footprint + " (threads x batch-size x block-size)");
     }
     engine.publishSegment(NvmeofSegments.descriptor(BENCH_SEGMENT, engine.config().localHost(),

@@ -295,4 +295,28 @@ class CliIT {
     assertEquals(0, topo.exit());
     assertTrue(new ObjectMapper().readTree(topo.out()).has("cpu:0"), topo.out());
   }
+
+  /**
+   * A metadata server that is not there: one line on stderr naming it (the clients' retry
+   * chatter, a stack trace per reconnect, only with --verbose), exit 1.
+   */
+  @Test
+  void probeWithAMetadataServerDownSaysSoInOneLine() throws Exception {
+    int free;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      free = s.getLocalPort();
+    }
+    for (String url : List.of("etcd://127.0.0.1:" + free, "zk://127.0.0.1:" + free,
+        "http://127.0.0.1:" + free + "/metadata")) {
+      Result r = te("probe", "peer-a", "--metadata-server", url);
+      assertEquals(1, r.exit(), r.err());
+      assertEquals(1, r.err().strip().lines().count(), url + ": " + r.err());
+      assertTrue(r.err().startsWith("te probe: METADATA (-200)")
+          && r.err().contains("127.0.0.1:" + free), r.err());
+      assertEquals("", r.out());
+    }
+    Result verbose = te("probe", "peer-a", "--metadata-server", "zk://127.0.0.1:" + free,
+        "--verbose");
+    assertTrue(verbose.err().lines().count() > 5, "--verbose shows the trace: " + verbose.err());
+  }
 }

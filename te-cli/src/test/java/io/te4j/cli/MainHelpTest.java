@@ -1,7 +1,6 @@
 package io.te4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -10,9 +9,18 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
-/** {@code te <command> --help} prints that command's usage (exit 0); {@code te --version}. */
+/**
+ * {@code te <command> --help} prints that command's usage (exit 0), explains every option it
+ * takes and lists the exit codes; {@code te --version}.
+ */
 class MainHelpTest {
+  private static final String[] COMMANDS = {"bench", "probe", "topology", "nvmeof",
+      "nvmeof register", "nvmeof list", "nvmeof remove", "config", "metadata-server"};
+
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
@@ -26,22 +34,58 @@ class MainHelpTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"bench", "probe", "topology", "nvmeof", "config", "metadata-server"})
+  @ValueSource(strings = {"bench", "probe", "topology", "nvmeof", "nvmeof register",
+      "nvmeof list", "nvmeof remove", "config", "metadata-server"})
   void eachCommandHasItsOwnHelp(String command) {
-    assertEquals(0, run(command, "--help"), err::toString);
-    assertTrue(out().startsWith("usage: te " + command), out());
-    for (String other : new String[] {"bench", "probe", "topology", "nvmeof", "config",
-        "metadata-server"}) {
-      if (!other.equals(command)) {
-        assertFalse(out().contains("\n  " + other + " "), other + " in: " + out());
+    assertEquals(0, run((command + " --help").split(" ")), err::toString);
+    assertTrue(out().startsWith("Usage: te " + command + " "), out());
+    assertTrue(out().contains("Exit codes:\n  0 ") && out().contains("  2   bad command line"),
+        out());
+    assertEquals("", err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** Every option and parameter of every command has a description a person can act on. */
+  @Test
+  void everyOptionIsExplained() {
+    CommandLine root = Main.commandLine(System.out, System.err);
+    for (String command : COMMANDS) {
+      CommandLine cl = root;
+      for (String part : command.split(" ")) {
+        cl = cl.getSubcommands().get(part);
+      }
+      for (ArgSpec arg : cl.getCommandSpec().args()) {
+        if (arg.hidden()) {
+          continue;
+        }
+        String name = arg instanceof OptionSpec o ? o.longestName() : arg.paramLabel();
+        String description = String.join(" ", arg.description());
+        assertTrue(description.length() >= 15, command + " " + name + ": '" + description + "'");
       }
     }
   }
 
   @Test
-  void benchHelpExplainsItsOptions() {
+  void helpShowsDefaults() {
     assertEquals(0, run("bench", "--stop-on-error", "-h"));
     assertTrue(out().contains("--stop-on-error") && out().contains("--verify"), out());
+    assertTrue(out().matches("(?s).*--block-size=SIZE.*Default: 1M.*"), out());
+    assertTrue(out().matches("(?s).*--metadata-server=URL.*Default: P2PHANDSHAKE.*"), out());
+  }
+
+  @Test
+  void noCommandPrintsTheCommandsAndExitsTwo() {
+    assertEquals(2, run());
+    String usage = err.toString(StandardCharsets.UTF_8);
+    for (String command : new String[] {"bench", "probe", "topology", "nvmeof", "config",
+        "metadata-server", "help"}) {
+      assertTrue(usage.contains("\n  " + command + " "), command + " in: " + usage);
+    }
+  }
+
+  @Test
+  void helpCommandExplainsACommand() {
+    assertEquals(0, run("help", "probe"));
+    assertTrue(out().startsWith("Usage: te probe "), out());
   }
 
   @Test
