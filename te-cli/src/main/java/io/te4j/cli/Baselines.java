@@ -3,6 +3,8 @@ package io.te4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.te4j.api.TransferOpcode;
+import io.te4j.nativelib.NativeMemory;
+import io.te4j.transport.shm.CopyRoutines;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -11,15 +13,113 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * What the engine is measured against in the same run: a plain Java socket copy of the same block
- * size (one connection, direct buffers, blocking), and iperf3's single stream when installed.
+ * What the engine is measured against in the same run, by protocol: for tcp a plain Java socket
+ * copy of the same block size (one connection, direct buffers, blocking) and iperf3's single
+ * stream when installed; for shm and cxl a C memcpy of the same shape; for nvmeof fio on the same
+ * file, when installed.
  */
 final class Baselines {
+  /** Each protocol's baselines when {@code --baseline} is not given. */
+  static final Map<String, List<String>> DEFAULTS = Map.of("tcp", List.of("socket", "iperf3"),
+      "shm", List.of("memcpy"), "cxl", List.of("memcpy"), "nvmeof", List.of("fio"));
+  /** Every baseline name {@code --baseline} takes. */
+  static final Set<String> NAMES = Set.of("socket", "iperf3", "memcpy", "fio", "none");
+  /** What each baseline is, as the report names it, in the order reports list them. */
+  static final Map<String, String> LABELS = labels();
+
   private Baselines() {}
+
+  private static Map<String, String> labels() {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put("socket", "raw Java socket copy");
+    labels.put("iperf3", "iperf3 single stream");
+    labels.put("memcpy", "C memcpy, same shape");
+    labels.put("fio", "fio io_uring, direct, same file");
+    return labels;
+  }
+
+  /**
+   * GB/s of a C memcpy of the bench's shape: {@code threads} threads, each copying {@code block}
+   * bytes at a time round its own {@code batch x block} range, between two buffers of this
+   * process, for {@code seconds}; null without the native copy library.
+   */
+  static Double memcpy(long block, int batch, int threads, int seconds) throws Exception {
+    if (!CopyRoutines.isNativeAvailable()) {
+      return null;
+    }
+    long perThread = block * batch;
+    long footprint = perThread * threads;
+    long src = NativeMemory.mapAnonymous(footprint);
+    long dst = NativeMemory.mapAnonymous(footprint);
+    try {
+      NativeMemory.fill(src, footprint, (byte) 0x5a);
+      NativeMemory.fill(dst, footprint, (byte) 0);
+      AtomicLong bytes = new AtomicLong();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      List<Thread> workers = new ArrayList<>();
+      long start = System.nanoTime();
+      for (int t = 0; t < threads; t++) {
+        long offset = t * perThread;
+        Thread w = new Thread(() -> {
+          long iterations = Math.max(1, (4L << 20) / block); // about a millisecond's worth
+          while (System.nanoTime() < deadline) {
+            CopyRoutines.benchMemcpy(dst + offset, src + offset, block, iterations, perThread);
+            bytes.addAndGet(iterations * block);
+          }
+        }, "baseline-memcpy-" + t);
+        w.start();
+        workers.add(w);
+      }
+      for (Thread w : workers) {
+        w.join();
+      }
+      return bytes.get() / ((System.nanoTime() - start) / 1e9) / 1e9;
+    } finally {
+      NativeMemory.unmap(src, footprint);
+      NativeMemory.unmap(dst, footprint);
+    }
+  }
+
+  /**
+   * GB/s of fio on {@code file} in the bench's shape ({@code threads} jobs, each {@code batch}
+   * requests of {@code block} bytes in flight, io_uring, direct I/O, over the bench's range), or
+   * null when fio is not installed or fails.
+   */
+  static Double fio(String file, TransferOpcode op, long block, int batch, int threads,
+      int seconds) throws Exception {
+    if (!onPath("fio")) {
+      return null;
+    }
+    String rw = op == TransferOpcode.READ ? "read" : "write";
+    File out = File.createTempFile("fio-", ".json");
+    try {
+      Process fio = new ProcessBuilder("fio", "--name=te-bench-baseline", "--filename=" + file,
+          "--rw=" + rw, "--bs=" + block, "--iodepth=" + batch, "--numjobs=" + threads,
+          "--size=" + block * batch, "--offset_increment=" + block * batch,
+          "--ioengine=io_uring", "--direct=1", "--time_based", "--runtime=" + seconds,
+          "--group_reporting", "--output-format=json")
+          .redirectOutput(out).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      if (!fio.waitFor(seconds + 30L, TimeUnit.SECONDS)) {
+        fio.destroyForcibly();
+        return null;
+      }
+      JsonNode bw = new ObjectMapper().readTree(Files.readString(out.toPath()))
+          .path("jobs").path(0).path(rw).path("bw_bytes");
+      return fio.exitValue() == 0 && bw.isNumber() && bw.asDouble() > 0 ? bw.asDouble() / 1e9
+          : null;
+    } finally {
+      Files.deleteIfExists(out.toPath());
+    }
+  }
 
   /**
    * GB/s of one loopback TCP connection copying {@code block}-sized direct buffers for {@code

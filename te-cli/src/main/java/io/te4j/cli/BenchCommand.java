@@ -25,10 +25,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -106,9 +109,22 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--baseline", paramLabel = "NAMES", split = ",",
       description = "What the engine is compared with in the same run, comma-separated: "
-          + "socket (a Java socket copy of the same blocks), iperf3 (when installed), none "
-          + "(default: socket,iperf3).")
+          + "socket (a Java socket copy of the same blocks), iperf3 (single stream), memcpy (a "
+          + "C memcpy of the same shape), fio (io_uring, direct, on the --segment-file), none. "
+          + "Default: socket,iperf3 for tcp, memcpy for shm and cxl, fio for nvmeof; one not "
+          + "installed is said so and skipped.")
   List<String> baselines;
+
+  @Option(names = "--sweep", paramLabel = "SIZES", split = ",",
+      converter = Converters.Size.class,
+      description = "Run once per block size (e.g. 4K,64K,1M,4M), each for --duration, against "
+          + "one target; prints a table with the baselines of each size and writes --chart.")
+  List<Long> sweep;
+
+  @Option(names = "--chart", paramLabel = "PATH", defaultValue = "te-bench-sweep.svg",
+      description = "With --sweep: where the SVG chart of throughput by block size, the "
+          + "engine beside each baseline, is written.")
+  Path chart;
 
   @Option(names = "--report-interval", paramLabel = "SECONDS", defaultValue = "1",
       converter = Converters.Positive.class,
@@ -147,7 +163,6 @@ final class BenchCommand implements Callable<Integer> {
   private static final Settings SYSTEM_SETTINGS = Settings.withSystem(java.util.Map.of());
   private static final String SHM_DIR = "/dev/shm";
   private static final Set<String> MODES = Set.of("target", "initiator");
-  private static final Set<String> BASELINES = Set.of("socket", "iperf3", "none");
 
   private final PrintStream out;
   private final PrintStream err;
@@ -164,8 +179,8 @@ final class BenchCommand implements Callable<Integer> {
     validate();
     if (segmentFile != null) {
       // An NVMe-oF file segment needs no target process: this engine publishes it (P2P answers
-      // its own keys) and drives it.
-      return runInitiator(NvmeofCommand.BENCH_SEGMENT, List.of());
+      // its own keys) and drives it; fio runs on the same file.
+      return runInitiator(NvmeofCommand.BENCH_SEGMENT, baselines());
     }
     if (mode == null) {
       return runBoth();
@@ -196,24 +211,30 @@ final class BenchCommand implements Callable<Integer> {
       cxlDevice = cxlDevicePath();
     }
     for (String b : baselines()) {
-      if (!BASELINES.contains(b)) {
-        throw new UsageException("--baseline takes socket, iperf3 or none, not '" + b + "'");
+      if (!Baselines.NAMES.contains(b)) {
+        throw new UsageException("--baseline takes " + String.join(", ",
+            new TreeSet<>(Baselines.NAMES)) + ", not '" + b + "'");
       }
     }
     boolean initiates = segmentFile != null || !"target".equals(mode);
     if (initiates && "initiator".equals(mode) && segmentFile == null && segmentId == null) {
       throw new UsageException("--mode initiator needs --segment-id, the target's segment name");
     }
-    long footprint = blockSize * batchSize * threads;
-    if (initiates && (footprint / threads / batchSize != blockSize || footprint > bufferSize)) {
+    long largest = Collections.max(blockSizes());
+    long footprint = largest * batchSize * threads;
+    if (initiates && (footprint / threads / batchSize != largest || footprint > bufferSize)) {
       throw new UsageException("--threads x --batch-size x --block-size (" + threads + " x "
-          + batchSize + " x " + blockSize + ") exceeds --buffer-size " + bufferSize);
+          + batchSize + " x " + largest + ") exceeds --buffer-size " + bufferSize);
+    }
+    if (sweep != null && (sweep.isEmpty() || "target".equals(mode))) {
+      throw new UsageException("--sweep takes the block sizes an initiator runs, e.g. "
+          + "4K,64K,1M");
     }
   }
 
   private List<String> baselines() {
     if (baselines == null) {
-      return List.of("socket", "iperf3");
+      return Baselines.DEFAULTS.getOrDefault(protocol(), List.of());
     }
     List<String> names = new ArrayList<>();
     for (String b : baselines) {
@@ -444,11 +465,10 @@ final class BenchCommand implements Callable<Integer> {
 
   private int runInitiator(String segment, List<String> baselines) throws Exception {
     TransferOpcode op = opcode(operation);
-    long block = blockSize;
-    int seconds = duration;
+    List<Long> blocks = blockSizes();
+    long footprint = Collections.max(blocks) * batchSize * threads;
     long buffer = bufferSize;
-    long perThread = block * batchSize;
-    BenchDriver.Outcome r;
+    List<BenchDriver.Outcome> outcomes = new ArrayList<>();
     long verified = -1;
     long anonymous = 0;
     Engine engine = startEngine();
@@ -466,7 +486,7 @@ final class BenchCommand implements Callable<Integer> {
       // Touched once, so a write copies real memory rather than the kernel's shared zero page.
       NativeMemory.fill(local, buffer, (byte) 0x5a);
       if (segmentFile != null) {
-        NvmeofCommand.publishBenchSegment(engine, segmentFile, perThread * threads);
+        NvmeofCommand.publishBenchSegment(engine, segmentFile, footprint);
       }
       var buffers = engine.segment(segment).buffers();
       if (buffers.isEmpty() && segmentFile == null) {
@@ -475,10 +495,20 @@ final class BenchCommand implements Callable<Integer> {
       }
       // With cxl the address is a device offset, and 0 is a valid one.
       long remote = buffers.isEmpty() ? 0 : buffers.get(0).address();
-      r = new BenchDriver(new BenchDriver.Load(engine, segment, protocol(), op, local, remote,
-          block, batchSize, threads, seconds, reportInterval, stopOnError), err).run();
+      for (long block : blocks) {
+        if (sweep != null) {
+          err.println("block size " + SweepReport.sizeName(block) + ":");
+        }
+        BenchDriver.Outcome r = new BenchDriver(new BenchDriver.Load(engine, segment, protocol(),
+            op, local, remote, block, batchSize, threads, duration, reportInterval, stopOnError),
+            err).run();
+        outcomes.add(r);
+        if (r.stoppedOnError()) {
+          break;
+        }
+      }
       if (verify) {
-        verified = verify(engine, segment, local, remote, block, perThread * threads);
+        verified = verify(engine, segment, local, remote, blocks.get(0), footprint);
       }
     } finally {
       engine.close();
@@ -486,33 +516,77 @@ final class BenchCommand implements Callable<Integer> {
         NativeMemory.unmap(anonymous, buffer); // after close: no copy can touch it any more
       }
     }
-    ObjectNode json = toJson(r, protocol(), op, block, batchSize, threads);
-    if (cxlDevice != null) {
-      json.put("cxl_device", cxlDevice);
-    }
-    if (verify) {
-      json.put("verified", verified >= 0);
-      json.put("verified_bytes", Math.max(0, verified));
-    }
-    for (String name : baselines) {
-      if (name.equals("socket")) {
-        double gbps = Baselines.socketCopy(op, block, seconds);
-        json.put("baseline_socket_gbps", round(gbps));
-        json.put("ratio_to_socket", round(r.gbps() / gbps));
-      } else if (name.equals("iperf3")) {
-        Double gbps = Baselines.iperf3(seconds);
-        if (gbps != null) {
-          json.put("baseline_iperf3_gbps", round(gbps));
-          json.put("ratio_to_iperf3", round(r.gbps() / gbps));
-        }
+    // Measured with the engine closed, so nothing of it runs beside them.
+    List<ObjectNode> results = new ArrayList<>();
+    boolean failed = verify && verified < 0;
+    for (int i = 0; i < outcomes.size(); i++) {
+      BenchDriver.Outcome r = outcomes.get(i);
+      ObjectNode json = toJson(r, protocol(), op, blocks.get(i), batchSize, threads);
+      if (cxlDevice != null) {
+        json.put("cxl_device", cxlDevice);
       }
+      if (verify) {
+        json.put("verified", verified >= 0);
+        json.put("verified_bytes", Math.max(0, verified));
+      }
+      measureBaselines(json, baselines, op, blocks.get(i), r.gbps());
+      results.add(json);
+      failed |= r.errors() > 0;
     }
-    if (this.json) {
-      out.println(new ObjectMapper().writeValueAsString(json));
+    if (sweep != null) {
+      SweepReport report = new SweepReport(results, baselines);
+      Files.writeString(chart, report.svg());
+      if (this.json) {
+        out.println(new ObjectMapper().writeValueAsString(report.json(chart)));
+      } else {
+        out.println(report.table());
+        out.println("chart: " + chart.toAbsolutePath());
+      }
+    } else if (this.json) {
+      out.println(new ObjectMapper().writeValueAsString(results.get(0)));
     } else {
-      out.println(human(json));
+      out.println(human(results.get(0)));
     }
-    return r.errors() == 0 && (verified >= 0 || !verify) ? 0 : 1;
+    return failed ? 1 : 0;
+  }
+
+  private List<Long> blockSizes() {
+    return sweep == null ? List.of(blockSize) : sweep;
+  }
+
+  /**
+   * Measures each baseline for one block size and puts its GB/s and the engine's ratio to it
+   * into {@code json}; one that cannot run here (not installed, no native library) is said so.
+   */
+  private void measureBaselines(ObjectNode json, List<String> baselines, TransferOpcode op,
+      long block, double engineGbps) throws Exception {
+    for (String name : baselines) {
+      Double gbps;
+      switch (name) {
+        case "socket":
+          gbps = Baselines.socketCopy(op, block, duration);
+          break;
+        case "iperf3":
+          gbps = Baselines.iperf3(duration);
+          break;
+        case "memcpy":
+          gbps = Baselines.memcpy(block, batchSize, threads, duration);
+          break;
+        case "fio":
+          gbps = segmentFile == null ? null
+              : Baselines.fio(segmentFile, op, block, batchSize, threads, duration);
+          break;
+        default:
+          continue; // none
+      }
+      if (gbps == null || gbps <= 0) {
+        json.put("baseline_" + name + "_skipped", name.equals("memcpy")
+            ? "the native copy library is not loaded" : name + " is not installed or failed");
+        continue;
+      }
+      json.put("baseline_" + name + "_gbps", round(gbps));
+      json.put("ratio_to_" + name, round(engineGbps / gbps));
+    }
   }
 
   /**
@@ -617,13 +691,16 @@ final class BenchCommand implements Callable<Integer> {
               j.get("verified_bytes").asLong())
           : String.format(Locale.ROOT, "verified  FAILED: the bytes read back differ%n"));
     }
-    if (j.has("baseline_socket_gbps")) {
-      sb.append(String.format(Locale.ROOT, "raw Java socket copy  %.3f GB/s  (engine = %.2fx)%n",
-          j.get("baseline_socket_gbps").asDouble(), j.get("ratio_to_socket").asDouble()));
-    }
-    if (j.has("baseline_iperf3_gbps")) {
-      sb.append(String.format(Locale.ROOT, "iperf3 single stream  %.3f GB/s  (engine = %.2fx)%n",
-          j.get("baseline_iperf3_gbps").asDouble(), j.get("ratio_to_iperf3").asDouble()));
+    for (Map.Entry<String, String> b : Baselines.LABELS.entrySet()) {
+      String name = b.getKey();
+      if (j.has("baseline_" + name + "_gbps")) {
+        sb.append(String.format(Locale.ROOT, "%s  %.3f GB/s  (engine = %.2fx)%n", b.getValue(),
+            j.get("baseline_" + name + "_gbps").asDouble(),
+            j.get("ratio_to_" + name).asDouble()));
+      } else if (j.has("baseline_" + name + "_skipped")) {
+        sb.append(String.format(Locale.ROOT, "%s  not measured: %s%n", b.getValue(),
+            j.get("baseline_" + name + "_skipped").asText()));
+      }
     }
     return sb.toString().stripTrailing();
   }

@@ -297,6 +297,69 @@ class CliIT {
   }
 
   /**
+   * {@code --sweep}: one run per block size against one target, each beside a C memcpy of the
+   * same shape (shm's baseline), a table on stdout and a chart that names every size.
+   */
+  @Test
+  void sweepWritesATableAndAChart() throws Exception {
+    Path chart = Files.createTempFile("te4j-sweep-", ".svg");
+    try {
+      Result r = te("bench", "--protocol", "shm", "--sweep", "4K,64K,1M", "--batch-size", "4",
+          "--duration", "1", "--buffer-size", "16M", "--chart", chart.toString());
+      assertEquals(0, r.exit(), r.err());
+      String[] rows = r.out().strip().split("\n");
+      assertTrue(rows[1].contains("memcpy GB/s"), r.out());
+      assertTrue(rows[2].startsWith("4 KiB") && rows[3].startsWith("64 KiB")
+          && rows[4].startsWith("1 MiB"), r.out());
+      assertTrue(rows[5].startsWith("chart: "), r.out());
+      String svg = Files.readString(chart);
+      assertTrue(svg.startsWith("<svg") && svg.strip().endsWith("</svg>"), svg);
+      for (String size : List.of(">4 KiB<", ">64 KiB<", ">1 MiB<", ">C memcpy, same shape<")) {
+        assertTrue(svg.contains(size), size + " in " + svg);
+      }
+      Result json = te("bench", "--protocol", "shm", "--sweep", "64K,256K", "--duration", "1",
+          "--buffer-size", "16M", "--chart", chart.toString(), "--json");
+      assertEquals(0, json.exit(), json.err());
+      JsonNode sweep = new ObjectMapper().readTree(json.out()).get("sweep");
+      assertEquals(2, sweep.size(), json.out());
+      for (JsonNode row : sweep) {
+        assertEquals(0, row.get("errors").asLong());
+        assertTrue(row.get("baseline_memcpy_gbps").asDouble() > 0, row.toString());
+        assertTrue(row.get("ratio_to_memcpy").asDouble() > 0, row.toString());
+      }
+      assertEquals(262144, sweep.get(1).get("block_size").asLong());
+    } finally {
+      Files.deleteIfExists(chart);
+    }
+  }
+
+  /** nvmeof's baseline is fio on the same file (said to be skipped where fio is missing). */
+  @Test
+  void nvmeofBenchRunsBesideFio() throws Exception {
+    Path file = Files.createTempFile(Path.of("target"), "te4j-nvmeof-bench-", ".bin");
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+      f.setLength(16L << 20);
+    }
+    try {
+      Result r = te("bench", "--segment-file", file.toString(), "--block-size", "128K",
+          "--batch-size", "8", "--duration", "1", "--buffer-size", "16M", "--json");
+      assertEquals(0, r.exit(), r.err());
+      JsonNode j = new ObjectMapper().readTree(r.out());
+      assertEquals("nvmeof", j.get("protocol").asText());
+      boolean fio = Arrays.stream(System.getenv("PATH").split(":"))
+          .anyMatch(d -> Files.isExecutable(Path.of(d, "fio")));
+      if (fio) {
+        assertTrue(j.get("baseline_fio_gbps").asDouble() > 0, r.out() + r.err());
+        assertTrue(j.get("ratio_to_fio").asDouble() > 0, r.out());
+      } else {
+        assertTrue(j.get("baseline_fio_skipped").asText().contains("not installed"), r.out());
+      }
+    } finally {
+      Files.deleteIfExists(file);
+    }
+  }
+
+  /**
    * A metadata server that is not there: one line on stderr naming it (the clients' retry
    * chatter, a stack trace per reconnect, only with --verbose), exit 1.
    */
