@@ -27,6 +27,8 @@ import io.te4j.core.rpc.RpcClient;
 import io.te4j.core.rpc.RpcServer;
 import io.te4j.core.topology.TopologyDiscovery;
 import io.te4j.core.transfer.Batch;
+import io.te4j.core.observe.Observers;
+import io.te4j.core.observe.TransferObserver;
 import io.te4j.core.transfer.TransferMetrics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -83,6 +85,7 @@ public final class Engine implements AutoCloseable {
   private ScheduledExecutorService metricsReporter;
   private volatile boolean open;
   private volatile boolean closed;
+  private final Observers observers = new Observers();
 
   @Inject
   Engine(EngineConfig config, Map<String, TransportProvider> transportProviders,
@@ -91,7 +94,7 @@ public final class Engine implements AutoCloseable {
     this.transportProviders = transportProviders;
     this.storeProviders = storeProviders;
     this.transfers = new Transfers(config.transferTimeout().toNanos(),
-        registrations.registry());
+        registrations.registry(), observers);
     this.rpcClient = new RpcClient(config.handshakeConnectTimeout(), config.transferTimeout(),
         config.handshakeMaxLength(), config.peerAuth());
     this.messages = new PeerMessages(rpcClient, config.notifyMaxQueued(),
@@ -138,7 +141,7 @@ public final class Engine implements AutoCloseable {
     topology = new TopologyDiscovery().discover(config.customTopologyPath(), config.deviceNames());
     HostPort rpcAddress = new HostPort(config.localHost(), rpcServer.port());
     segments = new Segments(openStore(), MetadataKeys.forCluster(config.clusterId()), segmentName,
-        rpcAddress, transports::forget);
+        rpcAddress, transports::forget, observers);
     SegmentDescriptor.Builder template = transports.start(config, transportProviders,
         segmentName, slot -> new EngineTransportContext(config, segmentName,
             registrations.registry(), rpcClient, segments::rpcAddress, transports, this::threads,
@@ -209,6 +212,16 @@ public final class Engine implements AutoCloseable {
   }
 
   /** Counters of moved bytes and slices. */
+  /**
+   * Tells {@code observer} of every batch that ends and every lookup of a peer from now on (for
+   * metrics: te-metrics-micrometer's {@code EngineMetrics} is one).
+   *
+   * @return closing it removes the observer
+   */
+  public AutoCloseable addObserver(TransferObserver observer) {
+    return observers.add(java.util.Objects.requireNonNull(observer, "observer"));
+  }
+
   public TransferMetrics metrics() {
     return transfers.metrics();
   }

@@ -1,5 +1,6 @@
 package io.te4j.core;
 
+import io.te4j.core.observe.Observers;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.HostPort;
 import io.te4j.api.MetadataKeys;
@@ -36,13 +37,13 @@ final class Segments implements AutoCloseable {
    * (see {@link SegmentResolver}).
    */
   Segments(MetadataStore store, MetadataKeys keys, String segmentName, HostPort rpcAddress,
-      java.util.function.Consumer<String> changed) {
+      java.util.function.Consumer<String> changed, Observers observers) {
     this.store = store;
     this.keys = keys;
     this.segmentName = segmentName;
     this.rpcAddress = rpcAddress;
     this.resolver = new SegmentResolver(store, keys, segmentName, () -> localDescriptor,
-        rpcAddress, changed);
+        rpcAddress, changed, observers);
     this.watch = store.watch(keys.prefix(), resolver::keyChanged);
   }
 

@@ -7,6 +7,7 @@ import io.te4j.api.TransferRequest;
 import io.te4j.api.TransferState;
 import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.RateLimitedLog;
+import io.te4j.core.observe.Observers;
 import io.te4j.core.transfer.Batch;
 import io.te4j.core.transfer.BatchTable;
 import io.te4j.core.transfer.TransferMetrics;
@@ -40,9 +41,12 @@ final class Transfers {
   private Transports transports;
   private Segments segments;
 
-  Transfers(long timeoutNanos, MemoryRegistry memory) {
+  private final Observers observers;
+
+  Transfers(long timeoutNanos, MemoryRegistry memory, Observers observers) {
     this.timeoutNanos = timeoutNanos;
     this.memory = memory;
+    this.observers = observers;
   }
 
   void open(Transports transports, Segments segments) {
@@ -59,6 +63,17 @@ final class Transfers {
    * {@link Batch#isRejected()} and its entries' states).
    */
   Batch submit(String target, List<TransferRequest> requests, String hint, boolean open) {
+    if (!observers.watching()) {
+      return submitUnwatched(target, requests, hint, open);
+    }
+    long start = System.nanoTime();
+    Batch b = submitUnwatched(target, requests, hint, open);
+    observers.watch(b, requests, start);
+    return b;
+  }
+
+  private Batch submitUnwatched(String target, List<TransferRequest> requests, String hint,
+      boolean open) {
     int n = requests.size();
     if (!open) {
       return batches.rejected(target, n, timeoutNanos, ErrorCode.ENGINE_CLOSED,

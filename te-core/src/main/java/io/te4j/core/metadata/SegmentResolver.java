@@ -7,6 +7,7 @@ import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferException;
 import io.te4j.api.spi.MetadataStore;
 import io.te4j.core.json.JsonCodec;
+import io.te4j.core.observe.Observers;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -28,14 +29,17 @@ public final class SegmentResolver {
   /** The descriptor each peer published when last looked up: the cache may drop it, this not. */
   private final ConcurrentHashMap<String, SegmentDescriptor> lastSeen = new ConcurrentHashMap<>();
   private final Consumer<String> changed;
+  private final Observers observers;
 
   /**
    * A resolver that tells {@code changed} the name of a peer whose descriptor, looked up again,
    * differs from the one it last saw, or is gone from the store.
    */
   public SegmentResolver(MetadataStore store, MetadataKeys keys, String localName,
-      Supplier<SegmentDescriptor> localDescriptor, HostPort localRpc, Consumer<String> changed) {
+      Supplier<SegmentDescriptor> localDescriptor, HostPort localRpc, Consumer<String> changed,
+      Observers observers) {
     this.changed = changed;
+    this.observers = observers;
     this.store = store;
     this.keys = keys;
     this.localName = localName;
@@ -62,6 +66,24 @@ public final class SegmentResolver {
     if (segmentName.equals(localName)) {
       return localDescriptor.get();
     }
+    if (!observers.watchingLookups()) {
+      return lookUp(segmentName);
+    }
+    long start = System.nanoTime();
+    ErrorCode error = ErrorCode.METADATA;
+    try {
+      SegmentDescriptor d = lookUp(segmentName);
+      error = null;
+      return d;
+    } catch (TransferException e) {
+      error = e.errorCode();
+      throw e;
+    } finally {
+      observers.lookedUp(segmentName, System.nanoTime() - start, error);
+    }
+  }
+
+  private SegmentDescriptor lookUp(String segmentName) {
     Optional<String> json = store.get(keys.segmentKey(segmentName));
     if (json.isEmpty()) {
       gone(segmentName);

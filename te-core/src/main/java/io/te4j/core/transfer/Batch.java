@@ -72,6 +72,8 @@ public final class Batch {
   private volatile long bytes;
   private volatile SegmentDescriptor descriptor;
   private volatile boolean rejected;
+  /** The transport that carries it, once chosen. */
+  private volatile String transportName;
 
   /** How one entry, or the batch as a whole, failed. */
   private record Failure(TransferState state, ErrorCode code, String message) {
@@ -192,6 +194,15 @@ public final class Batch {
   /** The target's descriptor the batch was sent with, or null when it was rejected before. */
   public SegmentDescriptor descriptor() {
     return descriptor;
+  }
+
+  void transportName(String name) {
+    transportName = name;
+  }
+
+  /** The name of the transport that carries this batch, or null before one was chosen. */
+  public String transportName() {
+    return transportName;
   }
 
   void descriptor(SegmentDescriptor d) {

@@ -129,6 +129,7 @@ public final class BatchTable {
     long sliceMax = Math.max(1, transport.maxSliceBytes());
     long totalBytes = expectEntries(batch, transport, target, requests, regions, sliceMax);
     metrics.batchSubmitted(transport.name());
+    batch.transportName(transport.name());
     // Setup ends before the first slice leaves: a slice may finish before the next is cut.
     batch.expectSlices(totalBytes);
     for (int i = 0; i < n; i++) {
