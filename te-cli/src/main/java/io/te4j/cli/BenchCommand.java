@@ -142,6 +142,12 @@ final class BenchCommand implements Callable<Integer> {
           + "created sparse for the run and deleted after.")
   String cxlDeviceOption;
 
+  @Option(names = "--metrics-port", paramLabel = "PORT", converter = Converters.NonNegative.class,
+      description = "Serve this process's meters (its engine's batches, bytes, failures and "
+          + "latency histograms, and the JVM's) for Prometheus at http://127.0.0.1:PORT/metrics "
+          + "while it runs; 0 for any free port (said on stderr).")
+  Integer metricsPort;
+
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
@@ -353,7 +359,11 @@ final class BenchCommand implements Callable<Integer> {
     long size = bufferSize;
     checkCxlDevice(false, size);
     long[] memoryFile = null;
-    try (Engine engine = startEngine()) {
+    try (Engine engine = startEngine();
+        MetricsPort metrics = MetricsPort.startIfAsked(metricsPort, "127.0.0.1", err)) {
+      if (metrics != null) {
+        metrics.bind(engine);
+      }
       // SIGTERM or SIGINT: close the engine, so its metadata keys go with it (as the reference's).
       Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "te-bench-target-stop"));
       long address;
@@ -472,7 +482,12 @@ final class BenchCommand implements Callable<Integer> {
     long verified = -1;
     long anonymous = 0;
     Engine engine = startEngine();
+    MetricsPort metrics = null;
     try {
+      metrics = MetricsPort.startIfAsked(metricsPort, "127.0.0.1", err);
+      if (metrics != null) {
+        metrics.bind(engine);
+      }
       long local;
       if (cxlDevice != null) {
         // A cxl engine publishes only memory inside the device, and managed arenas are
@@ -511,6 +526,9 @@ final class BenchCommand implements Callable<Integer> {
         verified = verify(engine, segment, local, remote, blocks.get(0), footprint);
       }
     } finally {
+      if (metrics != null) {
+        metrics.close();
+      }
       engine.close();
       if (anonymous != 0) {
         NativeMemory.unmap(anonymous, buffer); // after close: no copy can touch it any more

@@ -44,6 +44,11 @@ final class MetadataServerCommand implements Callable<Integer> {
           + "engine's entries go away; 0 keeps keys until deleted.")
   int ttl;
 
+  @Option(names = "--metrics-port", paramLabel = "PORT", converter = Converters.NonNegative.class,
+      description = "Also serve the server's meters (keys held, the JVM's) for Prometheus at "
+          + "http://--host:PORT/metrics; 0 for any free port (said on stderr).")
+  Integer metricsPort;
+
   private final PrintStream out;
   private final PrintStream err;
 
@@ -79,6 +84,10 @@ final class MetadataServerCommand implements Callable<Integer> {
     } catch (UncheckedIOException e) {
       err.println("te: " + e.getMessage() + ": " + e.getCause().getMessage());
       return 1;
+    }
+    MetricsPort metrics = MetricsPort.startIfAsked(metricsPort, host, err);
+    if (metrics != null) {
+      metrics.gauge("te4j.metadata.keys", "Keys the metadata server holds", server::keyCount);
     }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "te-metadata-server-stop"));
     out.println(server.url());
