@@ -106,6 +106,7 @@ public final class Main implements Callable<Integer> {
         .addSubcommand(new BenchCommand(out, err))
         .addSubcommand(new ProbeCommand(out))
         .addSubcommand(new TopologyCommand(out))
+        .addSubcommand(new DoctorCommand(out))
         .addSubcommand(new NvmeofCommand(out, err))
         .addSubcommand(new ConfigCommand(out, err))
         .addSubcommand(new MetadataServerCommand(out, err))

@@ -333,6 +333,24 @@ class CliIT {
     }
   }
 
+  /** te doctor on this machine: every check says ok, warn or fail, a fix beside each problem. */
+  @Test
+  void doctorChecksThisMachine() throws Exception {
+    Result r = te("doctor", "--json");
+    JsonNode findings = new ObjectMapper().readTree(r.out());
+    assertTrue(findings.size() >= 12, r.out());
+    boolean failed = false;
+    for (JsonNode f : findings) {
+      String level = f.get("level").asText();
+      assertTrue(List.of("ok", "warn", "fail").contains(level), f.toString());
+      assertEquals(level.equals("ok"), f.get("fix").asText().isEmpty(), f.toString());
+      failed |= level.equals("fail");
+    }
+    assertEquals(failed ? 1 : 0, r.exit(), r.out());
+    assertTrue(r.out().contains("\"check\":\"/dev/shm\"")
+        && r.out().contains("\"check\":\"memlock\""), r.out());
+  }
+
   /** nvmeof's baseline is fio on the same file (said to be skipped where fio is missing). */
   @Test
   void nvmeofBenchRunsBesideFio() throws Exception {

@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.OptionSpec;
  * takes and lists the exit codes; {@code te --version}.
  */
 class MainHelpTest {
-  private static final String[] COMMANDS = {"bench", "probe", "topology", "nvmeof",
+  private static final String[] COMMANDS = {"bench", "probe", "topology", "doctor", "nvmeof",
       "nvmeof register", "nvmeof list", "nvmeof remove", "config", "metadata-server"};
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -34,7 +34,7 @@ class MainHelpTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"bench", "probe", "topology", "nvmeof", "nvmeof register",
+  @ValueSource(strings = {"bench", "probe", "topology", "doctor", "nvmeof", "nvmeof register",
       "nvmeof list", "nvmeof remove", "config", "metadata-server"})
   void eachCommandHasItsOwnHelp(String command) {
     assertEquals(0, run((command + " --help").split(" ")), err::toString);
@@ -76,7 +76,7 @@ class MainHelpTest {
   void noCommandPrintsTheCommandsAndExitsTwo() {
     assertEquals(2, run());
     String usage = err.toString(StandardCharsets.UTF_8);
-    for (String command : new String[] {"bench", "probe", "topology", "nvmeof", "config",
+    for (String command : new String[] {"bench", "probe", "topology", "doctor", "nvmeof", "config",
         "metadata-server", "help"}) {
       assertTrue(usage.contains("\n  " + command + " "), command + " in: " + usage);
     }
