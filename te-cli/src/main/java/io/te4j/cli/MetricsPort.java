@@ -58,7 +58,7 @@ final class MetricsPort implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     for (EngineMetrics m : engines) {
       m.close();
     }

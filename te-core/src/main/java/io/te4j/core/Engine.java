@@ -28,6 +28,7 @@ import io.te4j.core.rpc.RpcServer;
 import io.te4j.core.topology.TopologyDiscovery;
 import io.te4j.core.transfer.Batch;
 import io.te4j.core.observe.Observers;
+import io.te4j.core.observe.Subscription;
 import io.te4j.core.observe.TransferObserver;
 import io.te4j.core.transfer.TransferMetrics;
 import java.nio.ByteBuffer;
@@ -218,7 +219,7 @@ public final class Engine implements AutoCloseable {
    *
    * @return closing it removes the observer
    */
-  public AutoCloseable addObserver(TransferObserver observer) {
+  public Subscription addObserver(TransferObserver observer) {
     return observers.add(java.util.Objects.requireNonNull(observer, "observer"));
   }
 

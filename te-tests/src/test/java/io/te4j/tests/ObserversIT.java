@@ -11,6 +11,7 @@ import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
 import io.te4j.core.ManagedBuffer;
 import io.te4j.core.observe.BatchOutcome;
+import io.te4j.core.observe.Subscription;
 import io.te4j.core.observe.TransferObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +60,7 @@ class ObserversIT {
     Heard heard = new Heard();
     try (Engine target = Engines.tcp(); Engine initiator = Engines.tcp();
         ManagedBuffer dst = target.allocate(MIB); ManagedBuffer src = initiator.allocate(MIB);
-        AutoCloseable observing = initiator.addObserver(heard)) {
+        Subscription observing = initiator.addObserver(heard)) {
       String peer = target.segmentName();
       assertEquals(TransferState.COMPLETED, initiator.submitAndWait(peer, List.of(
           TransferRequest.write(src.address(), dst.address(), 4096),

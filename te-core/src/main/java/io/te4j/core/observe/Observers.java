@@ -27,8 +27,8 @@ public final class Observers {
 
   private final List<TransferObserver> observers = new CopyOnWriteArrayList<>();
 
-  /** Adds an observer; closing the returned handle removes it. */
-  public AutoCloseable add(TransferObserver observer) {
+  /** Adds an observer; closing the returned subscription removes it. */
+  public Subscription add(TransferObserver observer) {
     observers.add(observer);
     return () -> observers.remove(observer);
   }

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.te4j.api.ErrorCode;
 import io.te4j.core.Engine;
 import io.te4j.core.observe.BatchOutcome;
+import io.te4j.core.observe.Subscription;
 import io.te4j.core.observe.TransferObserver;
 import io.te4j.core.transfer.TransferMetrics;
 import java.util.Locale;
@@ -45,7 +46,7 @@ public final class EngineMetrics implements MeterBinder, TransferObserver, AutoC
   private final Map<String, Counter> failureCounters = new ConcurrentHashMap<>();
   private final Map<String, Timer> lookupTimers = new ConcurrentHashMap<>();
   private volatile MeterRegistry registry;
-  private volatile AutoCloseable observing;
+  private volatile Subscription observing;
 
   public EngineMetrics(Engine engine) {
     this.engine = engine;
@@ -112,8 +113,8 @@ public final class EngineMetrics implements MeterBinder, TransferObserver, AutoC
 
   /** Stops observing the engine. */
   @Override
-  public void close() throws Exception {
-    AutoCloseable o = observing;
+  public void close() {
+    Subscription o = observing;
     if (o != null) {
       o.close();
     }
