@@ -125,6 +125,7 @@ public final class Engine implements AutoCloseable {
   }
 
   private void open() {
+    LoggingCheck.atStart();
     // Every declared setting is checked before anything opens; unknown te4j.* keys are named.
     for (String unknown : SettingsCatalog.of(transportProviders.values(), storeProviders.values())
         .check(config.settings())) {
