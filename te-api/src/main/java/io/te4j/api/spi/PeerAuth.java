@@ -177,7 +177,7 @@ public final class PeerAuth {
   }
 
   /**
-   * The server's side of the exchange for a selector: {@link #step} reads what arrived and answers
+   * The server's side of the exchange for a selector: {@link ServerExchange#step} reads what arrived and answers
    * without blocking. Null when authentication is off.
    */
   public ServerExchange serverExchange(String purpose) {
