@@ -25,6 +25,12 @@ final class LaneReceiver {
   private final Thread thread;
   private final ByteBuffer status = TcpWire.newStatusBuffer();
   private final ChunkViews views;
+  /** The connection's answers: many status frames per read. */
+  private final ReadAhead input = new ReadAhead(RECEIVE_AHEAD_BYTES, null);
+  /** The connection generation {@link #input} reads; -1 before the first. */
+  private long inputGeneration = -1;
+  /** Bytes one read of the answers may take. */
+  static final int RECEIVE_AHEAD_BYTES = 4096;
   /** Tickets a drain fails, and queued slices it fails with them; reused. */
   private final long[] failedTickets;
   private final List<TransferSlice> failedQueued = new ArrayList<>();
@@ -86,6 +92,10 @@ final class LaneReceiver {
           drainBroken();
           continue;
         }
+        if (gen != inputGeneration) { // a new connection: nothing staged belongs to it
+          input.reset(ch);
+          inputGeneration = gen;
+        }
         try {
           if (lane.version >= 2) {
             receiveV2(ch, gen);
@@ -117,7 +127,7 @@ final class LaneReceiver {
 
   private void receiveV2(ReadableByteChannel ch, long gen) throws IOException, InterruptedException {
     status.clear();
-    RegionIo.readFully(ch, status);
+    input.readFully(status);
     long frame = status.getLong(0);
     long seq;
     long head;
@@ -149,8 +159,8 @@ final class LaneReceiver {
       return;
     }
     if (table.isRead(head)) {
-      RegionIo.readIntoRegion(
-          ch, views, table.region(head), table.localAddress(head), table.length(head));
+      input.readIntoRegion(views, table.region(head), table.localAddress(head),
+          table.length(head));
     }
     finishHead(seq, head);
   }
@@ -173,8 +183,8 @@ final class LaneReceiver {
         }
       }
     } else {
-      RegionIo.readIntoRegion(
-          ch, views, table.region(head), table.localAddress(head), table.length(head));
+      input.readIntoRegion(views, table.region(head), table.localAddress(head),
+          table.length(head));
     }
     finishHead(seq, head);
   }

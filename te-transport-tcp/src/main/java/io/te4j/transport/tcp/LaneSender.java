@@ -35,6 +35,10 @@ final class LaneSender {
   private static final long IDLE_POLL_MILLIS = 1_000;
   /** How often an idle sender of a retired lane checks whether it may close. */
   private static final long RETIRED_POLL_MILLIS = 20;
+  /** Requests up to this size are staged (copied) and sent several per write. */
+  static final int SMALL_REQUEST_BYTES = 16 * 1024;
+  /** Bytes staged at most before they are written. */
+  static final int STAGE_BYTES = 64 * 1024;
   /** A v2 sender whose write failed waits this long for the receiver to read a rejection. */
   private static final long SEND_FAILURE_GRACE_NANOS = 200_000_000L;
 
@@ -50,6 +54,16 @@ final class LaneSender {
   private final ChunkViews views;
   /** This thread's pinned slot of the table: the range it reads while it writes a payload. */
   private int pin = -1;
+  /**
+   * Small requests (header and payload copied) waiting to leave together in one write: sent when
+   * no more work is queued (a lone request leaves at once), when the next does not fit, and before
+   * this thread waits for anything. Allocated at the first small request.
+   */
+  private ByteBuffer stage;
+  /** The connection generation the staged requests were admitted on. */
+  private long stagedGeneration;
+  /** The sequence number of the last staged request, or -1 when nothing is staged. */
+  private long stagedSeq = -1;
 
   LaneSender(TcpLane lane, AtomicInteger memoryGeneration, ThreadFactory threads, String suffix) {
     this.lane = lane;
@@ -86,6 +100,9 @@ final class LaneSender {
           ticket = lane.takeRetryLocked();
         }
         if (ticket == InFlightTable.NONE) {
+          if (lane.queue.isEmpty()) {
+            flushStage(); // nothing may wait in the stage while this thread waits
+          }
           unclaimed = lane.queue.poll(lane.retired ? RETIRED_POLL_MILLIS : IDLE_POLL_MILLIS,
               TimeUnit.MILLISECONDS);
           if (unclaimed == TcpLane.WAKE) {
@@ -106,8 +123,11 @@ final class LaneSender {
             continue; // the lane closed
           }
         }
-        send(ticket); // ends the ticket or pushes it onto the FIFO
+        send(ticket); // ends the ticket, or pushes it onto the FIFO (and maybe the stage)
         ticket = InFlightTable.NONE;
+        if (stageDue()) {
+          flushStage(); // no more work right now (a lone request leaves at once), or full
+        }
       }
     } catch (InterruptedException e) {
       // close() interrupts an idle sender; any other interrupt would leave a lane without sender
@@ -116,6 +136,7 @@ final class LaneSender {
       TcpLane.LOG.error("tcp lane to {}: sender failed", lane.peerName, e);
       lane.close(TcpLane.CLOSED);
     } finally {
+      stagedSeq = -1; // the lane is closing: its tickets are failed with it
       sendChannel = null;
       synchronized (lock) {
         lane.senderWriting = false;
@@ -167,6 +188,10 @@ final class LaneSender {
       lane.failExpired(t);
       return;
     }
+    boolean small = length <= SMALL_REQUEST_BYTES;
+    if (!small || !admitsAtOnce(TcpWire.HEADER_BYTES + (write ? length : 0))) {
+      flushStage(); // what is staged must not wait behind a wait of this thread
+    }
     // The ticket is ended by the receiver once in the FIFO, possibly before the write returns
     // (a rejection, a broken connection): the pin keeps the range held while this thread reads
     // it. Published before the registry check, as the claim was.
@@ -181,6 +206,15 @@ final class LaneSender {
       if (seq < 0) {
         return; // failed
       }
+      if (small) {
+        try {
+          stage(seq, write, targetAddress, region, localAddress, length);
+        } catch (IOException e) {
+          stagedSeq = -1;
+          onSendFailure(sendGeneration, e);
+        }
+        return;
+      }
       GatheringByteChannel ch = sendChannel;
       long gen = sendGeneration;
       try {
@@ -192,18 +226,9 @@ final class LaneSender {
         } else {
           RegionIo.writeFully(ch, header);
         }
-        synchronized (lock) {
-          lane.senderWriting = false;
-          if (lane.sent < seq + 1) {
-            lane.sent = seq + 1;
-          }
-          lock.notifyAll();
-        }
+        written(seq);
       } catch (IOException e) {
-        synchronized (lock) {
-          lane.senderWriting = false;
-          lock.notifyAll();
-        }
+        written(-1);
         table.exit(pin); // out of the write: no need to hold up an unregistration
         touching = false;
         onSendFailure(gen, e);
@@ -212,6 +237,100 @@ final class LaneSender {
       if (touching) {
         table.exit(pin);
       }
+    }
+  }
+
+  /**
+   * True when a request of {@code bytes} joins the stage without this thread waiting: the stage
+   * has room, the lane is connected on the staged requests' connection and its FIFO has an entry.
+   */
+  private boolean admitsAtOnce(long bytes) {
+    if (stagedSeq < 0) {
+      return true; // nothing staged: waiting holds nothing back
+    }
+    if (stage.remaining() < bytes) {
+      return false;
+    }
+    synchronized (lock) {
+      return lane.state == TcpLane.CONNECTED && lane.generation == stagedGeneration
+          && lane.pushed - lane.popped <= lane.mask;
+    }
+  }
+
+  /**
+   * Copies an admitted small request (header, and a WRITE's payload) into the stage; the range is
+   * not read again after this, so the pin may go.
+   */
+  private void stage(long seq, boolean write, long targetAddress, MemoryRegion region,
+      long localAddress, long length) throws IOException {
+    synchronized (lock) {
+      lane.senderWriting = false; // staging is not writing: close() need not wait for it
+      lock.notifyAll();
+    }
+    if (stagedSeq >= 0 && sendGeneration != stagedGeneration) {
+      stagedSeq = -1; // staged for a connection that broke: those tickets were failed with it
+    }
+    if (stage == null) {
+      stage = ByteBuffer.allocateDirect(STAGE_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+    if (stagedSeq < 0) {
+      stage.clear();
+      stagedGeneration = sendGeneration;
+    }
+    int opcodeByte = TcpWire.opcodeByte(write ? TransferOpcode.WRITE : TransferOpcode.READ,
+        lane.version);
+    TcpWire.appendHeader(stage, length, targetAddress, opcodeByte);
+    if (write) {
+      RegionIo.copyFromRegion(views, region, localAddress, length, stage);
+    }
+    stagedSeq = seq;
+  }
+
+  /** Whether the staged requests should leave now: no more work waits, or the stage is full. */
+  private boolean stageDue() {
+    return stagedSeq >= 0 && (stage.remaining() < TcpWire.HEADER_BYTES + SMALL_REQUEST_BYTES
+        || lane.queue.isEmpty() && !lane.hasRetries());
+  }
+
+  /**
+   * Writes the staged requests in one write, if their connection is still the lane's; else drops
+   * them (breaking the connection failed or resubmitted their tickets already).
+   */
+  private void flushStage() throws InterruptedException {
+    if (stagedSeq < 0) {
+      return;
+    }
+    long last = stagedSeq;
+    stagedSeq = -1;
+    GatheringByteChannel ch;
+    synchronized (lock) {
+      if (lane.state != TcpLane.CONNECTED || lane.generation != stagedGeneration) {
+        return;
+      }
+      ch = lane.connection.out();
+      lane.senderWriting = true;
+    }
+    try {
+      stage.flip();
+      RegionIo.writeFully(ch, stage);
+      written(last);
+    } catch (IOException e) {
+      written(-1);
+      onSendFailure(stagedGeneration, e);
+    }
+  }
+
+  /**
+   * This thread is out of its write: requests up to {@code lastSeq} are in the socket (a v1
+   * receiver counts a WRITE done then), or -1 when the write failed.
+   */
+  private void written(long lastSeq) {
+    synchronized (lock) {
+      lane.senderWriting = false;
+      if (lastSeq >= 0 && lane.sent < lastSeq + 1) {
+        lane.sent = lastSeq + 1;
+      }
+      lock.notifyAll();
     }
   }
 

@@ -102,8 +102,21 @@ final class RegionIo {
     }
   }
 
+  /** Copies {@code [address, address + length)} of the region into {@code dst} at its position. */
+  static void copyFromRegion(ChunkViews views, MemoryRegion region, long address, long length,
+      ByteBuffer dst) throws IOException {
+    long offset = address - region.address();
+    while (length > 0) {
+      ByteBuffer view = position(views, region, offset, length);
+      int n = view.remaining();
+      dst.put(view);
+      offset += n;
+      length -= n;
+    }
+  }
+
   /** Sets a view over the bytes at {@code offset} of the region, up to the end of its chunk. */
-  private static ByteBuffer position(
+  static ByteBuffer position(
       ChunkViews views, MemoryRegion region, long offset, long length) throws IOException {
     int index = (int) (offset >>> MemoryRegion.CHUNK_SHIFT);
     int inChunk = (int) (offset & (MemoryRegion.CHUNK_SIZE - 1));

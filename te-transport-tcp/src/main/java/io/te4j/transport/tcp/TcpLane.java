@@ -272,6 +272,13 @@ final class TcpLane {
     }
   }
 
+  /** Resubmitted tickets are waiting for the sender. */
+  boolean hasRetries() {
+    synchronized (lock) {
+      return retrySize > 0;
+    }
+  }
+
   /** Nothing queued, resubmitted or in flight. */
   boolean isDrained() {
     synchronized (lock) {

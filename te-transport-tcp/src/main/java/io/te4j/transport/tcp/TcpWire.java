@@ -68,6 +68,16 @@ public final class TcpWire {
     dst.limit(HEADER_BYTES);
   }
 
+  /** Appends a header at the position of {@code dst} (a little-endian buffer) and advances it. */
+  public static void appendHeader(ByteBuffer dst, long size, long address, int opcodeByte) {
+    dst.putLong(size);
+    dst.putLong(address);
+    dst.put((byte) opcodeByte);
+    dst.putInt(0);
+    dst.putShort((short) 0);
+    dst.put((byte) 0);
+  }
+
   /** The {@code size} field of a header held at index 0 of {@code src} (little-endian). */
   public static long headerSize(ByteBuffer src) {
     return src.getLong(0);

@@ -82,9 +82,10 @@ class TcpUnregisterTest {
   /** True while {@code t} is inside a copy between a socket and registered memory. */
   private static boolean isCopying(Thread t) {
     for (StackTraceElement e : t.getStackTrace()) {
-      if (e.getClassName().equals(RegionIo.class.getName())
-          && (e.getMethodName().equals("readIntoRegion")
-              || e.getMethodName().equals("writeFromRegion"))) {
+      boolean io = e.getClassName().equals(RegionIo.class.getName())
+          || e.getClassName().equals(ReadAhead.class.getName());
+      if (io && (e.getMethodName().equals("readIntoRegion")
+          || e.getMethodName().equals("writeFromRegion"))) {
         return true;
       }
     }
