@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the engine is measured against in the same run, by protocol: for tcp a plain Java socket
- * copy of the same block size (one connection, direct buffers, blocking) and iperf3's single
- * stream when installed; for shm and cxl a C memcpy of the same shape; for nvmeof fio on the same
+ * copy of the same block size (one connection, direct buffers, blocking) and iperf3 with as many
+ * streams as the bench has threads and the same write size, when installed; for shm and cxl a C memcpy of the same shape; for nvmeof fio on the same
  * file, when installed.
  */
 final class Baselines {
@@ -41,7 +41,7 @@ final class Baselines {
   private static Map<String, String> labels() {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put("socket", "raw Java socket copy");
-    labels.put("iperf3", "iperf3 single stream");
+    labels.put("iperf3", "iperf3, same write size and streams");
     labels.put("memcpy", "C memcpy, same shape");
     labels.put("fio", "fio io_uring, direct, same file");
     return labels;
@@ -168,8 +168,11 @@ final class Baselines {
     }
   }
 
-  /** iperf3 single stream on loopback in GB/s, or null when iperf3 is not installed. */
-  static Double iperf3(int seconds) throws Exception {
+  /**
+   * iperf3 on loopback in GB/s with {@code streams} streams ({@code -P}) writing {@code block}
+   * bytes at a time ({@code -l}, at most iperf3's 1 MiB), or null when iperf3 is not installed.
+   */
+  static Double iperf3(int seconds, long block, int streams) throws Exception {
     if (!onPath("iperf3")) {
       return null;
     }
@@ -183,7 +186,8 @@ final class Baselines {
       Thread.sleep(300);
       File out = File.createTempFile("iperf3-", ".json");
       Process client = new ProcessBuilder("iperf3", "-c", "127.0.0.1", "-p",
-          Integer.toString(port), "-t", Integer.toString(seconds), "-J")
+          Integer.toString(port), "-t", Integer.toString(seconds), "-J",
+          "-l", Long.toString(Math.min(block, 1L << 20)), "-P", Integer.toString(streams))
           .redirectOutput(out).redirectError(ProcessBuilder.Redirect.DISCARD).start();
       if (!client.waitFor(seconds + 30L, TimeUnit.SECONDS)) {
         client.destroyForcibly();

@@ -44,7 +44,7 @@ import picocli.CommandLine.Option;
  * serves a buffer; an initiator moves blocks to or from it in batches from several threads and
  * reports throughput, transfers per second and batch latency. With no {@code --mode} it runs both:
  * the target in a child JVM, the initiator here, on loopback with P2P metadata, and measures the
- * baselines (a raw Java socket copy, iperf3 when installed) in the same run.
+ * baseline that fits the protocol in the same run.
  *
  * <p>With {@code --protocol cxl} both sides map one device ({@code --cxl-device PATH}, else {@code
  * MC_CXL_DEV_PATH}): the target serves device offsets {@code [0, --buffer-size)} (remote-accessible
@@ -109,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--baseline", paramLabel = "NAMES", split = ",",
       description = "What the engine is compared with in the same run, comma-separated: "
-          + "socket (a Java socket copy of the same blocks), iperf3 (single stream), memcpy (a "
+          + "socket (a Java socket copy of the same blocks), iperf3 (-l block -P threads), memcpy (a "
           + "C memcpy of the same shape), fio (io_uring, direct, on the --segment-file), none. "
           + "Default: socket,iperf3 for tcp, memcpy for shm and cxl, fio for nvmeof; one not "
           + "installed is said so and skipped.")
@@ -585,7 +585,7 @@ final class BenchCommand implements Callable<Integer> {
           gbps = Baselines.socketCopy(op, block, duration);
           break;
         case "iperf3":
-          gbps = Baselines.iperf3(duration);
+          gbps = Baselines.iperf3(duration, block, threads);
           break;
         case "memcpy":
           gbps = Baselines.memcpy(block, batchSize, threads, duration);

@@ -64,8 +64,13 @@ final class TcpTarget {
    * system call. Allocated at a connection's first read: 4096 busy connections hold 128 MiB.
    */
   static final int READ_AHEAD_BYTES = 32 * 1024;
-  /** WRITE statuses a connection holds back at most before sending them. */
-  static final int PENDING_STATUSES = 64;
+  /**
+   * Bytes of answers a connection holds back at most (WRITE statuses, and small READs' status and
+   * data), allocated at its first answer.
+   */
+  static final int REPLY_STAGE_BYTES = 32 * 1024;
+  /** READs up to this size are answered from the reply stage, several per write. */
+  static final int SMALL_READ_BYTES = 16 * 1024;
   /** How long a connection must idle (since its accept or last request) before it makes room. */
   static final long EVICTION_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -424,14 +429,13 @@ final class TcpTarget {
     final ByteBuffer header = TcpWire.newHeaderBuffer();
     final ByteBuffer status = TcpWire.newStatusBuffer();
     /**
-     * WRITE statuses not sent yet: they go in one write when the worker is about to wait for
-     * input (the initiator may be waiting for them), or when this holds {@link
-     * #PENDING_STATUSES}.
+     * Answers not sent yet (WRITE statuses, small READs' status and bytes): they go in one write
+     * when the worker is about to wait for input (the initiator may be waiting for them), or when
+     * the next would not fit. Allocated at the first answer.
      */
-    final ByteBuffer pending = ByteBuffer.allocateDirect(PENDING_STATUSES * TcpWire.STATUS_BYTES)
-        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer pending;
     /** Requests in, several per read while they are small. */
-    final ReadAhead input = new ReadAhead(READ_AHEAD_BYTES, this::flushStatuses);
+    final ReadAhead input = new ReadAhead(READ_AHEAD_BYTES, this::flushAnswers);
     final ByteBuffer[] pair = new ByteBuffer[2];
     final ChunkViews views = new ChunkViews(memoryGeneration);
     volatile Thread thread;
@@ -539,28 +543,43 @@ final class TcpTarget {
         try {
           if (write) {
             input.readIntoRegion(views, region, address, size);
+          } else if (size <= SMALL_READ_BYTES) {
+            reserve(TcpWire.STATUS_BYTES + (int) size);
+            if (v2) {
+              pending.putLong(TcpWire.statusFrame(TcpWire.STATUS_OK));
+            }
+            RegionIo.copyFromRegion(views, region, address, size, pending);
           } else if (v2) {
-            flushStatuses(); // the answers go in the order of the requests
+            flushAnswers(); // the answers go in the order of the requests
             TcpWire.encodeStatus(status, TcpWire.STATUS_OK);
             RegionIo.writeFromRegion(out, views, region, address, size, status, pair);
           } else {
+            flushAnswers();
             RegionIo.writeFromRegion(out, views, region, address, size, null, pair);
           }
         } finally {
           serving = null; // this thread no longer touches the region
         }
         if (write && v2) {
+          reserve(TcpWire.STATUS_BYTES);
           pending.putLong(TcpWire.statusFrame(TcpWire.STATUS_OK)); // the bytes are in memory
-          if (!pending.hasRemaining()) {
-            flushStatuses();
-          }
         }
       }
     }
 
-    /** Sends the statuses held back, in one write. */
-    private void flushStatuses() throws IOException {
-      if (pending.position() > 0) {
+    /** Makes room for {@code bytes} of answers, sending those held back when they would not fit. */
+    private void reserve(int bytes) throws IOException {
+      if (pending == null) {
+        pending = ByteBuffer.allocateDirect(REPLY_STAGE_BYTES)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      } else if (pending.remaining() < bytes) {
+        flushAnswers();
+      }
+    }
+
+    /** Sends the answers held back, in one write. */
+    private void flushAnswers() throws IOException {
+      if (pending != null && pending.position() > 0) {
         pending.flip();
         RegionIo.writeFully(out, pending);
         pending.clear();
@@ -568,7 +587,7 @@ final class TcpTarget {
     }
 
     private void sendStatus(int code) throws IOException {
-      flushStatuses();
+      flushAnswers();
       TcpWire.encodeStatus(status, code);
       RegionIo.writeFully(out, status);
     }
