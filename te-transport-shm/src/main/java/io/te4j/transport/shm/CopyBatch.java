@@ -35,6 +35,15 @@ public final class CopyBatch {
   private boolean busy;
   /** A peer a transport already checked during this hand-over (shm: one liveness check each). */
   Object checkedPeer;
+  /**
+   * The last target buffer a slice of this hand-over went to, and what it resolved to (shm: the
+   * peer and the mapping, null for cross-memory attach): the next slice into the same buffer of
+   * the same descriptor reuses them instead of looking them up again.
+   */
+  Object lastTarget;
+  Object lastBuffer;
+  Object lastPeer;
+  Object lastMapping;
 
   /** This thread's batch, empty. Give it back with {@link #release}. */
   static CopyBatch acquire() {
@@ -44,6 +53,10 @@ public final class CopyBatch {
     }
     b.busy = true;
     b.checkedPeer = null;
+    b.lastTarget = null;
+    b.lastBuffer = null;
+    b.lastPeer = null;
+    b.lastMapping = null;
     b.clear();
     return b;
   }

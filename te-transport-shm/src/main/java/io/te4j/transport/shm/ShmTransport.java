@@ -293,32 +293,49 @@ public final class ShmTransport extends MemoryCopyTransport {
     SegmentDescriptor target = slice.target();
     long remote = slice.targetOffset();
     long length = slice.length();
-    BufferDescriptor b = target.bufferContaining(remote, length);
-    if (b == null || b.attributes().containsKey("offset") || b.attributes().containsKey("file_path")) {
-      slice.fail(TransferState.FAILED, ErrorCode.ADDRESS_NOT_REGISTERED, "shm: 0x"
-          + Long.toHexString(remote) + "+" + length + " is not inside one buffer segment '"
-          + target.name() + "' published");
-      return;
-    }
-    Peer peer = peer(target);
-    if (peer != null && batch.checkedPeer != peer) {
-      // Once per hand-over: a process known dead gets no more bytes, even before the watcher
-      // thread noticed.
-      if (!alive(peer)) {
-        forget(target.name());
-        peer = null;
-      } else {
-        batch.checkedPeer = peer;
+    BufferDescriptor b;
+    Peer peer;
+    PeerMapping mapping;
+    if (target == batch.lastTarget && !((Peer) batch.lastPeer).gone
+        && ((BufferDescriptor) batch.lastBuffer).contains(remote, length)) {
+      // The same buffer as the slice before: checked, its peer alive, its mapping found.
+      b = (BufferDescriptor) batch.lastBuffer;
+      peer = (Peer) batch.lastPeer;
+      mapping = (PeerMapping) batch.lastMapping;
+    } else {
+      b = target.bufferContaining(remote, length);
+      if (b == null || b.attributes().containsKey("offset")
+          || b.attributes().containsKey("file_path")) {
+        slice.fail(TransferState.FAILED, ErrorCode.ADDRESS_NOT_REGISTERED, "shm: 0x"
+            + Long.toHexString(remote) + "+" + length + " is not inside one buffer segment '"
+            + target.name() + "' published");
+        return;
       }
+      peer = peer(target);
+      if (peer != null && batch.checkedPeer != peer) {
+        // Once per hand-over: a process known dead gets no more bytes, even before the watcher
+        // thread noticed.
+        if (!alive(peer)) {
+          forget(target.name());
+          peer = null;
+        } else {
+          batch.checkedPeer = peer;
+        }
+      }
+      if (peer == null) {
+        slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "shm: the engine of segment '"
+            + target.name() + "' is gone (its process exited, or it closed)");
+        return;
+      }
+      mapping = b.attributes().containsKey(FILE) ? mapping(peer, b) : null;
+      batch.lastTarget = target;
+      batch.lastBuffer = b;
+      batch.lastPeer = peer;
+      batch.lastMapping = mapping;
     }
-    if (peer == null) {
-      slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "shm: the engine of segment '"
-          + target.name() + "' is gone (its process exited, or it closed)");
-      return;
-    }
-    PeerMapping mapping = b.attributes().containsKey(FILE) ? mapping(peer, b) : null;
     if (mapping != null && !mapping.acquire()) {
       // Retired meanwhile: the peer is gone, or the buffer was mapped anew by another thread.
+      batch.lastTarget = null;
       mapping = peer.gone ? null : mapping(peer, b);
       if (mapping == null || !mapping.acquire()) {
         slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "shm: the process of "
