@@ -5,13 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
 import io.te4j.api.TransferOpcode;
-import io.te4j.api.TransferRequest;
-import io.te4j.api.TransferState;
 import io.te4j.core.Engine;
 import io.te4j.core.config.Settings;
 import io.te4j.core.inject.ProviderRegistry;
 import io.te4j.core.memory.ManagedMemory;
-import io.te4j.core.transfer.Batch;
 import io.te4j.nativelib.NativeMemory;
 import io.te4j.transport.cxl.CxlDevice;
 import io.te4j.transport.cxl.CxlTransport;
@@ -24,12 +21,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -523,7 +518,8 @@ final class BenchCommand implements Callable<Integer> {
         }
       }
       if (verify) {
-        verified = verify(engine, segment, local, remote, blocks.get(0), footprint);
+        verified = RoundTrip.verify(engine, segment, protocol(), local, remote, blocks.get(0),
+            footprint, err);
       }
     } finally {
       if (metrics != null) {
@@ -539,7 +535,8 @@ final class BenchCommand implements Callable<Integer> {
     boolean failed = verify && verified < 0;
     for (int i = 0; i < outcomes.size(); i++) {
       BenchDriver.Outcome r = outcomes.get(i);
-      ObjectNode json = toJson(r, protocol(), op, blocks.get(i), batchSize, threads);
+      ObjectNode json = BenchReport.toJson(r, protocol(), op, blocks.get(i), batchSize,
+          threads);
       if (cxlDevice != null) {
         json.put("cxl_device", cxlDevice);
       }
@@ -563,7 +560,7 @@ final class BenchCommand implements Callable<Integer> {
     } else if (this.json) {
       out.println(new ObjectMapper().writeValueAsString(results.get(0)));
     } else {
-      out.println(human(results.get(0)));
+      out.println(BenchReport.human(results.get(0)));
     }
     return failed ? 1 : 0;
   }
@@ -602,69 +599,8 @@ final class BenchCommand implements Callable<Integer> {
             ? "the native copy library is not loaded" : name + " is not installed or failed");
         continue;
       }
-      json.put("baseline_" + name + "_gbps", round(gbps));
-      json.put("ratio_to_" + name, round(engineGbps / gbps));
-    }
-  }
-
-  /**
-   * The round trip of {@code --verify}: writes a seeded pattern from {@code local} over the first
-   * {@code span} bytes of the target, clears {@code local}, reads the span back and compares.
-   *
-   * @return bytes verified, or -1 (with the reason on stderr) when a transfer failed or a byte
-   *     differed
-   */
-  private long verify(Engine engine, String segment, long local, long remote, long block,
-      long span) {
-    final int chunk = (int) Math.min(span, 1 << 20);
-    final long seed = System.nanoTime();
-    byte[] expected = new byte[chunk];
-    for (long off = 0; off < span; off += chunk) {
-      int n = (int) Math.min(chunk, span - off);
-      pattern(seed, off, expected, n);
-      NativeMemory.write(local + off, expected, 0, n);
-    }
-    for (TransferOpcode op : new TransferOpcode[] {TransferOpcode.WRITE, TransferOpcode.READ}) {
-      if (op == TransferOpcode.READ) {
-        NativeMemory.fill(local, span, (byte) 0);
-      }
-      List<TransferRequest> requests = new ArrayList<>();
-      for (long off = 0; off < span; off += block) {
-        requests.add(new TransferRequest(op, local + off, remote + off, Math.min(block,
-            span - off)));
-      }
-      Batch b = engine.submit(segment, requests, protocol());
-      TransferState s = engine.await(b);
-      engine.freeBatch(b.id());
-      if (s != TransferState.COMPLETED) {
-        err.println("verify: " + op + " batch " + s + ": " + b.errorMessage());
-        return -1;
-      }
-    }
-    byte[] got = new byte[chunk];
-    for (long off = 0; off < span; off += chunk) {
-      int n = (int) Math.min(chunk, span - off);
-      pattern(seed, off, expected, n);
-      NativeMemory.read(local + off, got, 0, n);
-      int at = Arrays.mismatch(expected, 0, n, got, 0, n);
-      if (at >= 0) {
-        err.println("verify: byte " + (off + at) + " of the target came back as " + got[at]
-            + ", " + expected[at] + " was written");
-        return -1;
-      }
-    }
-    return span;
-  }
-
-  /** The verify pattern for the chunk at {@code offset}: reproducible from the seed alone. */
-  private static void pattern(long seed, long offset, byte[] into, int n) {
-    Random rnd = new Random(seed ^ (offset * 0x9E3779B97F4A7C15L));
-    if (n == into.length) {
-      rnd.nextBytes(into);
-    } else {
-      byte[] part = new byte[n];
-      rnd.nextBytes(part);
-      System.arraycopy(part, 0, into, 0, n);
+      json.put("baseline_" + name + "_gbps", BenchReport.round(gbps));
+      json.put("ratio_to_" + name, BenchReport.round(engineGbps / gbps));
     }
   }
 
@@ -678,76 +614,4 @@ final class BenchCommand implements Callable<Integer> {
         throw new UsageException("--operation is read or write, not '" + s + "'");
     }
   }
-
-  private static double round(double v) {
-    return Math.round(v * 1000) / 1000.0;
-  }
-
-  private static String human(ObjectNode j) {
-    StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT,
-        "%s%s %s: block %d B, batch %d, %d threads, %.1f s%n", j.get("protocol").asText(),
-        j.has("cxl_device") ? " (" + j.get("cxl_device").asText() + ")" : "",
-        j.get("operation").asText(), j.get("block_size").asLong(), j.get("batch_size").asInt(),
-        j.get("threads").asInt(), j.get("duration_s").asDouble()));
-    sb.append(String.format(Locale.ROOT, "throughput  %.3f GB/s, %.0f transfers/s, %d errors%n",
-        j.get("gbytes_per_sec").asDouble(), j.get("transfers_per_sec").asDouble(),
-        j.get("errors").asLong()));
-    if (j.get("peer_outages").asInt() > 0 || j.get("stopped_on_error").asBoolean()) {
-      sb.append(String.format(Locale.ROOT, "the peer stopped answering %d time(s)%s%n",
-          j.get("peer_outages").asInt(), j.get("stopped_on_error").asBoolean()
-              ? "; the run stopped at the first failure (--stop-on-error)" : ""));
-    }
-    ObjectNode lat = (ObjectNode) j.get("batch_latency_us");
-    sb.append(String.format(Locale.ROOT,
-        "batch latency (us)  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f%n",
-        lat.get("p50").asDouble(), lat.get("p90").asDouble(), lat.get("p99").asDouble(),
-        lat.get("p999").asDouble(), lat.get("max").asDouble()));
-    if (j.has("verified")) {
-      sb.append(j.get("verified").asBoolean()
-          ? String.format(Locale.ROOT, "verified  %d bytes written and read back intact%n",
-              j.get("verified_bytes").asLong())
-          : String.format(Locale.ROOT, "verified  FAILED: the bytes read back differ%n"));
-    }
-    for (Map.Entry<String, String> b : Baselines.LABELS.entrySet()) {
-      String name = b.getKey();
-      if (j.has("baseline_" + name + "_gbps")) {
-        sb.append(String.format(Locale.ROOT, "%s  %.3f GB/s  (engine = %.2fx)%n", b.getValue(),
-            j.get("baseline_" + name + "_gbps").asDouble(),
-            j.get("ratio_to_" + name).asDouble()));
-      } else if (j.has("baseline_" + name + "_skipped")) {
-        sb.append(String.format(Locale.ROOT, "%s  not measured: %s%n", b.getValue(),
-            j.get("baseline_" + name + "_skipped").asText()));
-      }
-    }
-    return sb.toString().stripTrailing();
-  }
-
-  /** What one initiator run measured. */
-  private static ObjectNode toJson(BenchDriver.Outcome r, String protocol, TransferOpcode op,
-      long block, int batch, int threads) {
-    ObjectNode j = new ObjectMapper().createObjectNode();
-    j.put("protocol", protocol);
-    j.put("operation", op.name().toLowerCase(Locale.ROOT));
-    j.put("block_size", block);
-    j.put("batch_size", batch);
-    j.put("threads", threads);
-    j.put("duration_s", round(r.seconds()));
-    j.put("bytes", r.bytes());
-    j.put("gbytes_per_sec", round(r.gbps()));
-    j.put("gbps", round(r.gbps())); // the first name, gigabytes too: kept for scripts
-    j.put("transfers_per_sec", Math.round(r.transfers() / r.seconds()));
-    j.put("batches", r.latency().count());
-    j.put("errors", r.errors());
-    j.put("peer_outages", r.outages());
-    j.put("stopped_on_error", r.stoppedOnError());
-    ObjectNode lat = j.putObject("batch_latency_us");
-    lat.put("p50", r.latency().percentile(0.50) / 1000.0);
-    lat.put("p90", r.latency().percentile(0.90) / 1000.0);
-    lat.put("p99", r.latency().percentile(0.99) / 1000.0);
-    lat.put("p999", r.latency().percentile(0.999) / 1000.0);
-    lat.put("max", r.latency().max() / 1000.0);
-    return j;
-  }
-
 }
