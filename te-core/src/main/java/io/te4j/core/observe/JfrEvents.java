@@ -22,18 +22,28 @@ import jdk.jfr.Timespan;
 final class JfrEvents {
   private JfrEvents() {}
 
-  @Name("io.te4j.Batch")
-  @Label("te4j Batch")
-  @Category("te4j")
-  @Description("A batch of transfers ended")
-  @StackTrace(false)
-  static final class BatchEnded extends Event {
+  /** What every batch event names: the batch, its peer and its transport. */
+  abstract static class BatchEvent extends Event {
     @Label("Batch Id")
     long batchId;
     @Label("Peer")
     String peer;
     @Label("Transport")
     String transport;
+
+    void of(BatchOutcome o) {
+      batchId = o.batchId();
+      peer = o.peer();
+      transport = o.transport();
+    }
+  }
+
+  @Name("io.te4j.Batch")
+  @Label("te4j Batch")
+  @Category("te4j")
+  @Description("A batch of transfers ended")
+  @StackTrace(false)
+  static final class BatchEnded extends BatchEvent {
     @Label("Opcode")
     String opcode;
     @Label("Entries")
@@ -53,13 +63,7 @@ final class JfrEvents {
   @Category("te4j")
   @Description("Requests of a batch failed with this error code")
   @StackTrace(false)
-  static final class TransferFailed extends Event {
-    @Label("Batch Id")
-    long batchId;
-    @Label("Peer")
-    String peer;
-    @Label("Transport")
-    String transport;
+  static final class TransferFailed extends BatchEvent {
     @Label("Error Code")
     String errorCode;
     @Label("Failed Entries")
@@ -86,9 +90,7 @@ final class JfrEvents {
   static void batch(BatchOutcome o, String message) {
     BatchEnded e = new BatchEnded();
     if (e.isEnabled()) {
-      e.batchId = o.batchId();
-      e.peer = o.peer();
-      e.transport = o.transport();
+      e.of(o);
       e.opcode = o.opcode();
       e.entries = o.entries();
       e.bytes = o.bytes();
@@ -104,9 +106,7 @@ final class JfrEvents {
       if (!e2.isEnabled()) {
         return;
       }
-      e2.batchId = o.batchId();
-      e2.peer = o.peer();
-      e2.transport = o.transport();
+      e2.of(o);
       e2.errorCode = f.getKey().name();
       e2.failedEntries = f.getValue();
       e2.message = message;

@@ -98,9 +98,9 @@ final class LaneReceiver {
         }
         try {
           if (lane.version >= 2) {
-            receiveV2(ch, gen);
+            receiveV2(gen);
           } else {
-            receiveV1(ch, gen);
+            receiveV1(gen);
           }
         } catch (IOException e) {
           lane.breakConnection(gen, TcpLane.PEER_LOST, lostMessage(e));
@@ -125,7 +125,7 @@ final class LaneReceiver {
     return "connection to tcp peer " + lane.peerName + " lost: " + e;
   }
 
-  private void receiveV2(ReadableByteChannel ch, long gen) throws IOException, InterruptedException {
+  private void receiveV2(long gen) throws IOException, InterruptedException {
     status.clear();
     input.readFully(status);
     long frame = status.getLong(0);
@@ -165,7 +165,7 @@ final class LaneReceiver {
     finishHead(seq, head);
   }
 
-  private void receiveV1(ReadableByteChannel ch, long gen) throws IOException, InterruptedException {
+  private void receiveV1(long gen) throws IOException, InterruptedException {
     long seq;
     long head;
     synchronized (lock) {

@@ -263,10 +263,7 @@ final class LaneSender {
    */
   private void stage(long seq, boolean write, long targetAddress, MemoryRegion region,
       long localAddress, long length) throws IOException {
-    synchronized (lock) {
-      lane.senderWriting = false; // staging is not writing: close() need not wait for it
-      lock.notifyAll();
-    }
+    written(-1); // staging is not writing: close() need not wait for it
     if (stagedSeq >= 0 && sendGeneration != stagedGeneration) {
       stagedSeq = -1; // staged for a connection that broke: those tickets were failed with it
     }
