@@ -1,0 +1,176 @@
+package io.te4j.transport.rdma;
+
+import io.te4j.api.DeviceDescriptor;
+import io.te4j.transport.rdma.verbs.DeviceAttributes;
+import io.te4j.transport.rdma.verbs.PortAttributes;
+import io.te4j.transport.rdma.verbs.Verbs;
+import io.te4j.transport.rdma.verbs.VerbsException;
+import io.te4j.transport.rdma.verbs.VerbsLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One opened verbs device: its context, protection domain and completion queue, the port and GID
+ * peers reach it by, and its endpoints keyed by peer NIC path. Its limits are the settings clamped
+ * to the device's.
+ */
+final class Nic {
+  final Verbs verbs;
+  final int index;
+  final String name;
+  /** {@code <server>@<device>} (RDMA.md 2.1). */
+  final String nicPath;
+  final long context;
+  final long pd;
+  final long cq;
+  final int cqCapacity;
+  final int port;
+  final int lid;
+  final byte[] gid;
+  final int gidIndex;
+  final int pathMtu;
+  final int maxWr;
+  final int maxSge;
+  final int maxInline;
+  final int maxRdAtomic;
+  final long maxMrSize;
+  final int trafficClass;
+  final int serviceLevel;
+  /** Work requests posted on this NIC and not completed: never above the CQ's capacity. */
+  final AtomicInteger outstanding = new AtomicInteger();
+  final ConcurrentHashMap<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+  private final List<Endpoint> retired = new ArrayList<>();
+
+  /** Settings this NIC is opened with. */
+  record Config(int qpPerEndpoint, int maxWr, int maxSge, int maxInline, int maxCqe, int mtu,
+      int port, int gidIndex, int trafficClass, int serviceLevel) {}
+
+  Nic(Verbs verbs, int index, String name, String serverName, Config config) {
+    this.verbs = verbs;
+    this.index = index;
+    this.name = name;
+    this.nicPath = serverName + "@" + name;
+    this.port = config.port();
+    this.trafficClass = config.trafficClass();
+    this.serviceLevel = config.serviceLevel();
+    long ctx = verbs.open(name);
+    long protection = 0;
+    try {
+      DeviceAttributes device = DeviceAttributes.query(verbs, ctx);
+      PortAttributes p = PortAttributes.query(verbs, ctx, port);
+      if (!p.active()) {
+        throw new VerbsException(name + " port " + port + " is not active (state " + p.state() + ")");
+      }
+      lid = p.lid();
+      pathMtu = Math.min(p.activeMtu(), VerbsLayout.mtuEnum(config.mtu()));
+      maxWr = Math.min(config.maxWr(), device.maxQpWr());
+      maxSge = Math.min(config.maxSge(), device.maxSge());
+      maxInline = config.maxInline();
+      maxRdAtomic = Math.max(1, Math.min(16, device.maxQpRdAtom()));
+      maxMrSize = device.maxMrSize();
+      gidIndex = config.gidIndex() >= 0 ? config.gidIndex() : firstNonZeroGid(verbs, ctx, p);
+      gid = queryGid(verbs, ctx, port, gidIndex);
+      protection = verbs.allocPd(ctx);
+      cq = verbs.createCq(ctx, Math.min(config.maxCqe(), device.maxCqe()));
+      cqCapacity = verbs.cqCapacity(cq);
+    } catch (RuntimeException e) {
+      if (protection != 0) {
+        verbs.deallocPd(protection);
+      }
+      verbs.close(ctx);
+      throw e;
+    }
+    this.context = ctx;
+    this.pd = protection;
+  }
+
+  private static byte[] queryGid(Verbs verbs, long ctx, int port, int index) {
+    ByteBuffer b = ByteBuffer.allocateDirect(VerbsLayout.GID_BYTES).order(ByteOrder.nativeOrder());
+    verbs.queryGid(ctx, port, index, io.te4j.nativelib.NativeMemory.addressOf(b));
+    byte[] gid = new byte[VerbsLayout.GID_BYTES];
+    b.get(0, gid);
+    return gid;
+  }
+
+  private int firstNonZeroGid(Verbs verbs, long ctx, PortAttributes p) {
+    for (int i = 0; i < p.gidTableLength(); i++) {
+      if (!Gids.isZero(queryGid(verbs, ctx, port, i))) {
+        return i;
+      }
+    }
+    throw new VerbsException(name + " port " + port + " has no GID (" + p.gidTableLength()
+        + " entries, all zero): set MC_GID_INDEX or configure an address on the port");
+  }
+
+  DeviceDescriptor descriptor() {
+    return new DeviceDescriptor(name, lid, Gids.format(gid));
+  }
+
+  /** The endpoint toward {@code peerNicPath}, made (QPs created, not connected) when missing. */
+  Endpoint endpoint(String peerNicPath, int qpCount) {
+    Endpoint e = endpoints.get(peerNicPath);
+    if (e != null && e.state() != Endpoint.State.RETIRED) {
+      return e;
+    }
+    synchronized (endpoints) {
+      e = endpoints.get(peerNicPath);
+      if (e == null || e.state() == Endpoint.State.RETIRED) {
+        e = new Endpoint(this, peerNicPath, qpCount);
+        endpoints.put(peerNicPath, e);
+      }
+      return e;
+    }
+  }
+
+  /** An endpoint was retired: out of the map, destroyed once drained ({@link #reap}). */
+  void retired(Endpoint e) {
+    endpoints.remove(e.peerNicPath, e);
+    synchronized (retired) {
+      retired.add(e);
+    }
+    reap(false);
+  }
+
+  /** Destroys retired endpoints with nothing posted (all of them when {@code all}). */
+  void reap(boolean all) {
+    List<Endpoint> done = new ArrayList<>();
+    synchronized (retired) {
+      retired.removeIf(e -> {
+        if (all || e.drained()) {
+          done.add(e);
+          return true;
+        }
+        return false;
+      });
+    }
+    for (Endpoint e : done) {
+      e.destroy();
+    }
+  }
+
+  boolean hasRetired() {
+    synchronized (retired) {
+      return !retired.isEmpty();
+    }
+  }
+
+  /** Retires every endpoint and releases the device (after the threads stopped). */
+  void close() {
+    for (Endpoint e : new ArrayList<>(endpoints.values())) {
+      e.retire();
+    }
+    reap(true);
+    verbs.destroyCq(cq);
+    verbs.deallocPd(pd);
+    verbs.close(context);
+  }
+
+  @Override
+  public String toString() {
+    return nicPath;
+  }
+}

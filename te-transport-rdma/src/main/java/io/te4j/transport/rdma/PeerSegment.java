@@ -1,0 +1,92 @@
+package io.te4j.transport.rdma;
+
+import io.te4j.api.BufferDescriptor;
+import io.te4j.api.DeviceDescriptor;
+import io.te4j.api.SegmentDescriptor;
+import io.te4j.api.Topology;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the data path needs of a peer's descriptor, computed once per descriptor: its NIC paths in
+ * device order, and for each buffer location the peer devices to try, preferred ones first
+ * (RDMA.md 2.5: a random preferred peer NIC per slice; retries walk the list).
+ */
+final class PeerSegment {
+  final SegmentDescriptor descriptor;
+  final String[] nicPaths;
+  final byte[][] gids;
+  final int[] lids;
+  /** Until when posters leave this peer alone after it did not answer ({@link System#nanoTime}). */
+  volatile long retryAfterNanos = System.nanoTime();
+  private final Map<String, int[]> candidates = new HashMap<>();
+  private final int[] allDevices;
+
+  PeerSegment(SegmentDescriptor descriptor) {
+    this.descriptor = descriptor;
+    List<DeviceDescriptor> devices = descriptor.devices();
+    Object serverName = descriptor.attributes().get("rdma_server_name");
+    String server = serverName instanceof String && !((String) serverName).isEmpty()
+        ? (String) serverName : descriptor.name();
+    nicPaths = new String[devices.size()];
+    gids = new byte[devices.size()][];
+    lids = new int[devices.size()];
+    allDevices = new int[devices.size()];
+    for (int i = 0; i < devices.size(); i++) {
+      nicPaths[i] = server + "@" + devices.get(i).name();
+      byte[] gid;
+      try {
+        gid = Gids.parse(devices.get(i).gid());
+      } catch (IllegalArgumentException e) {
+        gid = null; // this device cannot be reached; the others can
+      }
+      gids[i] = gid;
+      lids[i] = devices.get(i).lid();
+      allDevices[i] = i;
+    }
+    Topology matrix = descriptor.priorityMatrix();
+    if (matrix != null) {
+      matrix.entries().forEach((location, entry) -> {
+        int[] order = new int[devices.size()];
+        int n = 0;
+        for (List<String> list : List.of(entry.preferred(), entry.available())) {
+          for (String name : list) {
+            for (int i = 0; i < devices.size(); i++) {
+              if (devices.get(i).name().equals(name) && !contains(order, n, i)) {
+                order[n++] = i;
+              }
+            }
+          }
+        }
+        if (n > 0) {
+          candidates.put(location, java.util.Arrays.copyOf(order, n));
+        }
+      });
+    }
+  }
+
+  private static boolean contains(int[] a, int n, int v) {
+    for (int i = 0; i < n; i++) {
+      if (a[i] == v) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The peer device for attempt {@code attempt} of a slice into {@code buffer}: {@code spread}
+   * picks among the location's devices, each retry moves to the next one.
+   *
+   * @return a device index, or -1 when the peer has no device for it
+   */
+  int device(BufferDescriptor buffer, int spread, int attempt) {
+    int[] c = candidates.getOrDefault(buffer.name(), allDevices);
+    if (c.length == 0) {
+      return -1;
+    }
+    int d = c[Math.floorMod(spread + attempt, c.length)];
+    return gids[d] != null && d < buffer.remoteKeys().size() ? d : -1;
+  }
+}

@@ -1,0 +1,47 @@
+package io.te4j.transport.rdma;
+
+import io.te4j.api.spi.Setting;
+import java.util.List;
+
+/** The RDMA transport's settings: the reference's {@code MC_*} names and defaults (RDMA.md 2.4-2.6), and te4j's own. */
+final class RdmaSettings {
+  private RdmaSettings() {}
+
+  static final Setting<String> VERBS = Setting.text("te4j.rdma.verbs", "native",
+      "native or a class name",
+      "Which verbs to call: native (libibverbs through libte4jrdma) or the class name of a "
+          + "Verbs implementation (tests use an emulation).");
+  static final Setting<String> DEVICES = Setting.text("te4j.rdma.devices", null,
+      "device names, comma-separated",
+      "The verbs devices to use, in this order (the order of the published devices and keys); "
+          + "all of the machine's when unset.");
+  static final Setting<Integer> QP_PER_ENDPOINT = Setting.integer("MC_NUM_QP_PER_EP", 2, 1, 16,
+      "RC queue pairs per (local NIC, peer NIC) endpoint; must equal the peers' (not negotiated).");
+  static final Setting<Long> SLICE_SIZE = Setting.bytes("MC_SLICE_SIZE", 64 << 10, 4 << 10,
+      1L << 30, "Bytes per work request: requests are cut into slices of this size.");
+  static final Setting<Integer> MAX_WR = Setting.integer("MC_MAX_WR", 256, 1, 1 << 16,
+      "Work requests outstanding per QP, clamped to the device's max_qp_wr.");
+  static final Setting<Integer> MAX_SGE = Setting.integer("MC_MAX_SGE", 4, 1, 64,
+      "Scatter-gather entries per work request a QP is created with, clamped to the device's.");
+  static final Setting<Integer> MAX_INLINE = Setting.integer("MC_MAX_INLINE", 64, 0, 4096,
+      "Inline bytes a QP is created with.");
+  static final Setting<Integer> MAX_CQE = Setting.integer("MC_MAX_CQE_PER_CTX", 4096, 16,
+      1 << 22, "Completion queue entries per NIC, clamped to the device's max_cqe; work in "
+          + "flight on a NIC never exceeds the CQ's capacity.");
+  static final Setting<Integer> MTU = Setting.integer("MC_MTU", 4096, 256, 4096,
+      "Path MTU in bytes (256..4096, a power of two), clamped to the port's active MTU.");
+  static final Setting<Integer> IB_PORT = Setting.integer("MC_IB_PORT", 1, 1, 255,
+      "The device port to use.");
+  static final Setting<Integer> GID_INDEX = Setting.integer("MC_GID_INDEX", -1, -1, 1 << 16,
+      "The GID table index of the port; -1 picks the first non-zero GID.");
+  static final Setting<Integer> TRAFFIC_CLASS = Setting.integer("MC_IB_TC", 0, 0, 255,
+      "Traffic class of the QPs' global route.");
+  static final Setting<Integer> SERVICE_LEVEL = Setting.integer("MC_IB_SL", 0, 0, 15,
+      "Service level of the QPs' address vector.");
+  static final Setting<Integer> RETRY_COUNT = Setting.integer("MC_RETRY_CNT", 9, 1, 100,
+      "Attempts per slice, each on another path, before the slice fails.");
+
+  static final List<Setting<?>> ALL = List.of(VERBS, DEVICES, QP_PER_ENDPOINT, SLICE_SIZE, MAX_WR,
+      MAX_SGE, MAX_INLINE, MAX_CQE, MTU, IB_PORT, GID_INDEX, TRAFFIC_CLASS, SERVICE_LEVEL,
+      RETRY_COUNT);
+}

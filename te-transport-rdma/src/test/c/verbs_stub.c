@@ -1,0 +1,100 @@
+/*
+ * The "ops-table stub": a fake ibv_context whose ops.post_send and ops.poll_cq are this file's
+ * functions, with a QP and a CQ on it, so that libte4jrdma's real data path (the chain it links,
+ * the jump through the ops table, bad_wr made an index, completions polled into an ibv_wc array)
+ * runs in CI without a device. Test only; built by OpsTableStubTest against the installed header.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <infiniband/verbs.h>
+
+#define LOG_MAX 4096
+
+static struct ibv_context ctx;
+static struct ibv_qp qp;
+static struct ibv_cq cq;
+static struct ibv_send_wr logged[LOG_MAX];
+static struct ibv_sge logged_sge[LOG_MAX];
+static int logged_count;
+static int accept_limit = LOG_MAX; /* posts beyond this many WRs fail with ENOMEM */
+static struct ibv_wc queued[LOG_MAX];
+static int queued_head, queued_tail;
+
+static int stub_post_send(struct ibv_qp *q, struct ibv_send_wr *wr, struct ibv_send_wr **bad) {
+  if (q != &qp) {
+    *bad = wr;
+    return EINVAL;
+  }
+  for (; wr != NULL; wr = wr->next) {
+    if (logged_count >= accept_limit || wr->num_sge != 1) {
+      *bad = wr;
+      return ENOMEM;
+    }
+    logged[logged_count] = *wr;
+    logged_sge[logged_count] = wr->sg_list[0];
+    logged_count++;
+  }
+  return 0;
+}
+
+static int stub_poll_cq(struct ibv_cq *c, int n, struct ibv_wc *wc) {
+  if (c != &cq) {
+    return -1;
+  }
+  int k = 0;
+  while (k < n && queued_head < queued_tail) {
+    wc[k++] = queued[queued_head++];
+  }
+  return k;
+}
+
+/* Resets the stub; returns the QP handle. */
+long stub_reset(int limit) {
+  memset(&ctx, 0, sizeof ctx);
+  memset(&qp, 0, sizeof qp);
+  memset(&cq, 0, sizeof cq);
+  ctx.ops.post_send = stub_post_send;
+  ctx.ops.poll_cq = stub_poll_cq;
+  qp.context = &ctx;
+  qp.qp_num = 0x1234;
+  cq.context = &ctx;
+  cq.cqe = 64;
+  logged_count = 0;
+  accept_limit = limit;
+  queued_head = queued_tail = 0;
+  return (long)&qp;
+}
+
+long stub_cq(void) { return (long)&cq; }
+
+int stub_logged_count(void) { return logged_count; }
+
+/* Field f of logged WR i: 0 wr_id, 1 opcode, 2 send_flags, 3 remote_addr, 4 rkey, 5 sge addr,
+   6 sge length, 7 sge lkey, 8 num_sge. */
+long stub_logged(int i, int f) {
+  struct ibv_send_wr *w = &logged[i];
+  switch (f) {
+    case 0: return (long)w->wr_id;
+    case 1: return w->opcode;
+    case 2: return w->send_flags;
+    case 3: return (long)w->wr.rdma.remote_addr;
+    case 4: return w->wr.rdma.rkey;
+    case 5: return (long)logged_sge[i].addr;
+    case 6: return logged_sge[i].length;
+    case 7: return logged_sge[i].lkey;
+    case 8: return w->num_sge;
+    default: return -1;
+  }
+}
+
+void stub_queue_wc(long wr_id, int status, int opcode, int byte_len) {
+  struct ibv_wc *w = &queued[queued_tail++];
+  memset(w, 0, sizeof *w);
+  w->wr_id = (uint64_t)wr_id;
+  w->status = (enum ibv_wc_status)status;
+  w->opcode = (enum ibv_wc_opcode)opcode;
+  w->byte_len = (uint32_t)byte_len;
+  w->qp_num = qp.qp_num;
+}
