@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,7 +154,15 @@ EXPORT long te_rdma_open(const char *name) {
     }
   }
   v.free_device_list(list);
-  return ctx != NULL ? (long)ctx : fail_handle();
+  if (ctx == NULL) {
+    return fail_handle();
+  }
+  /* te_rdma_next_async_event must never block: the monitor polls every context in turn. */
+  int flags = fcntl(ctx->async_fd, F_GETFL);
+  if (flags >= 0) {
+    fcntl(ctx->async_fd, F_SETFL, flags | O_NONBLOCK);
+  }
+  return (long)ctx;
 }
 
 EXPORT int te_rdma_close(long ctx) { return v.close_device((struct ibv_context *)ctx); }
@@ -260,7 +269,7 @@ EXPORT int te_rdma_poll_cq(long cq, int n, long wcs) {
 }
 
 /*
- * Reads one async event without blocking (the caller set async_fd O_NONBLOCK and polls it):
+ * Reads one async event without blocking (te_rdma_open made async_fd non-blocking):
  * returns the event type, or -1 with none pending; *element gets the QP number for QP events, the
  * port number for port events. The event is acked here: nothing of it is kept.
  */
@@ -299,5 +308,3 @@ EXPORT int te_rdma_next_async_event(long ctx, long element_out) {
   return type;
 }
 
-/* The context's async event fd, for the caller to poll. */
-EXPORT int te_rdma_async_fd(long ctx) { return ((struct ibv_context *)ctx)->async_fd; }

@@ -36,6 +36,8 @@ final class Endpoint {
   final int[] batched;
   private int[] peerQpNums;
   private volatile State state = State.NEW;
+  /** Used since the eviction hand last passed (SIEVE). */
+  volatile boolean visited;
   private int nextQp;
 
   Endpoint(Nic nic, String peerNicPath, int qpCount) {

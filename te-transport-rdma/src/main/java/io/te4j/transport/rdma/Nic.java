@@ -42,12 +42,23 @@ final class Nic {
   final int serviceLevel;
   /** Work requests posted on this NIC and not completed: never above the CQ's capacity. */
   final AtomicInteger outstanding = new AtomicInteger();
+  /** Work requests posted on this NIC so far (written by its poster only). */
+  volatile long posted;
   final ConcurrentHashMap<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+  /** The endpoints in insertion order, for SIEVE eviction (under the {@code endpoints} lock). */
+  private final List<Endpoint> sieve = new ArrayList<>();
+  private int hand;
+  /** The most endpoints kept: MC_MAX_EP_PER_CTX, clamped to the device's QPs. */
+  final int maxEndpoints;
   private final List<Endpoint> retired = new ArrayList<>();
+  /** False after a port or device error, until the port is back and the delay passed. */
+  volatile boolean active = true;
+  /** When a NIC whose port came back takes work again ({@link System#nanoTime}); 0: not pending. */
+  volatile long reactivateAtNanos;
 
   /** Settings this NIC is opened with. */
   record Config(int qpPerEndpoint, int maxWr, int maxSge, int maxInline, int maxCqe, int mtu,
-      int port, int gidIndex, int trafficClass, int serviceLevel) {}
+      int port, int gidIndex, int trafficClass, int serviceLevel, int maxEndpoints) {}
 
   Nic(Verbs verbs, int index, String name, String serverName, Config config) {
     this.verbs = verbs;
@@ -72,6 +83,8 @@ final class Nic {
       maxInline = config.maxInline();
       maxRdAtomic = Math.max(1, Math.min(16, device.maxQpRdAtom()));
       maxMrSize = device.maxMrSize();
+      maxEndpoints = Math.max(1, Math.min(config.maxEndpoints(),
+          device.maxQp() / config.qpPerEndpoint()));
       gidIndex = config.gidIndex() >= 0 ? config.gidIndex() : firstNonZeroGid(verbs, ctx, p);
       gid = queryGid(verbs, ctx, port, gidIndex);
       protection = verbs.allocPd(ctx);
@@ -110,19 +123,52 @@ final class Nic {
     return new DeviceDescriptor(name, lid, Gids.format(gid));
   }
 
-  /** The endpoint toward {@code peerNicPath}, made (QPs created, not connected) when missing. */
+  /**
+   * The endpoint toward {@code peerNicPath}, made (QPs created, not connected) when missing. The
+   * store is bounded: making one beyond {@link #maxEndpoints} evicts another (SIEVE, as the
+   * reference's default: the first not used since the hand last passed it), which is retired.
+   */
   Endpoint endpoint(String peerNicPath, int qpCount) {
     Endpoint e = endpoints.get(peerNicPath);
     if (e != null && e.state() != Endpoint.State.RETIRED) {
+      e.visited = true;
       return e;
     }
+    Endpoint evicted = null;
     synchronized (endpoints) {
       e = endpoints.get(peerNicPath);
-      if (e == null || e.state() == Endpoint.State.RETIRED) {
-        e = new Endpoint(this, peerNicPath, qpCount);
-        endpoints.put(peerNicPath, e);
+      if (e != null && e.state() != Endpoint.State.RETIRED) {
+        return e;
       }
-      return e;
+      sieve.removeIf(x -> x.state() == Endpoint.State.RETIRED);
+      if (sieve.size() >= maxEndpoints) {
+        evicted = evict();
+      }
+      e = new Endpoint(this, peerNicPath, qpCount);
+      endpoints.put(peerNicPath, e);
+      sieve.add(e);
+    }
+    if (evicted != null) {
+      evicted.retire();
+    }
+    return e;
+  }
+
+  /** SIEVE: moves the hand over visited endpoints (clearing them) to the first unvisited one. */
+  private Endpoint evict() {
+    while (true) {
+      if (hand >= sieve.size()) {
+        hand = 0;
+      }
+      Endpoint candidate = sieve.get(hand);
+      if (candidate.visited) {
+        candidate.visited = false;
+        hand++;
+      } else {
+        sieve.remove(hand);
+        endpoints.remove(candidate.peerNicPath, candidate);
+        return candidate;
+      }
     }
   }
 
@@ -156,6 +202,27 @@ final class Nic {
     synchronized (retired) {
       return !retired.isEmpty();
     }
+  }
+
+  /** The NIC stops taking work: its endpoints are retired, so what they posted flushes. */
+  void deactivate() {
+    active = false;
+    reactivateAtNanos = 0;
+    for (Endpoint e : new ArrayList<>(endpoints.values())) {
+      e.retire();
+    }
+  }
+
+  /** The endpoint one of whose QPs has number {@code qpNum}, or null. */
+  Endpoint endpointOfQp(int qpNum) {
+    for (Endpoint e : endpoints.values()) {
+      for (int q : e.qpNums) {
+        if (q == qpNum) {
+          return e;
+        }
+      }
+    }
+    return null;
   }
 
   /** Retires every endpoint and releases the device (after the threads stopped). */

@@ -125,6 +125,10 @@ final class NicWorker implements AutoCloseable {
       table.release(ticket); // ended by a deadline or a close while queued
       return null;
     }
+    if (!nic.active) {
+      handOff(ticket);
+      return null;
+    }
     TransferSlice slice = table.slice(ticket);
     int attempt = table.tag(ticket) >>> 8;
     PeerSegment peer = transport.peer(slice.target());
@@ -198,6 +202,7 @@ final class NicWorker implements AutoCloseable {
         nic.outstanding.addAndGet(n);
         int rc = nic.verbs.postSend(e.qps[qp], e.batches[qp], n);
         posted = rc >= 0 ? rc : (-rc) & 0xffff;
+        nic.posted += posted; // the poster is the only writer
         if (posted < n) {
           e.depth.addAndGet(qp, posted - n);
           nic.outstanding.addAndGet(posted - n);
@@ -278,13 +283,28 @@ final class NicWorker implements AutoCloseable {
     } else if ((attempt + 1 < transport.retryCount() || silent) && !closed
         && System.nanoTime() - table.deadlineNanos(ticket) < 0) {
       table.setTag(ticket, Math.min(attempt + 1, 1 << 20) << 8);
-      queue.offer(ticket);
+      if (nic.active) {
+        queue.offer(ticket);
+      } else {
+        handOff(ticket);
+      }
     } else if (System.nanoTime() - table.deadlineNanos(ticket) >= 0) {
       table.fail(ticket, TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT, "RDMA transfer passed "
           + "its deadline; last attempt: " + message);
     } else {
       LOG.debug("slice failed after {} attempts: {} {}", attempt + 1, code, message);
       table.fail(ticket, TransferState.FAILED, code, message + " (attempt " + (attempt + 1) + ")");
+    }
+  }
+
+  /** This NIC stopped taking work: the ticket goes to another active NIC, or fails. */
+  private void handOff(long ticket) {
+    NicWorker other = transport.activeWorker(nic.index + 1, this);
+    if (other != null) {
+      other.queue.offer(ticket);
+    } else {
+      table.fail(ticket, TransferState.FAILED, ErrorCode.DEVICE_NOT_FOUND,
+          "RDMA: " + nic.name + " is down and no other NIC is active");
     }
   }
 

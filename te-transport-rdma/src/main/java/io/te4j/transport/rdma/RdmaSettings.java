@@ -41,7 +41,15 @@ final class RdmaSettings {
   static final Setting<Integer> RETRY_COUNT = Setting.integer("MC_RETRY_CNT", 9, 1, 100,
       "Attempts per slice, each on another path, before the slice fails.");
 
+  static final Setting<Integer> MAX_ENDPOINTS = Setting.integer("MC_MAX_EP_PER_CTX", 65536, 1,
+      1 << 20, "Endpoints kept per NIC, clamped to the device's QPs; making one more evicts the "
+          + "least recently useful (SIEVE), so peers cannot make the engine hold unbounded QPs.");
+
+  static final Setting<Double> PORT_ACTIVE_DELAY = Setting.seconds("te4j.rdma.portActiveDelay", 30,
+      "After a port comes back (PORT_ACTIVE), how long before its NIC takes work again, as the "
+          + "reference waits.");
+
   static final List<Setting<?>> ALL = List.of(VERBS, DEVICES, QP_PER_ENDPOINT, SLICE_SIZE, MAX_WR,
       MAX_SGE, MAX_INLINE, MAX_CQE, MTU, IB_PORT, GID_INDEX, TRAFFIC_CLASS, SERVICE_LEVEL,
-      RETRY_COUNT);
+      RETRY_COUNT, MAX_ENDPOINTS, PORT_ACTIVE_DELAY);
 }

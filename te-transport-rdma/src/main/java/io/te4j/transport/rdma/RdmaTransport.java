@@ -45,6 +45,7 @@ final class RdmaTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(RdmaTransport.class);
   private static final int IN_FLIGHT = 16_384;
   private static final long WATCHDOG_MILLIS = 50;
+  private static final long EVENTS_MILLIS = 100;
 
   private final TransportContext context;
   private final Verbs verbs;
@@ -61,6 +62,7 @@ final class RdmaTransport implements Transport {
   private Handshakes handshakes;
   private AutoCloseable frames;
   private Watchdog watchdog;
+  private Watchdog events;
   private volatile boolean closed;
 
   RdmaTransport(TransportContext context, Verbs verbs) {
@@ -83,7 +85,8 @@ final class RdmaTransport implements Transport {
         context.setting(RdmaSettings.MAX_SGE), context.setting(RdmaSettings.MAX_INLINE),
         context.setting(RdmaSettings.MAX_CQE), context.setting(RdmaSettings.MTU),
         context.setting(RdmaSettings.IB_PORT), context.setting(RdmaSettings.GID_INDEX),
-        context.setting(RdmaSettings.TRAFFIC_CLASS), context.setting(RdmaSettings.SERVICE_LEVEL));
+        context.setting(RdmaSettings.TRAFFIC_CLASS), context.setting(RdmaSettings.SERVICE_LEVEL),
+        context.setting(RdmaSettings.MAX_ENDPOINTS));
     ThreadFactory threads = Backpressure.transportThreads(context.threadFactory("rdma"));
     try {
       for (String device : names) {
@@ -100,6 +103,8 @@ final class RdmaTransport implements Transport {
     }
     watchdog = new Watchdog(threads, WATCHDOG_MILLIS,
         () -> table.abortExpired(System.nanoTime(), "RDMA transfer passed its deadline")).start();
+    events = new Watchdog(threads, EVENTS_MILLIS, new AsyncEvents(nics, verbs,
+        (long) (context.setting(RdmaSettings.PORT_ACTIVE_DELAY) * 1e9))).start();
     List<DeviceDescriptor> devices = new ArrayList<>();
     List<String> all = new ArrayList<>();
     for (Nic nic : nics) {
@@ -132,6 +137,16 @@ final class RdmaTransport implements Transport {
       chosen.add(name);
     }
     return chosen;
+  }
+
+  /** The opened NICs, in published device order. */
+  List<Nic> nics() {
+    return nics;
+  }
+
+  /** Slices held now (queued, posted, or aborted and not yet let go by the NIC). */
+  int inFlight() {
+    return table.occupied();
   }
 
   int qpCount() {
@@ -250,7 +265,14 @@ final class RdmaTransport implements Transport {
       }
       return;
     }
-    NicWorker worker = workers.get(Math.floorMod(nextNic.getAndIncrement(), workers.size()));
+    NicWorker worker = activeWorker(nextNic.getAndIncrement(), null);
+    if (worker == null) {
+      for (int i = 0; i < count; i++) {
+        slices[i].fail(TransferState.FAILED, ErrorCode.DEVICE_NOT_FOUND,
+            "RDMA: no NIC is active (ports down): " + nics);
+      }
+      return;
+    }
     long[] tickets = new long[Math.min(count, 256)];
     int n = 0;
     for (int i = 0; i < count; i++) {
@@ -265,6 +287,17 @@ final class RdmaTransport implements Transport {
       }
     }
     worker.submit(tickets, n);
+  }
+
+  /** An active NIC's worker other than {@code not}, starting the search at {@code from}; or null. */
+  NicWorker activeWorker(int from, NicWorker not) {
+    for (int i = 0, n = workers.size(); i < n; i++) {
+      NicWorker w = workers.get(Math.floorMod(from + i, n));
+      if (w != not && w.nic().active) {
+        return w;
+      }
+    }
+    return null;
   }
 
   /** A slot for the slice, waiting for one when this thread may; NONE when it was failed. */
@@ -301,6 +334,9 @@ final class RdmaTransport implements Transport {
     if (watchdog != null) {
       watchdog.close();
     }
+    if (events != null) {
+      events.close();
+    }
     if (frames != null) {
       try {
         frames.close();
@@ -325,6 +361,9 @@ final class RdmaTransport implements Transport {
         LOG.warn("closing {}", nic, e);
       }
     }
+    // The QPs are gone, so no NIC touches memory for the slots still held: let them go, or an
+    // unregistration after the close would wait for completions that never come.
+    table.forEachHolding(0, -1L, table::release);
     LOG.debug("RDMA transport closed ({})", Arrays.toString(nics.toArray()));
   }
 }

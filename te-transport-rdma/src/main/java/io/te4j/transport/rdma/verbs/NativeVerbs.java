@@ -74,6 +74,8 @@ public final class NativeVerbs implements Verbs {
 
   private static native int te_rdma_poll_cq(long cq, int n, long wcs);
 
+  private static native int te_rdma_next_async_event(long ctx, long elementOut);
+
   /** Why this machine cannot run verbs, or null when the library is bound (devices aside). */
   public static Throwable linkFailure() {
     return LINK_FAILURE;
@@ -209,6 +211,11 @@ public final class NativeVerbs implements Verbs {
   @Override
   public int postSend(long qp, WorkRequests batch, int count) {
     return te_rdma_post_send(qp, batch.address(), batch.sgeAddress(), count);
+  }
+
+  @Override
+  public int nextAsyncEvent(long context, long elementOut) {
+    return te_rdma_next_async_event(context, elementOut);
   }
 
   @Override

@@ -81,6 +81,14 @@ public interface Verbs {
   int postSend(long qp, WorkRequests batch, int count);
 
   /**
+   * The next asynchronous event of {@code context}, without waiting: its type ({@code enum
+   * ibv_event_type}: {@link VerbsLayout#EVENT_PORT_ERR}, ...) with its element written as a
+   * {@code long} at {@code elementOut} (the QP number of a QP event, the port of a port event);
+   * -1 when none is pending. The event is acknowledged.
+   */
+  int nextAsyncEvent(long context, long elementOut);
+
+  /**
    * Polls up to {@code max} completions into {@code out}, from index 0.
    *
    * @return how many; negative when the CQ failed

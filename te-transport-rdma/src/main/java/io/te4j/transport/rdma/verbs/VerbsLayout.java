@@ -138,6 +138,13 @@ public final class VerbsLayout {
   public static final int ACCESS_REMOTE_READ = 4;
   public static final int ACCESS_REMOTE_ATOMIC = 8;
   public static final int ACCESS_RELAXED_ORDERING = 0x100000;
+  // enum ibv_event_type
+  public static final int EVENT_CQ_ERR = 0;
+  public static final int EVENT_QP_FATAL = 1;
+  public static final int EVENT_DEVICE_FATAL = 8;
+  public static final int EVENT_PORT_ACTIVE = 9;
+  public static final int EVENT_PORT_ERR = 10;
+  public static final int EVENT_GID_CHANGE = 18;
   // enum ibv_port_state, ibv_mtu, link layer
   public static final int PORT_ACTIVE = 4;
   public static final int MTU_1024 = 3;

@@ -53,6 +53,8 @@ final class SoftDevice {
   final boolean nullNic;
   final long retryTimeoutMillis;
   volatile boolean portActive = true;
+  /** Async events not yet read: {type, element}. */
+  final java.util.Queue<long[]> events = new java.util.concurrent.ConcurrentLinkedQueue<>();
   final Map<Integer, Mr> byLkey = new ConcurrentHashMap<>();
   final Map<Integer, Mr> byRkey = new ConcurrentHashMap<>();
   final Map<Integer, Qp> qps = new ConcurrentHashMap<>();

@@ -63,18 +63,44 @@ public final class SoftVerbs implements Verbs {
     FAIL_NEXT_RTR.set(errno);
   }
 
+  /** True while an injected RTR failure waits for its QP. */
+  public static boolean rtrFailurePending() {
+    return FAIL_NEXT_RTR.get() != 0;
+  }
+
   /** Emulated objects alive in this JVM (devices, PDs, MRs, CQs, QPs): a leak check. */
   public static int liveObjects() {
     return OBJECTS.size();
   }
 
-  /** Brings the port of every open device named {@code device} down or up. */
-  public static void setPort(String device, boolean active) {
+  /**
+   * Brings the port of the device with GID {@code gid} down or up, with the async event a NIC
+   * raises (PORT_ERR, PORT_ACTIVE).
+   */
+  public static void setPort(byte[] gid, boolean active) {
+    SoftDevice d = device(gid);
+    d.portActive = active;
+    d.events.add(new long[] {active ? EVENT_PORT_ACTIVE : EVENT_PORT_ERR, 1});
+  }
+
+  /** QP {@code qpNum} of the device with GID {@code gid} fails: ERR, and a QP_FATAL event. */
+  public static void failQp(byte[] gid, int qpNum) {
+    SoftDevice d = device(gid);
+    Qp qp = d.qps.get(qpNum);
+    if (qp == null) {
+      throw new IllegalArgumentException("no QP " + qpNum + " on " + d.name);
+    }
+    qp.state = QPS_ERR;
+    d.events.add(new long[] {EVENT_QP_FATAL, qpNum});
+  }
+
+  private static SoftDevice device(byte[] gid) {
     for (Object o : OBJECTS.values()) {
-      if (o instanceof SoftDevice && ((SoftDevice) o).name.equals(device)) {
-        ((SoftDevice) o).portActive = active;
+      if (o instanceof SoftDevice && java.util.Arrays.equals(((SoftDevice) o).gid, gid)) {
+        return (SoftDevice) o;
       }
     }
+    throw new IllegalArgumentException("no soft device with that GID");
   }
 
   private static long put(Object o) {
@@ -320,6 +346,16 @@ public final class SoftVerbs implements Verbs {
           batch.length(i), batch.lkey(i), batch.remoteAddress(i), batch.rkey(i)));
     }
     return count;
+  }
+
+  @Override
+  public int nextAsyncEvent(long context, long elementOut) {
+    long[] e = get(context, SoftDevice.class).events.poll();
+    if (e == null) {
+      return -1;
+    }
+    at(elementOut, 8).putLong(0, e[1]);
+    return (int) e[0];
   }
 
   @Override
