@@ -8,13 +8,18 @@ import picocli.CommandLine.Option;
 
 /** {@code te topology}: the reference's topology JSON, and why a transport is unavailable. */
 @Command(name = "topology", mixinStandardHelpOptions = true,
-    description = "Prints this machine's topology as the reference's JSON: the devices each "
-        + "transport would use, and for an unavailable transport the reason.")
+    description = "Prints this machine's topology as the reference's JSON: the devices close to "
+        + "each memory location; with --devices, the verbs devices and their ports.")
 final class TopologyCommand implements Callable<Integer> {
   @Option(names = "--device-name", paramLabel = "NAMES",
       description = "Only these devices, comma-separated (as MC_DEVICE_NAME / "
           + "device_name of the reference), e.g. mlx5_0,mlx5_1.")
   String deviceName;
+
+  @Option(names = "--devices",
+      description = "Instead of the JSON, list the verbs devices: each port's state, MTU, LID, "
+          + "link layer, GIDs and NUMA node, or why RDMA cannot run here.")
+  boolean devices;
 
   private final PrintStream out;
 
@@ -24,6 +29,10 @@ final class TopologyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (devices) {
+      io.te4j.transport.rdma.RdmaDevices.describe().forEach(out::println);
+      return 0;
+    }
     out.println(new TransferEngine().getLocalTopology(deviceName));
     return 0;
   }

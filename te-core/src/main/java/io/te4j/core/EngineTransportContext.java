@@ -21,10 +21,11 @@ final class EngineTransportContext implements TransportContext {
   private final Transports transports;
   private final Function<String, ThreadFactory> threads;
   private final int slot;
+  private final io.te4j.api.Topology topology;
 
   EngineTransportContext(EngineConfig config, String segmentName, MemoryRegistry memory,
       PeerRpc rpc, Function<String, HostPort> rpcAddresses, Transports transports,
-      Function<String, ThreadFactory> threads, int slot) {
+      Function<String, ThreadFactory> threads, int slot, io.te4j.api.Topology topology) {
     this.config = config;
     this.segmentName = segmentName;
     this.memory = memory;
@@ -33,6 +34,17 @@ final class EngineTransportContext implements TransportContext {
     this.transports = transports;
     this.threads = threads;
     this.slot = slot;
+    this.topology = topology;
+  }
+
+  @Override
+  public String deviceNames() {
+    return config.deviceNames();
+  }
+
+  @Override
+  public io.te4j.api.Topology topology() {
+    return topology;
   }
 
   @Override

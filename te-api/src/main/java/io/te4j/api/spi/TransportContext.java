@@ -24,6 +24,22 @@ public interface TransportContext {
   MemoryRegistry memory();
 
   /**
+   * The devices the engine was told to use ({@code MC_DEVICE_NAME}, the reference's {@code
+   * device_name}): comma-separated names, or empty for all of the machine's.
+   */
+  default String deviceNames() {
+    return "";
+  }
+
+  /**
+   * The local topology the engine discovered (sysfs, or {@code MC_CUSTOM_TOPO_JSON}), filtered to
+   * {@link #deviceNames()}: which devices are close to which memory. Empty when none is known.
+   */
+  default io.te4j.api.Topology topology() {
+    return io.te4j.api.Topology.empty();
+  }
+
+  /**
    * This transport's slot among the engine's transports: the index under which a region keeps
    * what {@link Transport#register} returned ({@link MemoryRegion#attachment}).
    */

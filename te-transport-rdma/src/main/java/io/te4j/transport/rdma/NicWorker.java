@@ -178,6 +178,7 @@ final class NicWorker implements AutoCloseable {
     }
     RegionKeys keys = (RegionKeys) table.region(ticket).attachment(transport.slot());
     long local = table.localAddress(ticket);
+    endpoint.depth.incrementAndGet(qp); // counted from now: a retired endpoint is not destroyed under it
     endpoint.batches[qp].set(endpoint.batched[qp]++, ticket,
         table.isRead(ticket) ? WR_RDMA_READ : WR_RDMA_WRITE, local, (int) length,
         keys.lkeys[nic.index], remote, buffer.remoteKeys().get(device).intValue());
@@ -194,21 +195,28 @@ final class NicWorker implements AutoCloseable {
         continue;
       }
       e.batched[qp] = 0;
-      int room = Math.min(nic.maxWr - e.depth.get(qp), nic.cqCapacity - nic.outstanding.get());
+      // depth already counts this batch (place()): room is what the QP holds beyond it
+      int room = Math.min(nic.maxWr - (e.depth.get(qp) - count),
+          nic.cqCapacity - nic.outstanding.get());
       int n = Math.min(count, Math.max(room, 0));
       int posted = 0;
       if (n > 0) {
-        e.depth.addAndGet(qp, n);
         nic.outstanding.addAndGet(n);
-        int rc = nic.verbs.postSend(e.qps[qp], e.batches[qp], n);
+        int rc;
+        try {
+          rc = nic.verbs.postSend(e.qps[qp], e.batches[qp], n);
+        } catch (RuntimeException ex) {
+          LOG.warn("posting on {} failed; its work requests go to the queue again", e, ex);
+          rc = -(5 << 16); // EIO, none posted
+        }
         posted = rc >= 0 ? rc : (-rc) & 0xffff;
         nic.posted += posted; // the poster is the only writer
         if (posted < n) {
-          e.depth.addAndGet(qp, posted - n);
           nic.outstanding.addAndGet(posted - n);
           LOG.debug("{} QP {} took {} of {} work requests (errno {})", e, qp, posted, n, (-rc) >>> 16);
         }
       }
+      e.depth.addAndGet(qp, posted - count);
       for (int i = posted; i < count; i++) {
         queue.offer(e.batches[qp].wrId(i)); // waits for room (or retries after a post error)
       }

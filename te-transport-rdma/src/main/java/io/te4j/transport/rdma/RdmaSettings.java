@@ -11,10 +11,6 @@ final class RdmaSettings {
       "native or a class name",
       "Which verbs to call: native (libibverbs through libte4jrdma) or the class name of a "
           + "Verbs implementation (tests use an emulation).");
-  static final Setting<String> DEVICES = Setting.text("te4j.rdma.devices", null,
-      "device names, comma-separated",
-      "The verbs devices to use, in this order (the order of the published devices and keys); "
-          + "all of the machine's when unset.");
   static final Setting<Integer> QP_PER_ENDPOINT = Setting.integer("MC_NUM_QP_PER_EP", 2, 1, 16,
       "RC queue pairs per (local NIC, peer NIC) endpoint; must equal the peers' (not negotiated).");
   static final Setting<Long> SLICE_SIZE = Setting.bytes("MC_SLICE_SIZE", 64 << 10, 4 << 10,
@@ -49,7 +45,7 @@ final class RdmaSettings {
       "After a port comes back (PORT_ACTIVE), how long before its NIC takes work again, as the "
           + "reference waits.");
 
-  static final List<Setting<?>> ALL = List.of(VERBS, DEVICES, QP_PER_ENDPOINT, SLICE_SIZE, MAX_WR,
+  static final List<Setting<?>> ALL = List.of(VERBS, QP_PER_ENDPOINT, SLICE_SIZE, MAX_WR,
       MAX_SGE, MAX_INLINE, MAX_CQE, MTU, IB_PORT, GID_INDEX, TRAFFIC_CLASS, SERVICE_LEVEL,
       RETRY_COUNT, MAX_ENDPOINTS, PORT_ACTIVE_DELAY);
 }

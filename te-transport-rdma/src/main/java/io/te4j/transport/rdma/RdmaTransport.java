@@ -56,6 +56,8 @@ final class RdmaTransport implements Transport {
   private final List<NicWorker> workers = new ArrayList<>();
   private final List<Nic> nics = new ArrayList<>();
   private final Map<String, PeerSegment> peers = new ConcurrentHashMap<>();
+  /** For each memory location, the local NICs to use, preferred ones first. */
+  private final Map<String, int[]> localNics = new ConcurrentHashMap<>();
   private final AtomicInteger nextNic = new AtomicInteger();
   /** Every region's MRs, so that a close deregisters what the engine unregisters after it. */
   private final java.util.Set<RegionKeys> registered = ConcurrentHashMap.newKeySet();
@@ -106,21 +108,57 @@ final class RdmaTransport implements Transport {
     events = new Watchdog(threads, EVENTS_MILLIS, new AsyncEvents(nics, verbs,
         (long) (context.setting(RdmaSettings.PORT_ACTIVE_DELAY) * 1e9))).start();
     List<DeviceDescriptor> devices = new ArrayList<>();
-    List<String> all = new ArrayList<>();
     for (Nic nic : nics) {
       devices.add(nic.descriptor());
-      all.add(nic.name);
     }
-    // One NUMA node per host here: every NIC is preferred for host memory.
-    Map<String, Topology.Entry> matrix = new LinkedHashMap<>();
-    matrix.put("cpu:0", new Topology.Entry(all, List.of()));
-    localDescriptor.devices(devices).priorityMatrix(new Topology(matrix));
+    Topology matrix = priorityMatrix(context.topology());
+    for (Map.Entry<String, Topology.Entry> e : matrix.entries().entrySet()) {
+      localNics.put(e.getKey(), indexes(e.getValue().preferred()));
+    }
+    localDescriptor.devices(devices).priorityMatrix(matrix);
     LOG.info("RDMA on {} ({} QPs per endpoint)", nics, qpCount);
+  }
+
+  /**
+   * The published matrix: the engine's topology (NUMA-near NICs preferred) reduced to the NICs
+   * opened; where it names none of them (no sysfs entries, as with emulated devices), every NIC
+   * is preferred for host memory.
+   */
+  private Topology priorityMatrix(Topology topology) {
+    List<String> opened = new ArrayList<>();
+    nics.forEach(n -> opened.add(n.name));
+    Map<String, Topology.Entry> matrix = new LinkedHashMap<>();
+    boolean named = false;
+    for (Map.Entry<String, Topology.Entry> e : topology.entries().entrySet()) {
+      List<String> preferred = new ArrayList<>(e.getValue().preferred());
+      List<String> available = new ArrayList<>(e.getValue().available());
+      preferred.retainAll(opened);
+      available.retainAll(opened);
+      named |= !preferred.isEmpty() || !available.isEmpty();
+      matrix.put(e.getKey(), new Topology.Entry(preferred, available));
+    }
+    if (!named) {
+      matrix.clear();
+      matrix.put("cpu:0", new Topology.Entry(opened, List.of()));
+    }
+    return new Topology(matrix);
+  }
+
+  private int[] indexes(List<String> names) {
+    List<Integer> order = new ArrayList<>();
+    for (String name : names) {
+      for (Nic n : nics) {
+        if (n.name.equals(name) && !order.contains(n.index)) {
+          order.add(n.index);
+        }
+      }
+    }
+    return order.stream().mapToInt(Integer::intValue).toArray();
   }
 
   private List<String> devices() {
     List<String> present = verbs.devices();
-    String wanted = context.setting(RdmaSettings.DEVICES);
+    String wanted = context.deviceNames();
     if (wanted == null || wanted.isBlank()) {
       if (present.isEmpty()) {
         throw new TransferException(ErrorCode.TRANSPORT_UNAVAILABLE, "RDMA: no verbs device");
@@ -131,7 +169,7 @@ final class RdmaTransport implements Transport {
     for (String d : wanted.split(",")) {
       String name = d.trim();
       if (!present.contains(name)) {
-        throw new TransferException(ErrorCode.DEVICE_NOT_FOUND, "RDMA: te4j.rdma.devices names "
+        throw new TransferException(ErrorCode.DEVICE_NOT_FOUND, "RDMA: MC_DEVICE_NAME names "
             + name + ", not among this machine's devices " + present);
       }
       chosen.add(name);
@@ -265,7 +303,7 @@ final class RdmaTransport implements Transport {
       }
       return;
     }
-    NicWorker worker = activeWorker(nextNic.getAndIncrement(), null);
+    NicWorker worker = workerFor(slices[0].localRegion().location());
     if (worker == null) {
       for (int i = 0; i < count; i++) {
         slices[i].fail(TransferState.FAILED, ErrorCode.DEVICE_NOT_FOUND,
@@ -287,6 +325,24 @@ final class RdmaTransport implements Transport {
       }
     }
     worker.submit(tickets, n);
+  }
+
+  /**
+   * The NIC for a batch from memory at {@code location} (RDMA.md 2.5: one local NIC per request):
+   * the next active one of the location's preferred NICs, else any active one.
+   */
+  private NicWorker workerFor(String location) {
+    int[] order = localNics.get(location);
+    int turn = nextNic.getAndIncrement();
+    if (order != null) {
+      for (int i = 0; i < order.length; i++) {
+        NicWorker w = workers.get(order[Math.floorMod(turn + i, order.length)]);
+        if (w.nic().active) {
+          return w;
+        }
+      }
+    }
+    return activeWorker(turn, null);
   }
 
   /** An active NIC's worker other than {@code not}, starting the search at {@code from}; or null. */

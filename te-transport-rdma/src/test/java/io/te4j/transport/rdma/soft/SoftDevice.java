@@ -58,6 +58,8 @@ final class SoftDevice {
   final Map<Integer, Mr> byLkey = new ConcurrentHashMap<>();
   final Map<Integer, Mr> byRkey = new ConcurrentHashMap<>();
   final Map<Integer, Qp> qps = new ConcurrentHashMap<>();
+  /** Requests this device's responder served successfully. */
+  final java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
   private final ServerSocketChannel listener;
   private final ExecutorService requester;
   private final Map<String, SocketChannel> connections = new HashMap<>(); // requester thread only
@@ -97,7 +99,15 @@ final class SoftDevice {
       complete(w, WC_SUCCESS);
       return;
     }
-    requester.execute(() -> run(w));
+    requester.execute(() -> {
+      try {
+        run(w);
+      } catch (RuntimeException e) {
+        // a bug of the emulator must not lose a completion: the transport would wait forever
+        System.err.println("softverbs " + name + ": work request failed: " + e);
+        fail(w, WC_GENERAL_ERR);
+      }
+    });
   }
 
   private void complete(Work w, int status) {
@@ -145,6 +155,7 @@ final class SoftDevice {
         continue;
       }
       if (status == OK) {
+        qp.executed++; // the requester thread is the only writer
         complete(w, WC_SUCCESS);
         return;
       }
@@ -330,6 +341,9 @@ final class SoftDevice {
             while (from.hasRemaining()) {
               c.write(from);
             }
+          }
+          if (s == OK) {
+            served.incrementAndGet();
           }
         } finally {
           if (mr != null) {

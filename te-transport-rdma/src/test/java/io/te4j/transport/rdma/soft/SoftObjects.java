@@ -69,6 +69,8 @@ final class SoftObjects {
     volatile int retryCount = 7;
     /** Posted and not completed. */
     int outstanding;
+    /** Work requests this QP executed (requester side). */
+    volatile long executed;
 
     Qp(SoftDevice device, long pd, Cq cq, int qpNum, int maxWr) {
       this.device = device;

@@ -94,6 +94,17 @@ public final class SoftVerbs implements Verbs {
     d.events.add(new long[] {EVENT_QP_FATAL, qpNum});
   }
 
+  /** Requests the device with GID {@code gid} served as a responder. */
+  public static long served(byte[] gid) {
+    return device(gid).served.get();
+  }
+
+  /** Work requests QP {@code qpNum} of the device with GID {@code gid} executed. */
+  public static long executed(byte[] gid, int qpNum) {
+    Qp qp = device(gid).qps.get(qpNum);
+    return qp == null ? -1 : qp.executed;
+  }
+
   private static SoftDevice device(byte[] gid) {
     for (Object o : OBJECTS.values()) {
       if (o instanceof SoftDevice && java.util.Arrays.equals(((SoftDevice) o).gid, gid)) {
