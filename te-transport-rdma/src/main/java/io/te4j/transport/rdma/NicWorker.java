@@ -40,9 +40,13 @@ final class NicWorker implements AutoCloseable {
   private final long[] drained;
   private final Completions completions = new Completions(POLL_BATCH);
   private final Endpoint[] touched;
+  /** The peer of the last slice placed: most slices follow one of the same peer. */
+  private PeerSegment lastPeer;
   /** Tickets put back this round because their peer is backing off. */
   private int waiting;
   private volatile boolean closed;
+  /** The poller is parked with nothing outstanding: the poster wakes it after posting. */
+  private volatile boolean pollerSleeps;
 
   NicWorker(Nic nic, RdmaTransport transport, InFlightTable table, ThreadFactory threads) {
     this.nic = nic;
@@ -131,17 +135,22 @@ final class NicWorker implements AutoCloseable {
     }
     TransferSlice slice = table.slice(ticket);
     int attempt = table.tag(ticket) >>> 8;
-    PeerSegment peer = transport.peer(slice.target());
+    PeerSegment peer = lastPeer;
+    if (peer == null || peer.descriptor != slice.target()) {
+      peer = transport.peer(slice.target());
+      lastPeer = peer;
+    }
     long remote = table.targetOffset(ticket);
     long length = table.length(ticket);
-    BufferDescriptor buffer = peer.descriptor.bufferContaining(remote, length);
-    if (buffer == null) {
+    int bufferIndex = peer.buffer(remote, length);
+    if (bufferIndex < 0) {
       table.fail(ticket, TransferState.FAILED, ErrorCode.INVALID_ARGUMENT, "RDMA: ["
           + Long.toUnsignedString(remote) + ", +" + length + ") is in no buffer of "
           + peer.descriptor.name());
       return null;
     }
-    int device = peer.device(buffer, (int) (ticket ^ (ticket >>> 32)), attempt);
+    int device = peer.device(bufferIndex, (int) (ticket ^ (ticket >>> 32)), attempt);
+    BufferDescriptor buffer = peer.descriptor.buffers().get(bufferIndex);
     if (device < 0) {
       table.fail(ticket, TransferState.FAILED, ErrorCode.DEVICE_NOT_FOUND, "RDMA: "
           + peer.descriptor.name() + " publishes no reachable device with a key for buffer "
@@ -155,7 +164,7 @@ final class NicWorker implements AutoCloseable {
     }
     Endpoint endpoint;
     try {
-      endpoint = nic.endpoint(peer.nicPaths[device], transport.qpCount());
+      endpoint = peer.endpoint(nic, device, transport.qpCount());
       if (!endpoint.canPost()) {
         transport.handshakes().connect(endpoint, peer, device);
       }
@@ -217,6 +226,9 @@ final class NicWorker implements AutoCloseable {
         }
       }
       e.depth.addAndGet(qp, posted - count);
+      if (posted > 0 && pollerSleeps) {
+        LockSupport.unpark(poller);
+      }
       for (int i = posted; i < count; i++) {
         queue.offer(e.batches[qp].wrId(i)); // waits for room (or retries after a post error)
       }
@@ -249,7 +261,12 @@ final class NicWorker implements AutoCloseable {
             Thread.onSpinWait();
           }
         } else {
-          LockSupport.parkNanos(200_000);
+          // Nothing posted: sleep until the poster posts (it unparks a sleeping poller).
+          pollerSleeps = true;
+          if (nic.outstanding.get() == 0 && !closed) {
+            LockSupport.parkNanos(10_000_000);
+          }
+          pollerSleeps = false;
         }
       } catch (RuntimeException e) {
         LOG.error("RDMA poller of {} failed; it goes on", nic, e);

@@ -23,7 +23,12 @@ final class PeerSegment {
   private final Map<String, int[]> candidates = new HashMap<>();
   private final int[] allDevices;
 
-  PeerSegment(SegmentDescriptor descriptor) {
+  /** Per buffer of the descriptor (same index), the peer devices to try. */
+  private final int[][] bufferCandidates;
+  /** Per local NIC and peer device, the endpoint last used (poster threads; a cache only). */
+  private final Endpoint[][] endpoints;
+
+  PeerSegment(SegmentDescriptor descriptor, int localNics) {
     this.descriptor = descriptor;
     List<DeviceDescriptor> devices = descriptor.devices();
     Object serverName = descriptor.attributes().get("rdma_server_name");
@@ -64,6 +69,35 @@ final class PeerSegment {
         }
       });
     }
+    List<BufferDescriptor> buffers = descriptor.buffers();
+    bufferCandidates = new int[buffers.size()][];
+    for (int b = 0; b < buffers.size(); b++) {
+      bufferCandidates[b] = candidates.getOrDefault(buffers.get(b).name(), allDevices);
+    }
+    endpoints = new Endpoint[localNics][devices.size()];
+  }
+
+  /** The index of the buffer wholly holding {@code [start, start + len)}, or -1. */
+  int buffer(long start, long len) {
+    List<BufferDescriptor> buffers = descriptor.buffers();
+    for (int b = 0, n = buffers.size(); b < n; b++) { // no iterator: called per slice
+      if (buffers.get(b).contains(start, len)) {
+        return b;
+      }
+    }
+    return -1;
+  }
+
+  /** The endpoint of {@code nic} toward peer device {@code device}, made when missing or retired. */
+  Endpoint endpoint(Nic nic, int device, int qpCount) {
+    Endpoint e = endpoints[nic.index][device];
+    if (e == null || e.state() == Endpoint.State.RETIRED) {
+      e = nic.endpoint(nicPaths[device], qpCount);
+      endpoints[nic.index][device] = e;
+    } else if (!e.visited) {
+      e.visited = true;
+    }
+    return e;
   }
 
   private static boolean contains(int[] a, int n, int v) {
@@ -76,17 +110,17 @@ final class PeerSegment {
   }
 
   /**
-   * The peer device for attempt {@code attempt} of a slice into {@code buffer}: {@code spread}
+   * The peer device for attempt {@code attempt} of a slice into buffer {@code buffer}: {@code spread}
    * picks among the location's devices, each retry moves to the next one.
    *
    * @return a device index, or -1 when the peer has no device for it
    */
-  int device(BufferDescriptor buffer, int spread, int attempt) {
-    int[] c = candidates.getOrDefault(buffer.name(), allDevices);
+  int device(int buffer, int spread, int attempt) {
+    int[] c = bufferCandidates[buffer];
     if (c.length == 0) {
       return -1;
     }
     int d = c[Math.floorMod(spread + attempt, c.length)];
-    return gids[d] != null && d < buffer.remoteKeys().size() ? d : -1;
+    return gids[d] != null && d < descriptor.buffers().get(buffer).remoteKeys().size() ? d : -1;
   }
 }

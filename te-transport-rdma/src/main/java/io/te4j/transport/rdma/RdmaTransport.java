@@ -46,6 +46,8 @@ final class RdmaTransport implements Transport {
   private static final int IN_FLIGHT = 16_384;
   private static final long WATCHDOG_MILLIS = 50;
   private static final long EVENTS_MILLIS = 100;
+  /** Each submitting thread's ticket buffer: nothing allocated per batch or slice. */
+  private static final ThreadLocal<long[]> TICKETS = ThreadLocal.withInitial(() -> new long[256]);
 
   private final TransportContext context;
   private final Verbs verbs;
@@ -207,7 +209,7 @@ final class RdmaTransport implements Transport {
   PeerSegment peer(SegmentDescriptor target) {
     PeerSegment p = peers.get(target.name());
     if (p == null || p.descriptor != target) {
-      p = new PeerSegment(target);
+      p = new PeerSegment(target, nics.size());
       peers.put(target.name(), p);
     }
     return p;
@@ -311,7 +313,7 @@ final class RdmaTransport implements Transport {
       }
       return;
     }
-    long[] tickets = new long[Math.min(count, 256)];
+    long[] tickets = TICKETS.get();
     int n = 0;
     for (int i = 0; i < count; i++) {
       long ticket = claim(slices[i]);

@@ -98,3 +98,97 @@ void stub_queue_wc(long wr_id, int status, int opcode, int byte_len) {
   w->byte_len = (uint32_t)byte_len;
   w->qp_num = qp.qp_num;
 }
+
+/*
+ * Null NIC: CQs and QPs of their own, where every posted work request completes at once with
+ * success (the analogue of the reference's USE_FAKE_POST_SEND), so that a benchmark measures
+ * te4j's own cost per slice through engine, transport and libte4jrdma. One posting and one polling
+ * thread per CQ: the completion ring is single-producer, single-consumer.
+ */
+#include <stdatomic.h>
+
+struct null_cq {
+  struct ibv_cq cq; /* first: libte4jrdma sees a struct ibv_cq */
+  struct ibv_context ctx;
+  uint32_t mask;
+  _Atomic uint64_t head; /* next to poll */
+  _Atomic uint64_t tail; /* next to fill */
+  struct ibv_wc *ring;
+};
+
+struct null_qp {
+  struct ibv_qp qp;
+  struct ibv_context ctx;
+  struct null_cq *cq;
+};
+
+static _Atomic uint32_t null_qpn = 0x100000;
+
+static int null_post_send(struct ibv_qp *q, struct ibv_send_wr *wr, struct ibv_send_wr **bad) {
+  struct null_qp *n = (struct null_qp *)q;
+  struct null_cq *c = n->cq;
+  uint64_t tail = atomic_load_explicit(&c->tail, memory_order_relaxed);
+  for (; wr != NULL; wr = wr->next) {
+    if (tail - atomic_load_explicit(&c->head, memory_order_acquire) > c->mask) {
+      *bad = wr;
+      return ENOMEM;
+    }
+    struct ibv_wc *w = &c->ring[tail & c->mask];
+    w->wr_id = wr->wr_id;
+    w->status = IBV_WC_SUCCESS;
+    w->opcode = wr->opcode == IBV_WR_RDMA_READ ? IBV_WC_RDMA_READ : IBV_WC_RDMA_WRITE;
+    w->byte_len = wr->sg_list[0].length;
+    w->qp_num = q->qp_num;
+    tail++;
+  }
+  atomic_store_explicit(&c->tail, tail, memory_order_release);
+  return 0;
+}
+
+static int null_poll_cq(struct ibv_cq *cq, int n, struct ibv_wc *wc) {
+  struct null_cq *c = (struct null_cq *)cq;
+  uint64_t head = atomic_load_explicit(&c->head, memory_order_relaxed);
+  uint64_t tail = atomic_load_explicit(&c->tail, memory_order_acquire);
+  int k = 0;
+  while (k < n && head < tail) {
+    wc[k++] = c->ring[head & c->mask];
+    head++;
+  }
+  atomic_store_explicit(&c->head, head, memory_order_release);
+  return k;
+}
+
+/* A null-NIC CQ of at least `entries` (a power of two), or 0. */
+long null_cq_create(int entries) {
+  uint32_t cap = 16;
+  while (cap < (uint32_t)entries) {
+    cap <<= 1;
+  }
+  struct null_cq *c = calloc(1, sizeof *c);
+  c->ring = calloc(cap, sizeof(struct ibv_wc));
+  c->mask = cap - 1;
+  c->ctx.ops.poll_cq = null_poll_cq;
+  c->ctx.ops.post_send = null_post_send;
+  c->cq.context = &c->ctx;
+  c->cq.cqe = (int)cap;
+  return (long)c;
+}
+
+void null_cq_destroy(long cq) {
+  struct null_cq *c = (struct null_cq *)cq;
+  free(c->ring);
+  free(c);
+}
+
+/* A null-NIC QP completing on `cq`. */
+long null_qp_create(long cq) {
+  struct null_qp *n = calloc(1, sizeof *n);
+  n->cq = (struct null_cq *)cq;
+  n->ctx.ops.post_send = null_post_send;
+  n->ctx.ops.poll_cq = null_poll_cq;
+  n->qp.context = &n->ctx;
+  n->qp.qp_num = atomic_fetch_add(&null_qpn, 1) & 0xffffff;
+  return (long)n;
+}
+
+void null_qp_destroy(long qp) { free((struct null_qp *)qp); }
