@@ -51,6 +51,8 @@ static struct {
 } v;
 
 static int loaded;
+/* ibv_reg_mr masks optional access flags (relaxed ordering) only from IBVERBS_1.8 on. */
+static int has_reg_mr_iova2;
 static char load_error[512];
 
 /* Binds one symbol; returns 0 or records what is missing. */
@@ -95,6 +97,7 @@ EXPORT int te_rdma_init(char *err, int len) {
         && bind(lib, (void **)&v.ack_async_event, "ibv_ack_async_event") == 0
         && bind(lib, (void **)&v.fork_init, "ibv_fork_init") == 0) {
       v.fork_init();
+      has_reg_mr_iova2 = dlsym(lib, "ibv_reg_mr_iova2") != NULL;
       loaded = 1;
     }
   }
@@ -190,6 +193,9 @@ EXPORT long te_rdma_alloc_pd(long ctx) {
 EXPORT int te_rdma_dealloc_pd(long pd) { return v.dealloc_pd((struct ibv_pd *)pd); }
 
 EXPORT long te_rdma_reg_mr(long pd, long addr, long len, int access) {
+  if (!has_reg_mr_iova2) {
+    access &= ~IBV_ACCESS_RELAXED_ORDERING; /* an older libibverbs would refuse it */
+  }
   errno = 0;
   struct ibv_mr *mr = v.reg_mr((struct ibv_pd *)pd, (void *)addr, (size_t)len, access);
   return mr != NULL ? (long)mr : fail_handle();

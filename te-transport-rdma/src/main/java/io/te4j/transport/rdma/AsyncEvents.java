@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * Reads every NIC's asynchronous events and acts on them (RDMA.md 2.6), one round per period: a
  * port or device error takes the NIC out of service (its endpoints retired, so posted work
  * flushes and goes to another NIC); a port back puts it in service after a delay; a fatal QP
- * retires its endpoint, which the next transfer rebuilds.
+ * retires its endpoint, which the next transfer rebuilds. It also retires passive endpoints whose
+ * peer never sent the ready-ACK.
  */
 final class AsyncEvents implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(AsyncEvents.class);
@@ -22,13 +23,15 @@ final class AsyncEvents implements Runnable {
   private final List<Nic> nics;
   private final Verbs verbs;
   private final long reactivateDelayNanos;
+  private final long readyAckTimeoutNanos;
   private final ByteBuffer element = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
   private final long elementAddress = NativeMemory.addressOf(element);
 
-  AsyncEvents(List<Nic> nics, Verbs verbs, long reactivateDelayNanos) {
+  AsyncEvents(List<Nic> nics, Verbs verbs, long reactivateDelayNanos, long readyAckTimeoutNanos) {
     this.nics = nics;
     this.verbs = verbs;
     this.reactivateDelayNanos = reactivateDelayNanos;
+    this.readyAckTimeoutNanos = readyAckTimeoutNanos;
   }
 
   @Override
@@ -36,6 +39,14 @@ final class AsyncEvents implements Runnable {
     for (Nic nic : nics) {
       for (int type; (type = verbs.nextAsyncEvent(nic.context, elementAddress)) >= 0; ) {
         handle(nic, type, element.getLong(0));
+      }
+      long now = System.nanoTime();
+      for (Endpoint e : nic.endpoints.values()) {
+        if (e.state() == Endpoint.State.WAIT_READY_ACK
+            && now - e.waitingSinceNanos > readyAckTimeoutNanos) {
+          LOG.warn("{}: no ready-ACK within {} ms; retiring it", e, readyAckTimeoutNanos / 1_000_000);
+          e.retire();
+        }
       }
       long at = nic.reactivateAtNanos;
       if (!nic.active && at != 0 && System.nanoTime() - at >= 0) {

@@ -36,6 +36,8 @@ final class Endpoint {
   final int[] batched;
   private int[] peerQpNums;
   private volatile State state = State.NEW;
+  /** When the passive side began waiting for the ready-ACK ({@link System#nanoTime}). */
+  volatile long waitingSinceNanos;
   /** Used since the eviction hand last passed (SIEVE). */
   volatile boolean visited;
   private int nextQp;
@@ -113,6 +115,9 @@ final class Endpoint {
       }
     }
     peerQpNums = peerQps.clone();
+    if (then == State.WAIT_READY_ACK) {
+      waitingSinceNanos = System.nanoTime();
+    }
     state = then;
     return 0;
   }

@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
 final class NicWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NicWorker.class);
   private static final int POLL_BATCH = 64;
+  /** Local completion errors in a row after which a NIC is taken out of service (the reference's 32). */
+  private static final int LOCAL_FAILURES_TO_DEACTIVATE = 32;
   /** How long a peer that did not answer a handshake is left alone. */
   private static final long CONNECT_BACKOFF_NANOS = 20_000_000;
 
@@ -40,6 +42,8 @@ final class NicWorker implements AutoCloseable {
   private final long[] drained;
   private final Completions completions = new Completions(POLL_BATCH);
   private final Endpoint[] touched;
+  /** Local completion errors in a row (poller thread only). */
+  private int consecutiveLocalFailures;
   /** The peer of the last slice placed: most slices follow one of the same peer. */
   private PeerSegment lastPeer;
   /** Tickets put back this round because their peer is backing off. */
@@ -284,8 +288,15 @@ final class NicWorker implements AutoCloseable {
     }
     nic.outstanding.decrementAndGet();
     if (status == WC_SUCCESS) {
+      consecutiveLocalFailures = 0;
       table.complete(ticket);
       return;
+    }
+    boolean local = VerbsLayout.isLocalFailure(status);
+    if (local && ++consecutiveLocalFailures == LOCAL_FAILURES_TO_DEACTIVATE) {
+      LOG.warn("{}: {} local failures in a row; its work moves to the other NICs", nic,
+          LOCAL_FAILURES_TO_DEACTIVATE);
+      nic.deactivate();
     }
     if (e != null && status != WC_WR_FLUSH_ERR) {
       e.retire(); // its QP is in ERR: what else was posted on it flushes
@@ -293,6 +304,23 @@ final class NicWorker implements AutoCloseable {
     String what = "RDMA " + (table.isRead(ticket) ? "READ" : "WRITE") + " on " + (e == null ? nic
         : e) + ": " + VerbsLayout.statusName(status) + " (vendor error "
         + completions.vendorError(i) + ")";
+    if (local && table.isActive(ticket) && System.nanoTime() - table.deadlineNanos(ticket) < 0
+        && (tag >>> 8) + 1 < transport.retryCount()) {
+      table.setTag(ticket, ((tag >>> 8) + 1) << 8);
+      handOff(ticket); // a local fault: another local NIC, same peer path (RDMA.md 2.6)
+      return;
+    }
+    if (status == WC_WR_FLUSH_ERR && table.isActive(ticket) && !closed
+        && System.nanoTime() - table.deadlineNanos(ticket) < 0) {
+      // flushed because its endpoint went away: it did not fail, so it costs no attempt
+      table.setTag(ticket, tag & ~0xff);
+      if (nic.active) {
+        queue.offer(ticket);
+      } else {
+        handOff(ticket);
+      }
+      return;
+    }
     retryOrFail(ticket, tag >>> 8, code(status), what);
   }
 
@@ -322,9 +350,15 @@ final class NicWorker implements AutoCloseable {
     }
   }
 
-  /** This NIC stopped taking work: the ticket goes to another active NIC, or fails. */
+  /**
+   * The ticket goes to another active NIC (this one stopped taking work, or failed it locally);
+   * to this one again when it is the only active one; else it fails.
+   */
   private void handOff(long ticket) {
     NicWorker other = transport.activeWorker(nic.index + 1, this);
+    if (other == null && nic.active) {
+      other = this;
+    }
     if (other != null) {
       other.queue.offer(ticket);
     } else {

@@ -45,7 +45,14 @@ final class RdmaSettings {
       "After a port comes back (PORT_ACTIVE), how long before its NIC takes work again, as the "
           + "reference waits.");
 
+  static final Setting<Double> READY_ACK_TIMEOUT = Setting.seconds("te4j.rdma.readyAckTimeout", 10,
+      "How long a passive endpoint waits for the active side's ready-ACK before it is retired "
+          + "(the reference's 10 s).");
+  static final Setting<Boolean> RELAXED_ORDERING = Setting.flag("MC_IB_PCI_RELAXED_ORDERING",
+      true, "Register memory with relaxed PCIe ordering where libibverbs supports it "
+          + "(ibv_reg_mr_iova2); false never.");
+
   static final List<Setting<?>> ALL = List.of(VERBS, QP_PER_ENDPOINT, SLICE_SIZE, MAX_WR,
       MAX_SGE, MAX_INLINE, MAX_CQE, MTU, IB_PORT, GID_INDEX, TRAFFIC_CLASS, SERVICE_LEVEL,
-      RETRY_COUNT, MAX_ENDPOINTS, PORT_ACTIVE_DELAY);
+      RETRY_COUNT, MAX_ENDPOINTS, PORT_ACTIVE_DELAY, READY_ACK_TIMEOUT, RELAXED_ORDERING);
 }

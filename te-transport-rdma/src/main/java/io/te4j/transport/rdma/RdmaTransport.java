@@ -54,6 +54,7 @@ final class RdmaTransport implements Transport {
   private final int qpCount;
   private final int retryCount;
   private final long sliceBytes;
+  private final boolean relaxedOrdering;
   private final InFlightTable table = new InFlightTable(IN_FLIGHT);
   private final List<NicWorker> workers = new ArrayList<>();
   private final List<Nic> nics = new ArrayList<>();
@@ -75,6 +76,7 @@ final class RdmaTransport implements Transport {
     this.qpCount = context.setting(RdmaSettings.QP_PER_ENDPOINT);
     this.retryCount = context.setting(RdmaSettings.RETRY_COUNT);
     this.sliceBytes = context.setting(RdmaSettings.SLICE_SIZE);
+    this.relaxedOrdering = context.setting(RdmaSettings.RELAXED_ORDERING);
   }
 
   @Override
@@ -108,7 +110,8 @@ final class RdmaTransport implements Transport {
     watchdog = new Watchdog(threads, WATCHDOG_MILLIS,
         () -> table.abortExpired(System.nanoTime(), "RDMA transfer passed its deadline")).start();
     events = new Watchdog(threads, EVENTS_MILLIS, new AsyncEvents(nics, verbs,
-        (long) (context.setting(RdmaSettings.PORT_ACTIVE_DELAY) * 1e9))).start();
+        (long) (context.setting(RdmaSettings.PORT_ACTIVE_DELAY) * 1e9),
+        (long) (context.setting(RdmaSettings.READY_ACK_TIMEOUT) * 1e9))).start();
     List<DeviceDescriptor> devices = new ArrayList<>();
     for (Nic nic : nics) {
       devices.add(nic.descriptor());
@@ -219,7 +222,8 @@ final class RdmaTransport implements Transport {
   public Object register(MemoryRegion region) {
     RegionKeys keys = new RegionKeys(nics.size());
     int access = ACCESS_LOCAL_WRITE
-        | (region.remoteAccessible() ? ACCESS_REMOTE_READ | ACCESS_REMOTE_WRITE : 0);
+        | (region.remoteAccessible() ? ACCESS_REMOTE_READ | ACCESS_REMOTE_WRITE : 0)
+        | (relaxedOrdering ? ACCESS_RELAXED_ORDERING : 0);
     int done = 0;
     try {
       for (; done < nics.size(); done++) {

@@ -26,7 +26,8 @@ class HandshakeTest {
 
   @BeforeAll
   static void start() {
-    engine = RdmaEngines.start(java.util.Map.of("MC_MAX_EP_PER_CTX", "16"),
+    engine = RdmaEngines.start(java.util.Map.of("MC_MAX_EP_PER_CTX", "16",
+        "te4j.rdma.readyAckTimeout", "1"),
         java.time.Duration.ofSeconds(30));
     nic0 = RdmaEngines.transport(engine).nics().get(0).nicPath;
   }
@@ -104,6 +105,42 @@ class HandshakeTest {
         request(peer, nic0, "[201,202]", "true")));
     assertEquals("", ok.replyMessage());
     assertTrue(e.canPost());
+  }
+
+  @Test
+  void aPassiveEndpointWithoutItsReadyAckIsRetired() throws InterruptedException {
+    String peer = "10.9.9.6:1@silent_0";
+    RdmaEngines.frame(engine, request(peer, nic0, "[601,602]", "false"));
+    Endpoint e = endpoint(peer);
+    assertEquals(Endpoint.State.WAIT_READY_ACK, e.state());
+    long end = System.nanoTime() + 5_000_000_000L;
+    while (e.state() != Endpoint.State.RETIRED && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    assertEquals(Endpoint.State.RETIRED, e.state(), "retired after te4j.rdma.readyAckTimeout");
+  }
+
+  @Test
+  void hundredsOfPeersHandshakingAtOnceAreAllAnswered() throws Exception {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(64);
+    try (Engine crowded = RdmaEngines.start()) {
+      String nic = RdmaEngines.transport(crowded).nics().get(0).nicPath;
+      java.util.List<java.util.concurrent.Future<String>> replies = new java.util.ArrayList<>();
+      long start = System.nanoTime();
+      for (int i = 0; i < 300; i++) {
+        String body = request("10.8." + (i / 250) + "." + (i % 250) + ":1@crowd_0", nic,
+            "[" + (7000 + 2 * i) + "," + (7001 + 2 * i) + "]", null);
+        replies.add(pool.submit(() -> RdmaEngines.frame(crowded, body)));
+      }
+      for (java.util.concurrent.Future<String> f : replies) {
+        assertEquals("", HandshakeMessage.decode(f.get()).replyMessage());
+      }
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(ms < 20_000, "300 handshakes answered in " + ms + " ms");
+      assertEquals(300, RdmaEngines.transport(crowded).nics().get(0).endpoints.size());
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test

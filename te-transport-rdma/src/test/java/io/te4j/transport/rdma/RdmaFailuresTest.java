@@ -110,6 +110,20 @@ class RdmaFailuresTest {
   }
 
   @Test
+  void localFaultsMoveWorkToTheOtherNicAndEnoughOfThemTakeTheNicOut() throws Exception {
+    try (Engine c = RdmaEngines.start()) {
+      long mem = c.allocate(16L * MIB).address();
+      roundTrip(c, mem, 4, 4096, 6);
+      Nic faulty = RdmaEngines.transport(c).nics().get(0);
+      SoftVerbs.failLocally(faulty.gid, 40);
+      for (int i = 0; i < 8; i++) {
+        roundTrip(c, mem, 32, 4096, 60 + i); // every slice completes, failed ones elsewhere
+      }
+      await(() -> !faulty.active, "32 local failures in a row take the NIC out of service");
+    }
+  }
+
+  @Test
   void aFatalQpRetiresItsEndpointAndTheNextTransferReconnects() throws Exception {
     roundTrip(a, aMem, 16, 64 << 10, 2);
     Endpoint victim = null;

@@ -53,6 +53,8 @@ final class SoftDevice {
   final boolean nullNic;
   final long retryTimeoutMillis;
   volatile boolean portActive = true;
+  /** Work requests still to fail with a local protection error (a fault hook). */
+  final AtomicInteger localFaults = new AtomicInteger();
   /** Async events not yet read: {type, element}. */
   final java.util.Queue<long[]> events = new java.util.concurrent.ConcurrentLinkedQueue<>();
   final Map<Integer, Mr> byLkey = new ConcurrentHashMap<>();
@@ -127,6 +129,10 @@ final class SoftDevice {
     Qp qp = w.qp();
     if (qp.state == QPS_ERR) {
       complete(w, WC_WR_FLUSH_ERR);
+      return;
+    }
+    if (localFaults.get() > 0 && localFaults.getAndDecrement() > 0) {
+      fail(w, WC_LOC_PROT_ERR);
       return;
     }
     Mr local = byLkey.get(w.lkey());

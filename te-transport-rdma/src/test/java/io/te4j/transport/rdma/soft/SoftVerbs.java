@@ -94,6 +94,11 @@ public final class SoftVerbs implements Verbs {
     d.events.add(new long[] {EVENT_QP_FATAL, qpNum});
   }
 
+  /** The next {@code count} work requests the device with GID {@code gid} executes fail locally. */
+  public static void failLocally(byte[] gid, int count) {
+    device(gid).localFaults.set(count);
+  }
+
   /** Requests the device with GID {@code gid} served as a responder. */
   public static long served(byte[] gid) {
     return device(gid).served.get();
