@@ -38,6 +38,9 @@ final class Endpoint {
   private volatile State state = State.NEW;
   /** When the passive side began waiting for the ready-ACK ({@link System#nanoTime}). */
   volatile long waitingSinceNanos;
+  /** The peer and its device this endpoint reaches, for rail bookkeeping (set by the poster). */
+  volatile PeerSegment rail;
+  volatile int railDevice = -1;
   /** Used since the eviction hand last passed (SIEVE). */
   volatile boolean visited;
   private int nextQp;

@@ -289,6 +289,9 @@ final class NicWorker implements AutoCloseable {
     nic.outstanding.decrementAndGet();
     if (status == WC_SUCCESS) {
       consecutiveLocalFailures = 0;
+      if (e != null && e.rail != null) {
+        e.rail.railWorks(e.railDevice);
+      }
       table.complete(ticket);
       return;
     }
@@ -300,6 +303,9 @@ final class NicWorker implements AutoCloseable {
     }
     if (e != null && status != WC_WR_FLUSH_ERR) {
       e.retire(); // its QP is in ERR: what else was posted on it flushes
+      if (!local && e.rail != null) {
+        e.rail.pauseRail(e.railDevice, transport.railPauseNanos());
+      }
     }
     String what = "RDMA " + (table.isRead(ticket) ? "READ" : "WRITE") + " on " + (e == null ? nic
         : e) + ": " + VerbsLayout.statusName(status) + " (vendor error "

@@ -18,6 +18,10 @@ final class PeerSegment {
   final String[] nicPaths;
   final byte[][] gids;
   final int[] lids;
+  /** Per peer device: until when it is paused ({@link System#nanoTime}; 0: in service). */
+  private final long[] pausedUntil;
+  /** Per peer device: pauses in a row, doubling the next one (poller threads; racy is fine). */
+  private final int[] pauses;
   /** Until when posters leave this peer alone after it did not answer ({@link System#nanoTime}). */
   volatile long retryAfterNanos = System.nanoTime();
   private final Map<String, int[]> candidates = new HashMap<>();
@@ -75,6 +79,32 @@ final class PeerSegment {
       bufferCandidates[b] = candidates.getOrDefault(buffers.get(b).name(), allDevices);
     }
     endpoints = new Endpoint[localNics][devices.size()];
+    pausedUntil = new long[devices.size()];
+    pauses = new int[devices.size()];
+  }
+
+  /**
+   * A remote error on the rail to {@code device}: when the peer has another rail, this one is
+   * paused for {@code pauseNanos}, doubled for each pause in a row (up to 8x), so a rail that keeps
+   * failing is re-admitted ever more slowly; a success ({@link #railWorks}) resets it.
+   */
+  void pauseRail(int device, long pauseNanos) {
+    if (device < 0 || nicPaths.length < 2) {
+      return;
+    }
+    int n = Math.min(pauses[device]++, 3);
+    pausedUntil[device] = System.nanoTime() + (pauseNanos << n);
+  }
+
+  void railWorks(int device) {
+    if (device >= 0 && pauses[device] != 0) {
+      pauses[device] = 0;
+    }
+  }
+
+  boolean paused(int device) {
+    long until = pausedUntil[device];
+    return until != 0 && System.nanoTime() - until < 0;
   }
 
   /** The index of the buffer wholly holding {@code [start, start + len)}, or -1. */
@@ -93,6 +123,8 @@ final class PeerSegment {
     Endpoint e = endpoints[nic.index][device];
     if (e == null || e.state() == Endpoint.State.RETIRED) {
       e = nic.endpoint(nicPaths[device], qpCount);
+      e.rail = this;
+      e.railDevice = device;
       endpoints[nic.index][device] = e;
     } else if (!e.visited) {
       e.visited = true;
@@ -121,6 +153,9 @@ final class PeerSegment {
       return -1;
     }
     int d = c[Math.floorMod(spread + attempt, c.length)];
+    for (int i = 1; i < c.length && paused(d); i++) { // a paused rail only when all are
+      d = c[Math.floorMod(spread + attempt + i, c.length)];
+    }
     return gids[d] != null && d < descriptor.buffers().get(buffer).remoteKeys().size() ? d : -1;
   }
 }

@@ -52,7 +52,12 @@ final class RdmaSettings {
       true, "Register memory with relaxed PCIe ordering where libibverbs supports it "
           + "(ibv_reg_mr_iova2); false never.");
 
+  static final Setting<Double> RAIL_PAUSE = Setting.seconds("MC_RDMA_RAIL_PAUSE_SECONDS", 30,
+      "After a remote error on a path to a peer NIC that has other NICs, how long that rail is "
+          + "left alone (doubled for each pause in a row, up to 8x).");
+
   static final List<Setting<?>> ALL = List.of(VERBS, QP_PER_ENDPOINT, SLICE_SIZE, MAX_WR,
       MAX_SGE, MAX_INLINE, MAX_CQE, MTU, IB_PORT, GID_INDEX, TRAFFIC_CLASS, SERVICE_LEVEL,
-      RETRY_COUNT, MAX_ENDPOINTS, PORT_ACTIVE_DELAY, READY_ACK_TIMEOUT, RELAXED_ORDERING);
+      RETRY_COUNT, MAX_ENDPOINTS, PORT_ACTIVE_DELAY, READY_ACK_TIMEOUT, RELAXED_ORDERING,
+      RAIL_PAUSE);
 }

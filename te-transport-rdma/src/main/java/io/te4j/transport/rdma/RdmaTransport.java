@@ -55,6 +55,7 @@ final class RdmaTransport implements Transport {
   private final int retryCount;
   private final long sliceBytes;
   private final boolean relaxedOrdering;
+  private final long railPauseNanos;
   private final InFlightTable table = new InFlightTable(IN_FLIGHT);
   private final List<NicWorker> workers = new ArrayList<>();
   private final List<Nic> nics = new ArrayList<>();
@@ -77,6 +78,11 @@ final class RdmaTransport implements Transport {
     this.retryCount = context.setting(RdmaSettings.RETRY_COUNT);
     this.sliceBytes = context.setting(RdmaSettings.SLICE_SIZE);
     this.relaxedOrdering = context.setting(RdmaSettings.RELAXED_ORDERING);
+    this.railPauseNanos = (long) (context.setting(RdmaSettings.RAIL_PAUSE) * 1e9);
+  }
+
+  long railPauseNanos() {
+    return railPauseNanos;
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.te4j.transport.rdma;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -53,6 +54,23 @@ class RdmaDescriptorTest {
       }
       assertEquals(RdmaEngines.transport(e).nics().get(0).nicPath,
           e.segmentName() + "@" + devices.get(0).get("name").asText(), "NIC path = server@device");
+    }
+  }
+
+  @Test
+  void memoryBeyondTheDevicesLargestRegionIsRefusedAndNothingRegistered() {
+    System.setProperty("softverbs.maxMrSize", String.valueOf(1 << 20));
+    try (Engine e = RdmaEngines.start()) {
+      long big = NativeMemory.mapAnonymous(2 << 20);
+      io.te4j.api.TransferException refused = assertThrows(io.te4j.api.TransferException.class,
+          () -> e.register(big, 2 << 20));
+      assertTrue(refused.getMessage().contains("largest memory region"), refused.getMessage());
+      assertTrue(e.memory().regions().isEmpty(), "nothing registered");
+      long fits = NativeMemory.mapAnonymous(1 << 20);
+      e.register(fits, 1 << 20);
+      assertEquals(1, e.memory().regions().size());
+    } finally {
+      System.clearProperty("softverbs.maxMrSize");
     }
   }
 }

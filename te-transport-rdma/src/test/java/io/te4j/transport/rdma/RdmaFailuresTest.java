@@ -124,6 +124,46 @@ class RdmaFailuresTest {
   }
 
   @Test
+  void aPeerNicThatFailsIsPausedAndItsRailComesBack() throws Exception {
+    Map<String, String> settings = Map.of("MC_RDMA_RAIL_PAUSE_SECONDS", "1");
+    try (Engine c = RdmaEngines.start(settings, Duration.ofSeconds(20))) {
+      long mem = c.allocate(16L * MIB).address();
+      roundTrip(c, mem, 16, 4096, 7);
+      Nic bad = RdmaEngines.transport(b).nics().get(1);
+      SoftVerbs.setPort(bad.gid, false); // the peer's second NIC stops answering
+      try {
+        roundTrip(c, mem, 32, 4096, 70); // completes: failed slices go to the other peer NIC
+        PeerSegment peer = RdmaEngines.transport(c).peer(c.segment(b.segmentName()));
+        assertTrue(peer.paused(1), "the rail to the failing peer NIC is paused");
+        assertTrue(!peer.paused(0), "the other rail is not");
+        java.util.Map<Integer, Long> before = new java.util.HashMap<>();
+        for (Nic nic : RdmaEngines.transport(c).nics()) {
+          Endpoint e = nic.endpoints.get(bad.nicPath);
+          for (int q : e == null ? new int[0] : e.qpNums) {
+            before.put(q, SoftVerbs.executed(nic.gid, q));
+          }
+        }
+        roundTrip(c, mem, 32, 4096, 71);
+        for (Nic nic : RdmaEngines.transport(c).nics()) {
+          Endpoint e = nic.endpoints.get(bad.nicPath);
+          for (int q : e == null ? new int[0] : e.qpNums) {
+            assertEquals(before.get(q), SoftVerbs.executed(nic.gid, q),
+                "nothing goes toward the paused rail (no new endpoint, no work request)");
+          }
+        }
+      } finally {
+        SoftVerbs.setPort(bad.gid, true);
+      }
+      Thread.sleep(2200); // two pauses in a row at most: 1 s, then 2 s
+      long served = SoftVerbs.served(bad.gid);
+      for (int i = 0; i < 5 && SoftVerbs.served(bad.gid) == served; i++) {
+        roundTrip(c, mem, 32, 4096, 72 + i);
+      }
+      assertTrue(SoftVerbs.served(bad.gid) > served, "the rail is used again after its pause");
+    }
+  }
+
+  @Test
   void aFatalQpRetiresItsEndpointAndTheNextTransferReconnects() throws Exception {
     roundTrip(a, aMem, 16, 64 << 10, 2);
     Endpoint victim = null;
