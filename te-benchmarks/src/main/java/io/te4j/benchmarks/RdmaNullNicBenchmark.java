@@ -36,7 +36,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the score is slices per second end to end, and {@code -prof gc} gives bytes allocated per
  *       slice;
  *   <li>{@link #postAndPoll}: what one posting thread does per slice, alone: fill a work request
- *       in native memory, post chains of 128 in one call, poll the completions 64 at a time.
+ *       in native memory, post chains of 128 in one call, poll the completions 64 at a time;
+ *   <li>{@link #cPostAndPoll}: its baseline, the same work in C (the stub's {@code
+ *       null_c_post_and_poll}), measured in the same run.
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -124,7 +126,6 @@ public class RdmaNullNicBenchmark {
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public int postAndPoll() {
-    slices.addAndGet(BATCH);
     for (int i = 0; i < BATCH; i++) {
       wrs.set(i, i, VerbsLayout.WR_RDMA_WRITE, 0x10000L + (long) i * SLICE, SLICE, 1,
           0x20000L + (long) i * SLICE, 2);
@@ -138,5 +139,11 @@ public class RdmaNullNicBenchmark {
       done += verbs.pollCq(cq, wcs, 64);
     }
     return done;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(BATCH * 64)
+  public long cPostAndPoll() {
+    return stub.null_c_post_and_poll(qp, cq, BATCH, 64);
   }
 }

@@ -37,6 +37,9 @@ public final class NullNicVerbs implements Verbs {
     long null_qp_create(long cq);
 
     void null_qp_destroy(long qp);
+
+    /** The C baseline of a posting thread's work: post and poll {@code rounds} chains of {@code batch}. */
+    long null_c_post_and_poll(long qp, long cq, int batch, int rounds);
   }
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();

@@ -192,3 +192,48 @@ long null_qp_create(long cq) {
 }
 
 void null_qp_destroy(long qp) { free((struct null_qp *)qp); }
+
+/*
+ * The C baseline of RdmaNullNicBenchmark.postAndPoll, same shape: fill `batch` RDMA WRITE work
+ * requests, post them as one chain through the ops table, poll the completions 64 at a time;
+ * `rounds` times. Single-threaded (static arrays). Returns the completions polled.
+ */
+#define C_BATCH_MAX 256
+static struct ibv_send_wr c_wrs[C_BATCH_MAX];
+static struct ibv_sge c_sges[C_BATCH_MAX];
+
+long null_c_post_and_poll(long qp, long cq, int batch, int rounds) {
+  struct ibv_qp *q = (struct ibv_qp *)qp;
+  struct ibv_cq *c = (struct ibv_cq *)cq;
+  struct ibv_wc wc[64];
+  long done = 0;
+  if (batch > C_BATCH_MAX) {
+    return -1;
+  }
+  for (int r = 0; r < rounds; r++) {
+    for (int i = 0; i < batch; i++) {
+      struct ibv_send_wr *w = &c_wrs[i];
+      w->wr_id = (uint64_t)i;
+      w->sg_list = &c_sges[i];
+      w->num_sge = 1;
+      w->opcode = IBV_WR_RDMA_WRITE;
+      w->send_flags = IBV_SEND_SIGNALED;
+      w->wr.rdma.remote_addr = 0x20000u + (uint64_t)i * 65536u;
+      w->wr.rdma.rkey = 2;
+      w->next = i + 1 < batch ? &c_wrs[i + 1] : NULL;
+      c_sges[i].addr = 0x10000u + (uint64_t)i * 65536u;
+      c_sges[i].length = 65536;
+      c_sges[i].lkey = 1;
+    }
+    struct ibv_send_wr *bad = NULL;
+    if (q->context->ops.post_send(q, c_wrs, &bad) != 0) {
+      return -1;
+    }
+    int got = 0;
+    while (got < batch) {
+      got += c->context->ops.poll_cq(c, 64, wc);
+    }
+    done += got;
+  }
+  return done;
+}
