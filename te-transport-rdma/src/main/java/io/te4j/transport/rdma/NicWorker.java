@@ -357,20 +357,19 @@ final class NicWorker implements AutoCloseable {
   }
 
   /**
-   * The ticket goes to another active NIC (this one stopped taking work, or failed it locally);
-   * to this one again when it is the only active one; else it fails.
+   * The ticket goes to another active NIC (this one stopped taking work, or failed it locally), or
+   * back to this one: when no NIC is active it waits here for one to come back, until its deadline
+   * ends it (a port flapping on every NIC at once is not a reason to fail a transfer early).
    */
   private void handOff(long ticket) {
     NicWorker other = transport.activeWorker(nic.index + 1, this);
-    if (other == null && nic.active) {
+    if (other == null) {
       other = this;
+      if (Thread.currentThread() == poster) {
+        waiting++;
+      }
     }
-    if (other != null) {
-      other.queue.offer(ticket);
-    } else {
-      table.fail(ticket, TransferState.FAILED, ErrorCode.DEVICE_NOT_FOUND,
-          "RDMA: " + nic.name + " is down and no other NIC is active");
-    }
+    other.queue.offer(ticket);
   }
 
   private static ErrorCode code(int status) {

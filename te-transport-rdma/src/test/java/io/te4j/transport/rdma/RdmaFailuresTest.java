@@ -164,6 +164,32 @@ class RdmaFailuresTest {
   }
 
   @Test
+  void withEveryNicDownTransfersWaitForOneToComeBack() throws Exception {
+    Map<String, String> settings = Map.of("te4j.rdma.portActiveDelay", "0.1");
+    try (Engine c = RdmaEngines.start(settings, Duration.ofSeconds(20))) {
+      long mem = c.allocate(16L * MIB).address();
+      roundTrip(c, mem, 4, 4096, 8);
+      List<Nic> nics = RdmaEngines.transport(c).nics();
+      nics.forEach(n -> SoftVerbs.setPort(n.gid, false));
+      await(() -> nics.stream().noneMatch(n -> n.active), "both NICs out of service");
+      Thread.sleep(300); // a batch submitted meanwhile waits; one port comes back later
+      new Thread(() -> {
+        try {
+          Thread.sleep(300);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        SoftVerbs.setPort(nics.get(1).gid, true);
+      }).start();
+      try {
+        roundTrip(c, mem, 16, 4096, 80);
+      } finally {
+        SoftVerbs.setPort(nics.get(0).gid, true);
+      }
+    }
+  }
+
+  @Test
   void aFatalQpRetiresItsEndpointAndTheNextTransferReconnects() throws Exception {
     roundTrip(a, aMem, 16, 64 << 10, 2);
     Endpoint victim = null;
