@@ -17,8 +17,9 @@ final class TopologyCommand implements Callable<Integer> {
   String deviceName;
 
   @Option(names = "--devices",
-      description = "Instead of the JSON, list the verbs devices: each port's state, MTU, LID, "
-          + "link layer, GIDs and NUMA node, or why RDMA cannot run here.")
+      description = "Instead of the JSON, list the verbs devices (each port's state, MTU, LID, "
+          + "link layer, GIDs, NUMA node) and the GPUs (PCI address, NUMA node, nearest NICs), "
+          + "or why there are none.")
   boolean devices;
 
   private final PrintStream out;
@@ -31,6 +32,8 @@ final class TopologyCommand implements Callable<Integer> {
   public Integer call() {
     if (devices) {
       io.te4j.transport.rdma.RdmaDevices.describe().forEach(out::println);
+      io.te4j.transport.cuda.CudaProbe.describe(io.te4j.transport.cuda.CudaProbe.probe())
+          .forEach(out::println);
       return 0;
     }
     out.println(new TransferEngine().getLocalTopology(deviceName));
