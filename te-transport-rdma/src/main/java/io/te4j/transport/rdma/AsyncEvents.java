@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * Reads every NIC's asynchronous events and acts on them (RDMA.md 2.6), one round per period: a
  * port or device error takes the NIC out of service (its endpoints retired, so posted work
  * flushes and goes to another NIC); a port back puts it in service after a delay; a fatal QP
- * retires its endpoint, which the next transfer rebuilds. It also retires passive endpoints whose
+ * retires its endpoint, which the next transfer rebuilds; a GID change re-reads the GID. It also retires passive endpoints whose
  * peer never sent the ready-ACK.
  */
 final class AsyncEvents implements Runnable {
@@ -78,6 +78,11 @@ final class AsyncEvents implements Runnable {
         if (e != null) {
           e.retire();
         }
+        break;
+      case EVENT_GID_CHANGE:
+        boolean changed = nic.reprobeGid();
+        LOG.info("{}: GID table changed; GID in use {}", nic, changed ? "is now "
+            + Gids.format(nic.gid) + " (endpoints retired)" : "unchanged");
         break;
       default:
         LOG.info("{}: async event {} (element {})", nic, type, element);

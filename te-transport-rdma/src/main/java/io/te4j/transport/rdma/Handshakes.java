@@ -61,8 +61,12 @@ final class Handshakes implements FrameHandler {
     int rc = endpoint.connect(gid, reply.localLid(), reply.qpNums(), then);
     if (rc != 0) {
       endpoint.retire();
+      // The reference re-probes its GID after an RTR failure (MC_AUTO_GID_MAX_RETRIES): a changed
+      // GID retires the endpoints and the slice's next attempt handshakes with the new one.
+      boolean moved = nic.reprobeGid();
       throw new TransferException(ErrorCode.REJECT_HANDSHAKE, "cannot connect " + endpoint
-          + " to QPs " + Arrays.toString(reply.qpNums()) + ": ibv_modify_qp errno " + rc);
+          + " to QPs " + Arrays.toString(reply.qpNums()) + ": ibv_modify_qp errno " + rc
+          + (moved ? "; the local GID changed, now " + Gids.format(nic.gid) : ""));
     }
     if (reply.readyAck() != null) {
       HandshakeMessage ack = call(rpc, request.withReadyAck(true));

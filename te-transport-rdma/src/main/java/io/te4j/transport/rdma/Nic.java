@@ -30,8 +30,11 @@ final class Nic {
   final int cqCapacity;
   final int port;
   final int lid;
-  final byte[] gid;
-  final int gidIndex;
+  /** The port's GID peers reach this NIC by; re-probed when the port's GID table changes. */
+  volatile byte[] gid;
+  volatile int gidIndex;
+  /** True when the GID index is chosen here (MC_GID_INDEX -1), so a re-probe may move it. */
+  private final boolean autoGid;
   final int pathMtu;
   final int maxWr;
   final int maxSge;
@@ -61,6 +64,8 @@ final class Nic {
       int port, int gidIndex, int trafficClass, int serviceLevel, int maxEndpoints) {}
 
   Nic(Verbs verbs, int index, String name, String serverName, Config config) {
+    byte[] firstGid;
+    int firstIndex;
     this.verbs = verbs;
     this.index = index;
     this.name = name;
@@ -68,6 +73,7 @@ final class Nic {
     this.port = config.port();
     this.trafficClass = config.trafficClass();
     this.serviceLevel = config.serviceLevel();
+    this.autoGid = config.gidIndex() < 0;
     long ctx = verbs.open(name);
     long protection = 0;
     try {
@@ -85,8 +91,8 @@ final class Nic {
       maxMrSize = device.maxMrSize();
       maxEndpoints = Math.max(1, Math.min(config.maxEndpoints(),
           device.maxQp() / config.qpPerEndpoint()));
-      gidIndex = config.gidIndex() >= 0 ? config.gidIndex() : firstNonZeroGid(verbs, ctx, p);
-      gid = queryGid(verbs, ctx, port, gidIndex);
+      firstIndex = config.gidIndex() >= 0 ? config.gidIndex() : firstNonZeroGid(verbs, ctx, p);
+      firstGid = queryGid(verbs, ctx, port, firstIndex);
       protection = verbs.allocPd(ctx);
       cq = verbs.createCq(ctx, Math.min(config.maxCqe(), device.maxCqe()));
       cqCapacity = verbs.cqCapacity(cq);
@@ -99,6 +105,8 @@ final class Nic {
     }
     this.context = ctx;
     this.pd = protection;
+    this.gidIndex = firstIndex;
+    this.gid = firstGid;
   }
 
   private static byte[] queryGid(Verbs verbs, long ctx, int port, int index) {
@@ -110,6 +118,7 @@ final class Nic {
   }
 
   private int firstNonZeroGid(Verbs verbs, long ctx, PortAttributes p) {
+    // called from the constructor too: uses no field but name and port
     for (int i = 0; i < p.gidTableLength(); i++) {
       if (!Gids.isZero(queryGid(verbs, ctx, port, i))) {
         return i;
@@ -117,6 +126,35 @@ final class Nic {
     }
     throw new VerbsException(name + " port " + port + " has no GID (" + p.gidTableLength()
         + " entries, all zero): set MC_GID_INDEX or configure an address on the port");
+  }
+
+  /**
+   * Reads the port's GID table again (a GID_CHANGE event, an RTR failure): when the GID in use
+   * changed, the NIC takes the new one and retires its endpoints, whose QPs name the old one;
+   * peers learn the new GID from the next handshake. The published descriptor keeps the GID it was
+   * started with (a transport cannot republish it yet).
+   *
+   * @return true when the GID changed
+   */
+  synchronized boolean reprobeGid() {
+    int index = gidIndex;
+    byte[] now;
+    try {
+      index = autoGid ? firstNonZeroGid(verbs, context, PortAttributes.query(verbs, context, port))
+          : gidIndex;
+      now = queryGid(verbs, context, port, index);
+    } catch (RuntimeException e) {
+      return false; // no usable GID now: keep the old one; the port events say the rest
+    }
+    if (index == gidIndex && java.util.Arrays.equals(now, gid)) {
+      return false;
+    }
+    gidIndex = index;
+    gid = now;
+    for (Endpoint e : new ArrayList<>(endpoints.values())) {
+      e.retire();
+    }
+    return true;
   }
 
   DeviceDescriptor descriptor() {

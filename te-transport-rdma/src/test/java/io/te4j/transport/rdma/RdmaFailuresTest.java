@@ -190,6 +190,37 @@ class RdmaFailuresTest {
   }
 
   @Test
+  void aGidChangeIsReadAgainAndPeersReconnectToTheNewOne() throws Exception {
+    try (Engine c = RdmaEngines.start(Map.of(), Duration.ofSeconds(20));
+        Engine d = RdmaEngines.start(Map.of(), Duration.ofSeconds(20))) {
+      long cMem = c.allocate(8L * MIB).address();
+      long dMem = d.allocate(8L * MIB).address();
+      byte[] data = new byte[16 * 65536];
+      new Random(9).nextBytes(data);
+      c.write(cMem, data, 0, data.length);
+      List<TransferRequest> writes = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        writes.add(TransferRequest.write(cMem + i * 65536L, dMem + i * 65536L, 65536));
+      }
+      assertEquals(TransferState.COMPLETED,
+          c.submitAndWait(d.segmentName(), writes, "rdma").state());
+      Nic moved = RdmaEngines.transport(d).nics().get(0);
+      byte[] newGid = moved.gid.clone();
+      newGid[15] ^= (byte) 0x5a;
+      long servedBefore = SoftVerbs.served(moved.gid);
+      SoftVerbs.changeGid(moved.gid, newGid);
+      await(() -> java.util.Arrays.equals(moved.gid, newGid), "GID_CHANGE re-reads the GID");
+      for (int round = 0; round < 4; round++) {
+        Batch w = c.submitAndWait(d.segmentName(), writes, "rdma");
+        assertEquals(TransferState.COMPLETED, w.state(), w::errorMessage);
+      }
+      assertArrayEquals(data, d.read(dMem, data.length));
+      assertTrue(SoftVerbs.served(newGid) > servedBefore,
+          "the moved NIC serves again, reached at its new GID");
+    }
+  }
+
+  @Test
   void aFatalQpRetiresItsEndpointAndTheNextTransferReconnects() throws Exception {
     roundTrip(a, aMem, 16, 64 << 10, 2);
     Endpoint victim = null;

@@ -48,8 +48,9 @@ final class SoftDevice {
   private static final AtomicInteger NEXT_QPN = new AtomicInteger(ThreadLocalRandom.current().nextInt(1 << 16));
 
   final String name;
-  final byte[] gid;
-  final Path socket;
+  /** The port's GID, and the socket named after it (both change with {@link #changeGid}). */
+  volatile byte[] gid;
+  volatile Path socket;
   final boolean nullNic;
   final long retryTimeoutMillis;
   volatile boolean portActive = true;
@@ -62,7 +63,7 @@ final class SoftDevice {
   final Map<Integer, Qp> qps = new ConcurrentHashMap<>();
   /** Requests this device's responder served successfully. */
   final java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
-  private final ServerSocketChannel listener;
+  private volatile ServerSocketChannel listener;
   private final ExecutorService requester;
   private final Map<String, SocketChannel> connections = new HashMap<>(); // requester thread only
   private final Thread acceptor;
@@ -271,13 +272,36 @@ final class SoftDevice {
 
   private void accept() {
     while (!closed) {
+      ServerSocketChannel l = listener;
       try {
-        SocketChannel c = listener.accept();
+        SocketChannel c = l.accept();
         daemon(() -> respond(c), "softverbs-resp-" + name).start();
       } catch (IOException e) {
-        return; // closed
+        if (l == listener) {
+          return; // closed
+        } // else the GID changed: accept on the new socket
       }
     }
+  }
+
+  /**
+   * The port's GID becomes {@code newGid}: the device answers on the socket named after it, peers
+   * still sending to the old one find nobody (as packets to a vanished address), and the async
+   * event GID_CHANGE is raised.
+   */
+  synchronized void changeGid(byte[] newGid) throws IOException {
+    Path next = socket.resolveSibling(HexFormat.of().formatHex(newGid) + ".sock");
+    Files.deleteIfExists(next);
+    ServerSocketChannel l = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    l.bind(UnixDomainSocketAddress.of(next));
+    ServerSocketChannel old = listener;
+    Path oldSocket = socket;
+    gid = newGid.clone();
+    socket = next;
+    listener = l;
+    old.close();
+    Files.deleteIfExists(oldSocket);
+    events.add(new long[] {EVENT_GID_CHANGE, 1});
   }
 
   private void respond(SocketChannel c) {

@@ -94,6 +94,15 @@ public final class SoftVerbs implements Verbs {
     d.events.add(new long[] {EVENT_QP_FATAL, qpNum});
   }
 
+  /** The device with GID {@code gid} gets GID {@code newGid} (and raises GID_CHANGE). */
+  public static void changeGid(byte[] gid, byte[] newGid) {
+    try {
+      device(gid).changeGid(newGid);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The next {@code count} work requests the device with GID {@code gid} executes fail locally. */
   public static void failLocally(byte[] gid, int count) {
     device(gid).localFaults.set(count);
