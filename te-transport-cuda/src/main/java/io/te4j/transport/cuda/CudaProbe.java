@@ -15,10 +15,9 @@ import java.util.Locale;
  * there is none, why, in one line naming the CUDA error. Probed once per runtime.
  */
 public final class CudaProbe {
-  // enum cudaDeviceAttr
-  static final int ATTR_UNIFIED_ADDRESSING = 41;
-  static final int ATTR_COMPUTE_MAJOR = 75;
-  static final int ATTR_COMPUTE_MINOR = 76;
+  static final int ATTR_UNIFIED_ADDRESSING = CudaLayout.ATTR_UNIFIED_ADDRESSING;
+  static final int ATTR_COMPUTE_MAJOR = CudaLayout.ATTR_COMPUTE_MAJOR;
+  static final int ATTR_COMPUTE_MINOR = CudaLayout.ATTR_COMPUTE_MINOR;
 
   /** One GPU. */
   public record Gpu(int index, String pciBusId, int numaNode, int computeMajor, int computeMinor,
@@ -78,14 +77,14 @@ public final class CudaProbe {
   private static Result fail(CudaRuntime runtime, int rv, int dv, String call, int rc) {
     String hint;
     switch (rc) {
-      case 35:
+      case CudaLayout.ERROR_INSUFFICIENT_DRIVER:
         hint = dv == 0 ? ": no NVIDIA driver is installed" : ": the driver (" + version(dv)
             + ") is older than the runtime (" + version(rv) + ")";
         break;
-      case 34:
+      case CudaLayout.ERROR_STUB_LIBRARY:
         hint = ": the toolkit's stub libcuda.so was found instead of the driver's libcuda.so.1";
         break;
-      case 100:
+      case CudaLayout.ERROR_NO_DEVICE:
         hint = ": the driver sees no GPU (CUDA_VISIBLE_DEVICES?)";
         break;
       default:

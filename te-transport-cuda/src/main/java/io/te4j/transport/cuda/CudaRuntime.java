@@ -27,4 +27,41 @@ public interface CudaRuntime {
 
   /** {@code cudaGetErrorString}, the runtime's sentence for an error. */
   String errorString(int error);
+
+  /** {@code cudaMalloc}: device memory's address into {@code pointer[0]}. */
+  int malloc(long[] pointer, long bytes);
+
+  /** {@code cudaFree}. */
+  int free(long pointer);
+
+  /**
+   * {@code cudaPointerGetAttributes} into {@code out}, which must hold {@link
+   * CudaLayout#POINTER_ATTRIBUTES_BUFFER} zeroed bytes (the call writes the running runtime's
+   * struct, whose size changed in CUDA 13).
+   */
+  int pointerGetAttributes(long out, long pointer);
+
+  /** {@code cudaMemcpyAsync} (kind {@link CudaLayout#MEMCPY_DEFAULT} infers the direction). */
+  int memcpyAsync(long dst, long src, long bytes, int kind, long stream);
+
+  /** {@code cudaStreamCreateWithFlags}. */
+  int streamCreateWithFlags(long[] stream, int flags);
+
+  /** {@code cudaStreamDestroy}. */
+  int streamDestroy(long stream);
+
+  /** {@code cudaEventCreateWithFlags}. */
+  int eventCreateWithFlags(long[] event, int flags);
+
+  /** {@code cudaEventRecord}. */
+  int eventRecord(long event, long stream);
+
+  /** {@code cudaEventQuery}: 0 when done, {@link CudaLayout#ERROR_NOT_READY} before. */
+  int eventQuery(long event);
+
+  /** {@code cudaEventDestroy}. */
+  int eventDestroy(long event);
+
+  /** {@code cudaIpcGetMemHandle}: the 64-byte handle of the allocation holding {@code pointer} into {@code out}. */
+  int ipcGetMemHandle(long out, long pointer);
 }

@@ -53,6 +53,28 @@ public final class JnaCudaRuntime implements CudaRuntime {
 
   private static native String cudaGetErrorString(int error);
 
+  private static native int cudaMalloc(long[] pointer, long bytes);
+
+  private static native int cudaFree(long pointer);
+
+  private static native int cudaPointerGetAttributes(long out, long pointer);
+
+  private static native int cudaMemcpyAsync(long dst, long src, long bytes, int kind, long stream);
+
+  private static native int cudaStreamCreateWithFlags(long[] stream, int flags);
+
+  private static native int cudaStreamDestroy(long stream);
+
+  private static native int cudaEventCreateWithFlags(long[] event, int flags);
+
+  private static native int cudaEventRecord(long event, long stream);
+
+  private static native int cudaEventQuery(long event);
+
+  private static native int cudaEventDestroy(long event);
+
+  private static native int cudaIpcGetMemHandle(long out, long pointer);
+
   private static void linked() {
     if (LINK_FAILURE != null) {
       UnsatisfiedLinkError e = new UnsatisfiedLinkError(LINK_FAILURE.getMessage());
@@ -101,5 +123,71 @@ public final class JnaCudaRuntime implements CudaRuntime {
   public String errorString(int error) {
     linked();
     return cudaGetErrorString(error);
+  }
+
+  @Override
+  public int malloc(long[] pointer, long bytes) {
+    linked();
+    return cudaMalloc(pointer, bytes);
+  }
+
+  @Override
+  public int free(long pointer) {
+    linked();
+    return cudaFree(pointer);
+  }
+
+  @Override
+  public int pointerGetAttributes(long out, long pointer) {
+    linked();
+    return cudaPointerGetAttributes(out, pointer);
+  }
+
+  @Override
+  public int memcpyAsync(long dst, long src, long bytes, int kind, long stream) {
+    linked();
+    return cudaMemcpyAsync(dst, src, bytes, kind, stream);
+  }
+
+  @Override
+  public int streamCreateWithFlags(long[] stream, int flags) {
+    linked();
+    return cudaStreamCreateWithFlags(stream, flags);
+  }
+
+  @Override
+  public int streamDestroy(long stream) {
+    linked();
+    return cudaStreamDestroy(stream);
+  }
+
+  @Override
+  public int eventCreateWithFlags(long[] event, int flags) {
+    linked();
+    return cudaEventCreateWithFlags(event, flags);
+  }
+
+  @Override
+  public int eventRecord(long event, long stream) {
+    linked();
+    return cudaEventRecord(event, stream);
+  }
+
+  @Override
+  public int eventQuery(long event) {
+    linked();
+    return cudaEventQuery(event);
+  }
+
+  @Override
+  public int eventDestroy(long event) {
+    linked();
+    return cudaEventDestroy(event);
+  }
+
+  @Override
+  public int ipcGetMemHandle(long out, long pointer) {
+    linked();
+    return cudaIpcGetMemHandle(out, pointer);
   }
 }

@@ -89,6 +89,62 @@ class CudaProbeTest {
     public String errorString(int error) {
       return "text " + error;
     }
+
+    // The probe uses none of these.
+    @Override
+    public int malloc(long[] pointer, long bytes) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int free(long pointer) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int pointerGetAttributes(long out, long pointer) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int memcpyAsync(long dst, long src, long bytes, int kind, long stream) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int streamCreateWithFlags(long[] stream, int flags) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int streamDestroy(long stream) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int eventCreateWithFlags(long[] event, int flags) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int eventRecord(long event, long stream) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int eventQuery(long event) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int eventDestroy(long event) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int ipcGetMemHandle(long out, long pointer) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
   }
 
   @Test
