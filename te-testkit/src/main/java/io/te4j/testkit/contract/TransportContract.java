@@ -377,7 +377,8 @@ public abstract class TransportContract {
         for (Batch b : batches) {
           TransferState s = e.await(b);
           if (transfersNeedTheTarget()) {
-            assertEquals(TransferState.TIMEOUT, s, b::toString);
+            assertEquals(TransferState.TIMEOUT, s, () -> b + ": " + b.errorCode(0) + " "
+                + b.errorMessage(0));
           } else {
             assertTrue(s == TransferState.COMPLETED || s == TransferState.TIMEOUT, b::toString);
           }
