@@ -491,7 +491,14 @@ final class LaneSender {
     }
     TcpLane.WARNINGS.log("{}", message);
     long now = System.nanoTime();
-    lane.fail(t, now, TransferState.FAILED, code, message);
+    if (code == ErrorCode.SOCKET_FAIL && now - deadline >= 0) {
+      // The connect was bounded by this transfer's deadline and ran into it: a timeout, as the
+      // watchdog would have said a moment later (the peer may only be stalled).
+      lane.fail(t, now, TransferState.TIMEOUT, ErrorCode.TRANSFER_TIMEOUT,
+          "transfer passed its deadline while connecting: " + message);
+    } else {
+      lane.fail(t, now, TransferState.FAILED, code, message);
+    }
     // The peer cannot be reached: fail what waits for it now rather than one connect at a time.
     long[] resubmitted = new long[lane.mask + 1];
     int n;
