@@ -111,17 +111,14 @@ final class NicWorker implements AutoCloseable {
     }
   }
 
-  private static boolean isTouched(Endpoint e, int n, Endpoint[] in) {
+  /** True when {@code e} is among the first {@code n} endpoints touched this round. */
+  private boolean isTouched(Endpoint e, int n) {
     for (int i = 0; i < n; i++) {
-      if (in[i] == e) {
+      if (touched[i] == e) {
         return true;
       }
     }
     return false;
-  }
-
-  private boolean isTouched(Endpoint e, int n) {
-    return isTouched(e, n, touched);
   }
 
   /**

@@ -24,8 +24,6 @@ final class PeerSegment {
   private final int[] pauses;
   /** Until when posters leave this peer alone after it did not answer ({@link System#nanoTime}). */
   volatile long retryAfterNanos = System.nanoTime();
-  private final Map<String, int[]> candidates = new HashMap<>();
-  private final int[] allDevices;
 
   /** Per buffer of the descriptor (same index), the peer devices to try. */
   private final int[][] bufferCandidates;
@@ -41,7 +39,8 @@ final class PeerSegment {
     nicPaths = new String[devices.size()];
     gids = new byte[devices.size()][];
     lids = new int[devices.size()];
-    allDevices = new int[devices.size()];
+    int[] allDevices = new int[devices.size()];
+    Map<String, int[]> candidates = new HashMap<>();
     for (int i = 0; i < devices.size(); i++) {
       nicPaths[i] = server + "@" + devices.get(i).name();
       byte[] gid;
