@@ -115,11 +115,15 @@ class RdmaFailuresTest {
       long mem = c.allocate(16L * MIB).address();
       roundTrip(c, mem, 4, 4096, 6);
       Nic faulty = RdmaEngines.transport(c).nics().get(0);
+      Nic other = RdmaEngines.transport(c).nics().get(1);
+      long otherBefore = other.posted;
       SoftVerbs.failLocally(faulty.gid, 40);
       for (int i = 0; i < 8; i++) {
         roundTrip(c, mem, 32, 4096, 60 + i); // every slice completes, failed ones elsewhere
       }
       await(() -> !faulty.active, "32 local failures in a row take the NIC out of service");
+      assertFalse(faulty.active);
+      assertTrue(other.posted > otherBefore, "the other NIC carried the work");
     }
   }
 
@@ -181,11 +185,14 @@ class RdmaFailuresTest {
         }
         SoftVerbs.setPort(nics.get(1).gid, true);
       }).start();
+      long before = nics.get(1).posted;
       try {
         roundTrip(c, mem, 16, 4096, 80);
       } finally {
         SoftVerbs.setPort(nics.get(0).gid, true);
       }
+      assertTrue(nics.get(1).active, "the NIC whose port came back is in service");
+      assertTrue(nics.get(1).posted > before, "and carried the waiting batch");
     }
   }
 
