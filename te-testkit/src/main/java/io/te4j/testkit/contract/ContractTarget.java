@@ -69,10 +69,11 @@ public final class ContractTarget {
     long main = memory.reserve(engine, bytes);
     long localOnly = memory.reserve(engine, EXTRA);
     long adjacent = memory.reserve(engine, 2 * EXTRA);
-    engine.register(main, bytes);
-    engine.register(localOnly, EXTRA, "cpu:0", false);
-    engine.register(adjacent, EXTRA);
-    engine.register(adjacent + EXTRA, EXTRA);
+    String location = memory.location();
+    engine.register(main, bytes, location, true);
+    engine.register(localOnly, EXTRA, location, false);
+    engine.register(adjacent, EXTRA, location, true);
+    engine.register(adjacent + EXTRA, EXTRA, location, true);
     long mainPeer = memory.peerAddress(engine, main);
     out.println("READY " + engine.segmentName() + " " + mainPeer + " "
         + memory.peerAddress(engine, localOnly) + " " + memory.peerAddress(engine, adjacent) + " "
@@ -98,7 +99,7 @@ public final class ContractTarget {
         // Every reservation is contiguous, so a peer address maps to a local one by its offset.
         long local = main + (Long.parseLong(f[1]) - mainPeer);
         byte[] b = new byte[Integer.parseInt(f[2])];
-        NativeMemory.read(local, b, 0, b.length);
+        memory.read(local, b);
         CRC32 crc = new CRC32();
         crc.update(b);
         out.println("CRC " + crc.getValue());

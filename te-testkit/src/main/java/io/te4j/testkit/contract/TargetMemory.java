@@ -20,4 +20,17 @@ public interface TargetMemory {
   default long peerAddress(Engine engine, long local) {
     return local;
   }
+
+  /** The location the memory is registered with: {@code cpu:0} by default, {@code cuda:0}, ... */
+  default String location() {
+    return "cpu:0";
+  }
+
+  /**
+   * Copies {@code out.length} bytes at local address {@code local} into {@code out}: a plain
+   * read by default; device memory, which the CPU cannot read, copies through its runtime.
+   */
+  default void read(long local, byte[] out) throws Exception {
+    io.te4j.nativelib.NativeMemory.read(local, out, 0, out.length);
+  }
 }

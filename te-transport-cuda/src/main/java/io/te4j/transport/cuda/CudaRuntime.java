@@ -64,4 +64,38 @@ public interface CudaRuntime {
 
   /** {@code cudaIpcGetMemHandle}: the 64-byte handle of the allocation holding {@code pointer} into {@code out}. */
   int ipcGetMemHandle(long out, long pointer);
+
+  /** {@code cudaSetDevice}: the calling thread's current device. */
+  int setDevice(int device);
+
+  /** {@code cudaGetDevice}: the calling thread's current device into {@code device[0]}. */
+  int getDevice(int[] device);
+
+  /** {@code cudaHostRegister}: pins host memory so copies from and to it run asynchronously. */
+  int hostRegister(long pointer, long bytes, int flags);
+
+  /** {@code cudaHostUnregister}. */
+  int hostUnregister(long pointer);
+
+  /** {@code cudaStreamSynchronize}. */
+  int streamSynchronize(long stream);
+
+  /** {@code cudaStreamGetDevice}: the device of {@code stream} into {@code device[0]}. */
+  int streamGetDevice(long stream, int[] device);
+
+  /**
+   * {@code cudaIpcOpenMemHandle}: maps another process's allocation; the 64-byte {@code handle} is
+   * passed by value. The mapping's address (the allocation's base) into {@code pointer[0]}.
+   */
+  int ipcOpenMemHandle(long[] pointer, byte[] handle, int flags);
+
+  /** {@code cudaIpcCloseMemHandle}: one reference fewer to a mapping opened here. */
+  int ipcCloseMemHandle(long pointer);
+
+  /**
+   * The driver's {@code cuMemGetAddressRange_v2}: the base and size of the allocation holding
+   * {@code pointer} (CUDA.md 2.3: caching allocators hand out interior pointers, and an IPC handle
+   * always maps the whole allocation). Returns the {@code CUresult}.
+   */
+  int memGetAddressRange(long[] base, long[] size, long pointer);
 }

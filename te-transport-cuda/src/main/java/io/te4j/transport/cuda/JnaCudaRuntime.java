@@ -2,6 +2,7 @@ package io.te4j.transport.cuda;
 
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import com.sun.jna.Structure;
 
 /**
  * The machine's CUDA runtime, bound with JNA direct mapping by explicit soname (CUDA.md 1.1, 1.7):
@@ -12,6 +13,8 @@ import com.sun.jna.NativeLibrary;
 public final class JnaCudaRuntime implements CudaRuntime {
   /** System property naming the runtime library file to bind instead of {@code libcudart.so.13}. */
   public static final String LIBRARY_PROPERTY = "te4j.cuda.cudart";
+  /** System property naming the driver library file to bind instead of {@code libcuda.so.1}. */
+  public static final String DRIVER_PROPERTY = "te4j.cuda.driver";
   /** The runtime's major version these bindings were written for. */
   public static final int MAJOR = 13;
   /** Why the runtime could not be bound, or null. */
@@ -74,6 +77,57 @@ public final class JnaCudaRuntime implements CudaRuntime {
   private static native int cudaEventDestroy(long event);
 
   private static native int cudaIpcGetMemHandle(long out, long pointer);
+
+  private static native int cudaSetDevice(int device);
+
+  private static native int cudaGetDevice(int[] device);
+
+  private static native int cudaHostRegister(long pointer, long bytes, int flags);
+
+  private static native int cudaHostUnregister(long pointer);
+
+  private static native int cudaStreamSynchronize(long stream);
+
+  private static native int cudaStreamGetDevice(long stream, int[] device);
+
+  private static native int cudaIpcOpenMemHandle(long[] pointer, IpcMemHandle.ByValue handle,
+      int flags);
+
+  private static native int cudaIpcCloseMemHandle(long pointer);
+
+  /** {@code cudaIpcMemHandle_t}: 64 opaque bytes, passed by value (CUDA.md 1.7 item 10). */
+  @Structure.FieldOrder("reserved")
+  public static class IpcMemHandle extends Structure {
+    public byte[] reserved = new byte[CudaLayout.IPC_HANDLE_BYTES];
+
+    /** The by-value form {@code cudaIpcOpenMemHandle} takes. */
+    public static final class ByValue extends IpcMemHandle implements Structure.ByValue {}
+  }
+
+  /**
+   * The driver ({@code libcuda.so.1}, installed with the NVIDIA driver, or the file named by
+   * {@value #DRIVER_PROPERTY}), bound by the versioned names the CUDA 13 headers map to (CUDA.md
+   * 1.3): bound on first use, so a machine without a driver still loads this class.
+   */
+  private static final class Driver {
+    static final Throwable LINK_FAILURE = bindDriver();
+
+    private static Throwable bindDriver() {
+      String library = System.getProperty(DRIVER_PROPERTY, "libcuda.so.1");
+      try {
+        Native.register(Driver.class, NativeLibrary.getInstance(library));
+        return null;
+      } catch (UnsatisfiedLinkError | RuntimeException e) {
+        UnsatisfiedLinkError err = new UnsatisfiedLinkError("the CUDA driver (" + library
+            + ") cannot be loaded: it comes with the NVIDIA driver, or set -D" + DRIVER_PROPERTY
+            + "=PATH");
+        err.initCause(e);
+        return err;
+      }
+    }
+
+    static native int cuMemGetAddressRange_v2(long[] base, long[] size, long pointer);
+  }
 
   private static void linked() {
     if (LINK_FAILURE != null) {
@@ -189,5 +243,69 @@ public final class JnaCudaRuntime implements CudaRuntime {
   public int ipcGetMemHandle(long out, long pointer) {
     linked();
     return cudaIpcGetMemHandle(out, pointer);
+  }
+
+  @Override
+  public int setDevice(int device) {
+    linked();
+    return cudaSetDevice(device);
+  }
+
+  @Override
+  public int getDevice(int[] device) {
+    linked();
+    return cudaGetDevice(device);
+  }
+
+  @Override
+  public int hostRegister(long pointer, long bytes, int flags) {
+    linked();
+    return cudaHostRegister(pointer, bytes, flags);
+  }
+
+  @Override
+  public int hostUnregister(long pointer) {
+    linked();
+    return cudaHostUnregister(pointer);
+  }
+
+  @Override
+  public int streamSynchronize(long stream) {
+    linked();
+    return cudaStreamSynchronize(stream);
+  }
+
+  @Override
+  public int streamGetDevice(long stream, int[] device) {
+    linked();
+    return cudaStreamGetDevice(stream, device);
+  }
+
+  @Override
+  public int ipcOpenMemHandle(long[] pointer, byte[] handle, int flags) {
+    linked();
+    if (handle.length != CudaLayout.IPC_HANDLE_BYTES) {
+      throw new IllegalArgumentException("an IPC handle has " + CudaLayout.IPC_HANDLE_BYTES
+          + " bytes, not " + handle.length);
+    }
+    IpcMemHandle.ByValue h = new IpcMemHandle.ByValue();
+    System.arraycopy(handle, 0, h.reserved, 0, handle.length);
+    return cudaIpcOpenMemHandle(pointer, h, flags);
+  }
+
+  @Override
+  public int ipcCloseMemHandle(long pointer) {
+    linked();
+    return cudaIpcCloseMemHandle(pointer);
+  }
+
+  @Override
+  public int memGetAddressRange(long[] base, long[] size, long pointer) {
+    if (Driver.LINK_FAILURE != null) {
+      UnsatisfiedLinkError e = new UnsatisfiedLinkError(Driver.LINK_FAILURE.getMessage());
+      e.initCause(Driver.LINK_FAILURE);
+      throw e;
+    }
+    return Driver.cuMemGetAddressRange_v2(base, size, pointer);
   }
 }

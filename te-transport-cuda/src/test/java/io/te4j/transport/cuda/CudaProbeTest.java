@@ -145,6 +145,51 @@ class CudaProbeTest {
     public int ipcGetMemHandle(long out, long pointer) {
       return CudaLayout.ERROR_INVALID_VALUE;
     }
+
+    @Override
+    public int setDevice(int device) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int getDevice(int[] device) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int hostRegister(long pointer, long bytes, int flags) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int hostUnregister(long pointer) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int streamSynchronize(long stream) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int streamGetDevice(long stream, int[] device) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int ipcOpenMemHandle(long[] pointer, byte[] handle, int flags) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int ipcCloseMemHandle(long pointer) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
+
+    @Override
+    public int memGetAddressRange(long[] base, long[] size, long pointer) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
   }
 
   @Test
