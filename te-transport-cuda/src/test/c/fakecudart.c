@@ -482,7 +482,8 @@ const char *cudaGetErrorString(cudaError_t e) {
 enum op_kind { OP_COPY, OP_HOST_FN };
 
 typedef struct op {
-  struct op *next;
+  struct op *next;    /* in its stream */
+  struct op *hf_next; /* in the host-function thread's queue */
   enum op_kind kind;
   char *dst;
   const char *src;
@@ -497,6 +498,7 @@ typedef struct stream {
   op_t *head, *tail;
   uint64_t enqueued, done;
   int stop;
+  int paused; /* tefake_pause_stream: queued work waits */
   int device;
   pthread_t thread;
 } stream_t;
@@ -525,7 +527,7 @@ static void *host_fn_thread(void *arg) {
       pthread_cond_wait(&hf_cond, &hf_lock);
     }
     op_t *op = hf_head;
-    hf_head = op->next;
+    hf_head = op->hf_next;
     if (hf_head == NULL) {
       hf_tail = NULL;
     }
@@ -548,11 +550,11 @@ static void start_host_fn_thread(void) {
 static void run_host_fn(op_t *op) {
   pthread_once(&hf_once, start_host_fn_thread);
   pthread_mutex_lock(&hf_lock);
-  op->next = NULL;
+  op->hf_next = NULL;
   if (hf_tail == NULL) {
     hf_head = op;
   } else {
-    hf_tail->next = op;
+    hf_tail->hf_next = op;
   }
   hf_tail = op;
   uint64_t mine = ++hf_enqueued;
@@ -576,7 +578,7 @@ static void *stream_thread(void *arg) {
   stream_t *s = arg;
   pthread_mutex_lock(&s->m);
   for (;;) {
-    while (s->head == NULL && !s->stop) {
+    while ((s->head == NULL || s->paused) && !s->stop) {
       pthread_cond_wait(&s->c, &s->m);
     }
     if (s->head == NULL) {
@@ -993,6 +995,15 @@ void tefake_fail_next_copies(int count, int code) {
 /* Each stream operation first waits a random time between us/2 and us microseconds. */
 void tefake_set_jitter_us(int us) {
   atomic_store(&jitter_us, us);
+}
+
+/* While paused, a stream starts none of its queued work (what a slow producer kernel would do). */
+void tefake_pause_stream(cudaStream_t stream, int paused) {
+  stream_t *s = stream_of(stream);
+  pthread_mutex_lock(&s->m);
+  s->paused = paused;
+  pthread_cond_broadcast(&s->c);
+  pthread_mutex_unlock(&s->m);
 }
 
 /* A CPU read of device memory for tests (the alias itself faults): n bytes at p into out. */

@@ -382,11 +382,46 @@ public final class Engine implements AutoCloseable {
    * a synchronous throw.
    */
   public CompletableFuture<Void> transfer(String target, List<TransferRequest> requests) {
+    return transfer(target, requests, "");
+  }
+
+  /** {@link #transfer(String, List)} through the transport named {@code transportHint}, if it can. */
+  public CompletableFuture<Void> transfer(String target, List<TransferRequest> requests,
+      String transportHint) {
     try {
-      return transfers.transfer(target, requests, isOpen());
+      return transfers.transfer(target, requests, transportHint, isOpen());
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /** Each transfer's deadline, from its submission (MC_TRANSFER_TIMEOUT). */
+  long transferTimeoutNanos() {
+    return config.transferTimeout().toNanos();
+  }
+
+  /**
+   * The transport a batch of {@code requests} to {@code target} would go through now.
+   *
+   * @throws TransferException for an unknown target or when no transport reaches it
+   */
+  Transport transportFor(String target, List<TransferRequest> requests, String hint) {
+    ensureOpen();
+    return transfers.transportFor(target, requests, hint);
+  }
+
+  /**
+   * The {@link io.te4j.api.spi.StreamGate} of device family {@code family} found on the class path
+   * and available here, or null.
+   */
+  io.te4j.api.spi.StreamGate streamGate(String family) {
+    for (io.te4j.api.spi.StreamGate g : java.util.ServiceLoader.load(
+        io.te4j.api.spi.StreamGate.class, Engine.class.getClassLoader())) {
+      if (g.family().equals(family) && g.availability().isAvailable()) {
+        return g;
+      }
+    }
+    return null;
   }
 
   /**

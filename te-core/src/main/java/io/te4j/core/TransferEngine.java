@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,7 @@ public class TransferEngine implements AutoCloseable {
 
   /** True when the CUDA transport is installed and its probe found a working driver. */
   public static boolean supportCuda() {
-    return supports("cuda");
+    return supports("nvlink");
   }
 
   /** True when an EFA transport is installed and available. */
@@ -295,67 +296,109 @@ public class TransferEngine implements AutoCloseable {
   // ---------------------------------------------------------------- CUDA stream transfers
 
   /**
-   * Enqueues a write on a CUDA stream.
+   * Enqueues a write on CUDA stream {@code streamPtr} (0: the legacy default stream): it runs after
+   * the work enqueued on the stream before, and work enqueued after waits for it (CUDA.md 3.5).
+   * Toward the nvlink transport the copies are enqueued on the stream itself; toward another
+   * transport a host function on the stream starts the transfer and holds the stream until it
+   * ends or times out. A failure completes the returned future exceptionally and is logged here;
+   * it never ends the process (the reference calls {@code _exit}).
    *
-   * @throws TransferException TRANSPORT_UNAVAILABLE when no CUDA transport is installed
+   * @throws TransferException at once when the request is invalid, no transport can take it, or
+   *     the stream refuses the host function; TRANSPORT_UNAVAILABLE without te-transport-cuda
    */
-  public void transferWriteOnCuda(String target, long buffer, long peerAddress, long length,
-      long streamPtr) {
-    batchTransferWriteOnCuda(target, List.of(buffer), List.of(peerAddress), List.of(length),
-        streamPtr, "");
+  public CompletableFuture<Void> transferWriteOnCuda(String target, long buffer, long peerAddress,
+      long length, long streamPtr) {
+    return batchTransferWriteOnCuda(target, List.of(buffer), List.of(peerAddress),
+        List.of(length), streamPtr, "");
   }
 
-  public void transferWriteOnCuda(String target, long buffer, long peerAddress, long length,
-      long streamPtr, String transportHint) {
-    batchTransferWriteOnCuda(target, List.of(buffer), List.of(peerAddress), List.of(length),
+  public CompletableFuture<Void> transferWriteOnCuda(String target, long buffer, long peerAddress,
+      long length, long streamPtr, String transportHint) {
+    return batchTransferWriteOnCuda(target, List.of(buffer), List.of(peerAddress),
+        List.of(length), streamPtr, transportHint);
+  }
+
+  /** Enqueues a read on a CUDA stream, as {@link #transferWriteOnCuda} does a write. */
+  public CompletableFuture<Void> transferReadOnCuda(String target, long buffer, long peerAddress,
+      long length, long streamPtr) {
+    return batchTransferReadOnCuda(target, List.of(buffer), List.of(peerAddress),
+        List.of(length), streamPtr, "");
+  }
+
+  public CompletableFuture<Void> transferReadOnCuda(String target, long buffer, long peerAddress,
+      long length, long streamPtr, String transportHint) {
+    return batchTransferReadOnCuda(target, List.of(buffer), List.of(peerAddress),
+        List.of(length), streamPtr, transportHint);
+  }
+
+  public CompletableFuture<Void> batchTransferWriteOnCuda(String target, List<Long> buffers,
+      List<Long> peerAddresses, List<Long> lengths, long streamPtr) {
+    return batchTransferWriteOnCuda(target, buffers, peerAddresses, lengths, streamPtr, "");
+  }
+
+  /** Enqueues writes on a CUDA stream, as {@link #transferWriteOnCuda} does one. */
+  public CompletableFuture<Void> batchTransferWriteOnCuda(String target, List<Long> buffers,
+      List<Long> peerAddresses, List<Long> lengths, long streamPtr, String transportHint) {
+    return onCuda(target, requests(buffers, peerAddresses, lengths, TransferOpcode.WRITE),
         streamPtr, transportHint);
   }
 
-  /** Enqueues a read on a CUDA stream. */
-  public void transferReadOnCuda(String target, long buffer, long peerAddress, long length,
-      long streamPtr) {
-    batchTransferReadOnCuda(target, List.of(buffer), List.of(peerAddress), List.of(length),
-        streamPtr, "");
+  public CompletableFuture<Void> batchTransferReadOnCuda(String target, List<Long> buffers,
+      List<Long> peerAddresses, List<Long> lengths, long streamPtr) {
+    return batchTransferReadOnCuda(target, buffers, peerAddresses, lengths, streamPtr, "");
   }
 
-  public void transferReadOnCuda(String target, long buffer, long peerAddress, long length,
-      long streamPtr, String transportHint) {
-    batchTransferReadOnCuda(target, List.of(buffer), List.of(peerAddress), List.of(length),
+  /** Enqueues reads on a CUDA stream, as {@link #transferWriteOnCuda} does a write. */
+  public CompletableFuture<Void> batchTransferReadOnCuda(String target, List<Long> buffers,
+      List<Long> peerAddresses, List<Long> lengths, long streamPtr, String transportHint) {
+    return onCuda(target, requests(buffers, peerAddresses, lengths, TransferOpcode.READ),
         streamPtr, transportHint);
   }
 
-  public void batchTransferWriteOnCuda(String target, List<Long> buffers, List<Long> peerAddresses,
-      List<Long> lengths, long streamPtr) {
-    batchTransferWriteOnCuda(target, buffers, peerAddresses, lengths, streamPtr, "");
-  }
-
-  /** Enqueues writes on a CUDA stream; fails until a CUDA transport is installed. */
-  public void batchTransferWriteOnCuda(String target, List<Long> buffers, List<Long> peerAddresses,
-      List<Long> lengths, long streamPtr, String transportHint) {
-    onCuda(target, buffers, peerAddresses, lengths, TransferOpcode.WRITE);
-  }
-
-  public void batchTransferReadOnCuda(String target, List<Long> buffers, List<Long> peerAddresses,
-      List<Long> lengths, long streamPtr) {
-    batchTransferReadOnCuda(target, buffers, peerAddresses, lengths, streamPtr, "");
-  }
-
-  /** Enqueues reads on a CUDA stream; fails until a CUDA transport is installed. */
-  public void batchTransferReadOnCuda(String target, List<Long> buffers, List<Long> peerAddresses,
-      List<Long> lengths, long streamPtr, String transportHint) {
-    onCuda(target, buffers, peerAddresses, lengths, TransferOpcode.READ);
-  }
-
-  private void onCuda(String target, List<Long> buffers, List<Long> peerAddresses,
-      List<Long> lengths, TransferOpcode opcode) {
-    requests(buffers, peerAddresses, lengths, opcode);
+  private CompletableFuture<Void> onCuda(String target, List<TransferRequest> requests,
+      long stream, String hint) {
     Engine e = getEngine();
-    if (!e.transportNames().contains("cuda")) {
-      throw new TransferException(ErrorCode.TRANSPORT_UNAVAILABLE,
-          "CUDA stream transfers need the cuda transport (te-transport-cuda), which this engine "
-              + "does not run; running: " + e.transportNames());
+    io.te4j.api.spi.StreamGate gate = e.streamGate("cuda");
+    if (gate == null) {
+      throw new TransferException(ErrorCode.TRANSPORT_UNAVAILABLE, "CUDA stream transfers need "
+          + "te-transport-cuda and a CUDA device; running: " + e.transportNames());
     }
-    throw new TransferException(ErrorCode.NOT_IMPLEMENTED, "CUDA stream transfers to " + target);
+    CompletableFuture<Void> done;
+    if (e.transportFor(target, requests, hint).ordersOnStreams()) {
+      List<TransferRequest> onStream = new ArrayList<>(requests.size());
+      for (TransferRequest r : requests) {
+        onStream.add(r.onStream(stream));
+      }
+      done = e.transfer(target, onStream, hint);
+      TransferException refused = refusedAtOnce(done);
+      if (refused != null) {
+        throw refused; // nothing was enqueued on the stream
+      }
+    } else {
+      long deadline = System.nanoTime() + e.transferTimeoutNanos();
+      done = gate.runInStreamOrder(stream, () -> e.transfer(target, requests, hint), deadline);
+    }
+    done.whenComplete((v, failure) -> {
+      if (failure != null) {
+        LOG.error("CUDA stream transfer to {} failed: {}", target, failure.getMessage());
+      }
+    });
+    return done;
+  }
+
+  /** The failure of a transfer whose batch was refused before anything was enqueued, or null. */
+  private static TransferException refusedAtOnce(CompletableFuture<Void> f) {
+    if (!f.isCompletedExceptionally()) {
+      return null;
+    }
+    try {
+      f.join();
+      return null;
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException x) {
+      Throwable c = x.getCause() == null ? x : x.getCause();
+      return c instanceof TransferException ? (TransferException) c
+          : new TransferException(ErrorCode.TRANSFER_FAILED, c.toString(), c);
+    }
   }
 
   // ---------------------------------------------------------------- batches

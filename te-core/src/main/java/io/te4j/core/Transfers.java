@@ -96,8 +96,9 @@ final class Transfers {
    * Submits; the future completes when every entry completed, else exceptionally once the batch is
    * quiescent (or its {@link #settleDeadline} passed).
    */
-  CompletableFuture<Void> transfer(String target, List<TransferRequest> requests, boolean open) {
-    Batch b = submit(target, requests, "", open);
+  CompletableFuture<Void> transfer(String target, List<TransferRequest> requests, String hint,
+      boolean open) {
+    Batch b = submit(target, requests, hint, open);
     return b.future().thenCompose(s -> whenSettled(b)).thenApply(x -> {
       batches.remove(b.id());
       TransferException f = b.failure();
@@ -106,6 +107,22 @@ final class Transfers {
       }
       return null;
     });
+  }
+
+  /**
+   * The transport a batch of {@code requests} to {@code target} would go through now.
+   *
+   * @throws TransferException for an unknown target or when no transport reaches it
+   */
+  io.te4j.api.spi.Transport transportFor(String target, List<TransferRequest> requests,
+      String hint) {
+    SegmentDescriptor desc = segments.resolve(target);
+    io.te4j.api.spi.MemoryRegion[] regions = new io.te4j.api.spi.MemoryRegion[requests.size()];
+    for (int i = 0; i < regions.length; i++) {
+      TransferRequest r = requests.get(i);
+      regions[i] = memory.find(r.localAddress(), r.length());
+    }
+    return transports.choose(desc, hint, regions, regions.length);
   }
 
   /**

@@ -86,4 +86,28 @@ class MemoryKindsIT {
       LibC.munmap(fakeRemote, MIB);
     }
   }
+
+  /**
+   * A request on a CUDA stream reaches no transport that cannot order on it: over tcp and shm it
+   * fails with INVALID_ARGUMENT before anything moves (the {@code *_on_cuda} operations order such
+   * transfers through a host function instead), and the host entry beside it goes.
+   */
+  @Test
+  void aRequestOnAStreamFailsOverTransportsThatCannotOrderOnIt() {
+    try (Engine target = Engines.tcpAndShm(); Engine initiator = Engines.tcpAndShm();
+        ManagedBuffer remote = target.allocate(MIB); ManagedBuffer local = initiator.allocate(MIB)) {
+      byte[] before = target.read(remote.address(), 4096);
+      for (String transport : new String[] {"tcp", "shm"}) {
+        initiator.write(local.address(), new byte[] {1, 2, 3}, 0, 3);
+        Batch b = initiator.submitAndWait(target.segmentName(), List.of(
+            TransferRequest.write(local.address(), remote.address(), 4096).onStream(0x7f00),
+            TransferRequest.write(local.address(), remote.address() + 8192, 4096)), transport);
+        assertEquals(ErrorCode.INVALID_ARGUMENT, b.errorCode(0), b.errorMessage(0));
+        assertTrue(b.errorMessage(0).contains("cannot order a transfer on stream 0x7f00"),
+            b.errorMessage(0));
+        assertEquals(TransferState.COMPLETED, b.state(1), b.errorMessage(1));
+      }
+      assertArrayEquals(before, target.read(remote.address(), 4096), "nothing moved");
+    }
+  }
 }

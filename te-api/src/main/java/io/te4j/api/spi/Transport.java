@@ -95,6 +95,16 @@ public interface Transport extends AutoCloseable {
     }
   }
 
+  /**
+   * True when this transport orders a slice's copy on the slice's {@link TransferSlice#stream()}
+   * itself (it enqueues the copy on that CUDA stream, as the nvlink transport does). The engine
+   * gives no other transport a request with a stream: those fail with INVALID_ARGUMENT, and the
+   * {@code *_on_cuda} operations order them through a host function instead. The default: false.
+   */
+  default boolean ordersOnStreams() {
+    return false;
+  }
+
   /** The largest slice this transport wants; the engine splits larger requests. */
   default long maxSliceBytes() {
     return Long.MAX_VALUE;

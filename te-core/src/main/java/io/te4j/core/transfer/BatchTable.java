@@ -196,8 +196,9 @@ public final class BatchTable {
   /**
    * True when the entry may go; else fails it: MEMORY_KIND_UNSUPPORTED when {@code transport}
    * cannot move its local memory or the target buffer it addresses (where the descriptor publishes
-   * a kind), PEER_ACCESS_DENIED when that buffer does not allow peers its opcode (te4j targets
-   * publish read-only and write-only buffers; a TCP target refuses such a request itself, same-host
+   * a kind), INVALID_ARGUMENT for a request on a stream the transport cannot order on,
+   * PEER_ACCESS_DENIED when that buffer does not allow peers its opcode (te4j targets publish
+   * read-only and write-only buffers; a TCP target refuses such a request itself, same-host
    * and CXL initiators copy without one, so this is where they stop). Nothing is touched either
    * way: a CPU view of device memory would crash the process. The target buffer is looked up once,
    * and only for a descriptor that publishes device or restricted buffers.
@@ -206,6 +207,9 @@ public final class BatchTable {
       SegmentDescriptor target, TransferRequest r) {
     if (!transport.canMove(local.kind())) {
       return rejectLocalKind(batch, entry, transport, local);
+    }
+    if (r.stream() != 0 && !transport.ordersOnStreams()) {
+      return rejectStream(batch, entry, transport, r);
     }
     if (!target.hasDeviceBuffers() && !target.hasRestrictedBuffers()) {
       return true;
@@ -234,6 +238,14 @@ public final class BatchTable {
     batch.rejectEntry(entry, ErrorCode.MEMORY_KIND_UNSUPPORTED, "the " + transport.name()
         + " transport cannot move " + remote + " (target " + target.name() + " at 0x"
         + Long.toHexString(r.targetOffset()) + ")");
+    return false;
+  }
+
+  private static boolean rejectStream(Batch batch, int entry, Transport transport,
+      TransferRequest r) {
+    batch.rejectEntry(entry, ErrorCode.INVALID_ARGUMENT, "the " + transport.name()
+        + " transport cannot order a transfer on stream 0x" + Long.toHexString(r.stream())
+        + " (the *_on_cuda operations order it through a host function)");
     return false;
   }
 

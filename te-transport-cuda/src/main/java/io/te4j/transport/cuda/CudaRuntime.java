@@ -98,4 +98,11 @@ public interface CudaRuntime {
    * always maps the whole allocation). Returns the {@code CUresult}.
    */
   int memGetAddressRange(long[] base, long[] size, long pointer);
+
+  /**
+   * {@code cudaLaunchHostFunc}: once the work enqueued on {@code stream} before has run, the
+   * runtime's thread calls {@link HostFunctions#run} with {@code token} (which must make no CUDA
+   * call); work enqueued after waits until it returns.
+   */
+  int launchHostFunc(long stream, long token);
 }

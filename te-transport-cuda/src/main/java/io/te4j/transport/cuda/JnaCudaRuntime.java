@@ -1,5 +1,7 @@
 package io.te4j.transport.cuda;
 
+import com.sun.jna.Callback;
+import com.sun.jna.CallbackThreadInitializer;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Structure;
@@ -17,6 +19,19 @@ public final class JnaCudaRuntime implements CudaRuntime {
   public static final String DRIVER_PROPERTY = "te4j.cuda.driver";
   /** The runtime's major version these bindings were written for. */
   public static final int MAJOR = 13;
+  /**
+   * The one host function handed to the runtime (CUDA.md 3.3): held strongly for the life of the
+   * class, since the native trampoline dies with the Java object, and its driver threads stay
+   * attached to the JVM (attaching per call costs about 20 us). It only hands the token to {@link
+   * HostFunctions}.
+   */
+  private static final HostFn HOST_FN = HostFunctions::run;
+
+  static {
+    Native.setCallbackThreadInitializer(HOST_FN,
+        new CallbackThreadInitializer(true, false, "te4j-cuda-hostfn"));
+  }
+
   /** Why the runtime could not be bound, or null. */
   private static final Throwable LINK_FAILURE = bind();
 
@@ -94,6 +109,13 @@ public final class JnaCudaRuntime implements CudaRuntime {
       int flags);
 
   private static native int cudaIpcCloseMemHandle(long pointer);
+
+  private static native int cudaLaunchHostFunc(long stream, HostFn fn, long token);
+
+  /** {@code cudaHostFn_t}: {@code void (*)(void *userData)}, the user data a token. */
+  public interface HostFn extends Callback {
+    void invoke(long token);
+  }
 
   /** {@code cudaIpcMemHandle_t}: 64 opaque bytes, passed by value (CUDA.md 1.7 item 10). */
   @Structure.FieldOrder("reserved")
@@ -307,5 +329,11 @@ public final class JnaCudaRuntime implements CudaRuntime {
       throw e;
     }
     return Driver.cuMemGetAddressRange_v2(base, size, pointer);
+  }
+
+  @Override
+  public int launchHostFunc(long stream, long token) {
+    linked();
+    return cudaLaunchHostFunc(stream, HOST_FN, token);
   }
 }

@@ -229,6 +229,12 @@ final class NvlinkTransport implements Transport {
     return target.hasDeviceBuffers() && canReach(target);
   }
 
+  /** Copies of a request with a stream are enqueued on that stream ({@code *_on_cuda}). */
+  @Override
+  public boolean ordersOnStreams() {
+    return true;
+  }
+
   @Override
   public void submit(TransferSlice slice) {
     submitAll(new TransferSlice[] {slice}, 1);

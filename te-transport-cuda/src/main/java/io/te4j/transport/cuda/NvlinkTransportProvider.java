@@ -18,7 +18,7 @@ import java.util.Set;
 public final class NvlinkTransportProvider implements TransportProvider {
   static final String NAME = "nvlink";
 
-  private static final ProbedAvailability AVAILABILITY = ProbedAvailability.of("transport", NAME,
+  static final ProbedAvailability AVAILABILITY = ProbedAvailability.of("transport", NAME,
       () -> {
         CudaProbe.Result r = CudaProbe.probe();
         return r.available() ? null : new IllegalStateException(r.cause());

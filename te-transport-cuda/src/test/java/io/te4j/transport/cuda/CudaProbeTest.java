@@ -190,6 +190,11 @@ class CudaProbeTest {
     public int memGetAddressRange(long[] base, long[] size, long pointer) {
       return CudaLayout.ERROR_INVALID_VALUE;
     }
+
+    @Override
+    public int launchHostFunc(long stream, long token) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
   }
 
   @Test

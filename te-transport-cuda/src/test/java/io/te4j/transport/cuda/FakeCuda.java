@@ -30,6 +30,8 @@ public final class FakeCuda {
 
     void tefake_set_jitter_us(int us);
 
+    void tefake_pause_stream(long stream, int paused);
+
     int tefake_peek(long pointer, byte[] out, long bytes);
   }
 
