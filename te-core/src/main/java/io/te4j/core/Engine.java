@@ -415,13 +415,7 @@ public final class Engine implements AutoCloseable {
    * and available here, or null.
    */
   io.te4j.api.spi.StreamGate streamGate(String family) {
-    for (io.te4j.api.spi.StreamGate g : java.util.ServiceLoader.load(
-        io.te4j.api.spi.StreamGate.class, Engine.class.getClassLoader())) {
-      if (g.family().equals(family) && g.availability().isAvailable()) {
-        return g;
-      }
-    }
-    return null;
+    return DeviceServices.streamGate(family);
   }
 
   /**

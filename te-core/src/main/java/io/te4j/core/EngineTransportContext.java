@@ -38,6 +38,11 @@ final class EngineTransportContext implements TransportContext {
   }
 
   @Override
+  public io.te4j.api.spi.DeviceMemoryAccess deviceMemory(io.te4j.api.MemoryKind kind) {
+    return kind.isHost() ? null : DeviceServices.memoryAccess(kind.family());
+  }
+
+  @Override
   public String deviceNames() {
     return config.deviceNames();
   }

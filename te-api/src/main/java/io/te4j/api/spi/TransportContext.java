@@ -98,4 +98,13 @@ public interface TransportContext {
   default PeerAuth peerAuth() {
     return PeerAuth.NONE;
   }
+
+  /**
+   * How to reach device memory of {@code kind}'s family through host memory, when a module
+   * providing it ({@link DeviceMemoryAccess}) is installed and works here; else null. The
+   * default: none.
+   */
+  default DeviceMemoryAccess deviceMemory(io.te4j.api.MemoryKind kind) {
+    return null;
+  }
 }

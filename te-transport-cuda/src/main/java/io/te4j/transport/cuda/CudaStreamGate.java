@@ -2,7 +2,6 @@ package io.te4j.transport.cuda;
 
 import io.te4j.api.ErrorCode;
 import io.te4j.api.TransferException;
-import io.te4j.api.spi.Availability;
 import io.te4j.api.spi.StreamGate;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -19,8 +18,7 @@ import java.util.function.Supplier;
  * lost before the host function runs never runs it (CUDA.md 1.6): the deadline still ends the
  * future, and the transfer is then never started.
  */
-public final class CudaStreamGate implements StreamGate {
-  private final CudaRuntime cuda;
+public final class CudaStreamGate extends CudaService implements StreamGate {
 
   /** For {@link java.util.ServiceLoader}: the machine's runtime. */
   public CudaStreamGate() {
@@ -28,17 +26,7 @@ public final class CudaStreamGate implements StreamGate {
   }
 
   CudaStreamGate(CudaRuntime cuda) {
-    this.cuda = cuda;
-  }
-
-  @Override
-  public String family() {
-    return "cuda";
-  }
-
-  @Override
-  public Availability availability() {
-    return NvlinkTransportProvider.AVAILABILITY;
+    super(cuda);
   }
 
   @Override

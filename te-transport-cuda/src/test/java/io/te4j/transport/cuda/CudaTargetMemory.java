@@ -22,8 +22,13 @@ public final class CudaTargetMemory implements TargetMemory {
    * this class's, both on the CUDA runtime this JVM binds ({@code te4j.cuda.cudart}).
    */
   public static ChildTargetPair pair() throws Exception {
+    return pair("nvlink");
+  }
+
+  /** A pair running {@code protocol} whose target's memory is this class's. */
+  public static ChildTargetPair pair(String protocol) throws Exception {
     FakeCuda.library();
-    return ChildTargetPair.builder("nvlink").protocol("nvlink")
+    return ChildTargetPair.builder(protocol).protocol(protocol)
         .targetMemory(CudaTargetMemory.class.getName())
         .targetJvmOption("-D" + JnaCudaRuntime.LIBRARY_PROPERTY + "="
             + System.getProperty(JnaCudaRuntime.LIBRARY_PROPERTY))

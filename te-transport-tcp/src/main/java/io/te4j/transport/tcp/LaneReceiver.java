@@ -35,12 +35,12 @@ final class LaneReceiver {
   private final long[] failedTickets;
   private final List<TransferSlice> failedQueued = new ArrayList<>();
 
-  LaneReceiver(TcpLane lane, AtomicInteger memoryGeneration, ThreadFactory threads,
+  LaneReceiver(TcpLane lane, MemoryViews memoryViews, ThreadFactory threads,
       String suffix) {
     this.lane = lane;
     this.table = lane.table;
     this.lock = lane.lock;
-    this.views = new ChunkViews(memoryGeneration);
+    this.views = new ChunkViews(memoryViews);
     this.failedTickets = new long[2 * (lane.mask + 1)];
     this.thread = threads.newThread(this::run);
     thread.setName(thread.getName() + suffix);

@@ -65,11 +65,11 @@ final class LaneSender {
   /** The sequence number of the last staged request, or -1 when nothing is staged. */
   private long stagedSeq = -1;
 
-  LaneSender(TcpLane lane, AtomicInteger memoryGeneration, ThreadFactory threads, String suffix) {
+  LaneSender(TcpLane lane, MemoryViews memoryViews, ThreadFactory threads, String suffix) {
     this.lane = lane;
     this.table = lane.table;
     this.lock = lane.lock;
-    this.views = new ChunkViews(memoryGeneration);
+    this.views = new ChunkViews(memoryViews);
     this.thread = threads.newThread(this::run);
     thread.setName(thread.getName() + suffix);
     thread.setDaemon(true);

@@ -80,7 +80,7 @@ final class ReadAhead {
       throws IOException {
     long offset = address - region.address();
     while (length > 0) {
-      ByteBuffer view = RegionIo.position(views, region, offset, length);
+      ByteBuffer view = RegionIo.destination(views, region, offset, length);
       int n = view.remaining();
       while (view.hasRemaining()) {
         if (stage.hasRemaining()) {
@@ -92,6 +92,7 @@ final class ReadAhead {
           throw new EOFException("connection closed by peer");
         }
       }
+      RegionIo.commit(views, region, offset, n);
       offset += n;
       length -= n;
     }

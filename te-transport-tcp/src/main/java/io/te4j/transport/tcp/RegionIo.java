@@ -10,8 +10,9 @@ import java.nio.channels.WritableByteChannel;
 
 /**
  * Blocking socket I/O (over the socket, or TLS over it) straight into and out of registered
- * memory, chunk by chunk (a range may cross a 1 GiB chunk boundary). No staging copies;
- * allocation only on failure.
+ * memory, chunk by chunk (a range may cross a 1 GiB chunk boundary). No staging copies for host
+ * memory; device memory passes through the thread's pinned staging buffer ({@link ChunkViews}).
+ * Allocation only on failure.
  */
 final class RegionIo {
   private RegionIo() {}
@@ -56,9 +57,10 @@ final class RegionIo {
       throws IOException {
     long offset = address - region.address();
     while (length > 0) {
-      ByteBuffer view = position(views, region, offset, length);
+      ByteBuffer view = destination(views, region, offset, length);
       int n = view.remaining();
       readFully(channel, view);
+      commit(views, region, offset, n);
       offset += n;
       length -= n;
     }
@@ -82,7 +84,7 @@ final class RegionIo {
     long offset = address - region.address();
     boolean first = true;
     while (length > 0) {
-      ByteBuffer view = position(views, region, offset, length);
+      ByteBuffer view = source(views, region, offset, length);
       int n = view.remaining();
       if (first && prefix != null) {
         pair[0] = prefix;
@@ -107,11 +109,39 @@ final class RegionIo {
       ByteBuffer dst) throws IOException {
     long offset = address - region.address();
     while (length > 0) {
-      ByteBuffer view = position(views, region, offset, length);
+      ByteBuffer view = source(views, region, offset, length);
       int n = view.remaining();
       dst.put(view);
       offset += n;
       length -= n;
+    }
+  }
+
+  /**
+   * The bytes at {@code offset} of the region to send, as many as one view holds: a view of host
+   * memory, or device memory copied into the staging buffer.
+   */
+  static ByteBuffer source(ChunkViews views, MemoryRegion region, long offset, long length)
+      throws IOException {
+    return region.kind().isHost() ? position(views, region, offset, length)
+        : views.stageFrom(region, offset, length);
+  }
+
+  /**
+   * Where to receive the bytes at {@code offset} of the region, as many as one view holds: a view
+   * of host memory, or the staging buffer, which {@link #commit} then copies to the device.
+   */
+  static ByteBuffer destination(ChunkViews views, MemoryRegion region, long offset, long length)
+      throws IOException {
+    return region.kind().isHost() ? position(views, region, offset, length)
+        : views.stageFor(region, length);
+  }
+
+  /** The {@code n} bytes received into {@link #destination} are complete: in place on a device. */
+  static void commit(ChunkViews views, MemoryRegion region, long offset, int n)
+      throws IOException {
+    if (!region.kind().isHost()) {
+      views.commit(region, offset, n);
     }
   }
 

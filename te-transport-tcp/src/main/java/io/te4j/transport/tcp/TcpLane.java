@@ -155,7 +155,7 @@ final class TcpLane {
       int socketBufferBytes,
       MemoryRegistry memory,
       ConnectionSecurity security,
-      AtomicInteger memoryGeneration,
+      MemoryViews memoryViews,
       ThreadFactory senderThreads,
       ThreadFactory receiverThreads,
       Consumer<TcpLane> onExit,
@@ -182,8 +182,8 @@ final class TcpLane {
     this.retry = new long[inFlightDepth];
     this.mask = inFlightDepth - 1;
     String suffix = " " + peerName + " v" + version + " lane " + index;
-    this.sender = new LaneSender(this, memoryGeneration, senderThreads, suffix);
-    this.receiver = new LaneReceiver(this, memoryGeneration, receiverThreads, suffix);
+    this.sender = new LaneSender(this, memoryViews, senderThreads, suffix);
+    this.receiver = new LaneReceiver(this, memoryViews, receiverThreads, suffix);
   }
 
   void start() {

@@ -79,7 +79,7 @@ final class TcpTarget {
   private final ThreadFactory workerThreads;
   private final ThreadFactory acceptorThreads;
   private final int socketBufferBytes;
-  private final AtomicInteger memoryGeneration;
+  private final MemoryViews memoryViews;
   private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
   private final AtomicLong refusedConnections = new AtomicLong();
@@ -98,7 +98,7 @@ final class TcpTarget {
       ThreadFactory acceptorThreads,
       ThreadFactory workerThreads,
       int socketBufferBytes,
-      AtomicInteger memoryGeneration,
+      MemoryViews memoryViews,
       long idleNanos) {
     this.idleNanos = idleNanos;
     this.firstRequestNanos = Math.min(FIRST_REQUEST_NANOS, idleNanos);
@@ -107,7 +107,7 @@ final class TcpTarget {
     this.acceptorThreads = acceptorThreads;
     this.workerThreads = workerThreads;
     this.socketBufferBytes = socketBufferBytes;
-    this.memoryGeneration = memoryGeneration;
+    this.memoryViews = memoryViews;
   }
 
   /**
@@ -358,6 +358,12 @@ final class TcpTarget {
    * (what the registry found for it), else why not; allocation-free either way.
    */
   static String check(MemoryRegion region, TransferOpcode opcode, long address, long size) {
+    return check(region, opcode, address, size, null);
+  }
+
+  /** {@link #check}, device memory allowed where {@code views} reach it (may be null). */
+  static String check(MemoryRegion region, TransferOpcode opcode, long address, long size,
+      MemoryViews views) {
     // Checked again here: the registry is another module's code and this is the last gate.
     if (region == null
         || !AddressRanges.contains(region.address(), region.length(), address, size)) {
@@ -372,7 +378,7 @@ final class TcpTarget {
       return opcode == TransferOpcode.READ ? "region is write-only for peers"
           : "region is read-only for peers";
     }
-    if (!region.kind().isHost()) {
+    if (!region.kind().isHost() && (views == null || !views.reaches(region.kind()))) {
       return "region is " + region.kind() + ", which the tcp transport cannot reach";
     }
     return null;
@@ -437,7 +443,7 @@ final class TcpTarget {
     /** Requests in, several per read while they are small. */
     final ReadAhead input = new ReadAhead(READ_AHEAD_BYTES, this::flushAnswers);
     final ByteBuffer[] pair = new ByteBuffer[2];
-    final ChunkViews views = new ChunkViews(memoryGeneration);
+    final ChunkViews views = new ChunkViews(memoryViews);
     volatile Thread thread;
     /**
      * The region this worker copies into or out of right now, else null. Written only by the
@@ -526,7 +532,7 @@ final class TcpTarget {
         }
         MemoryRegion region = memory.find(address, size);
         String why = check(region, write ? TransferOpcode.WRITE : TransferOpcode.READ, address,
-            size);
+            size, memoryViews);
         if (why != null) {
           reject(v2, opcodeByte, address, size, why);
           return;

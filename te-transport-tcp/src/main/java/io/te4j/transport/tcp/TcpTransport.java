@@ -123,8 +123,8 @@ public final class TcpTransport implements Transport {
   private final int socketBufferBytes;
   /** TLS and the cluster secret, for every data connection both ways. */
   private final ConnectionSecurity security;
-  /** Bumped when memory is unregistered, so threads drop their cached chunk views. */
-  private final AtomicInteger memoryGeneration = new AtomicInteger();
+  /** The memory generation (bumped when memory is unregistered) and the way to device memory. */
+  private final MemoryViews memoryViews;
 
   /** Segment name -> its peer; read lock-free on every submit. */
   private final ConcurrentHashMap<String, Route> routes = new ConcurrentHashMap<>();
@@ -145,6 +145,7 @@ public final class TcpTransport implements Transport {
    */
   public TcpTransport(TransportContext context) {
     this.context = Objects.requireNonNull(context, "context");
+    this.memoryViews = new MemoryViews(context);
     this.lanesPerPeer = context.setting(LANES);
     this.sliceBytes = context.setting(SLICE_BYTES);
     this.queueDepth = context.setting(QUEUE_DEPTH);
@@ -180,7 +181,7 @@ public final class TcpTransport implements Transport {
               context.threadFactory("tcp-acceptor"),
               context.threadFactory("tcp-target"),
               socketBufferBytes,
-              memoryGeneration,
+              memoryViews,
               Math.round(context.setting(IDLE_TIMEOUT) * 1e9));
       int port = t.start(context.bindAddress(), context.minPort(), context.maxPort());
       target = t;
@@ -194,6 +195,15 @@ public final class TcpTransport implements Transport {
   public int dataPort() {
     TcpTarget t = target;
     return t == null ? 0 : t.port();
+  }
+
+  /**
+   * Host memory, and device memory a device module reaches (staged through a pinned host buffer
+   * per thread, both here and at a te4j target).
+   */
+  @Override
+  public boolean canMove(io.te4j.api.MemoryKind kind) {
+    return memoryViews.reaches(kind);
   }
 
   @Override
@@ -234,7 +244,7 @@ public final class TcpTransport implements Transport {
    */
   @Override
   public void unregistered(MemoryRegion region) {
-    memoryGeneration.incrementAndGet(); // threads drop cached views of chunks
+    memoryViews.generation.incrementAndGet(); // threads drop cached views of chunks
     long start = System.nanoTime();
     long deadline = start + Math.max(0, context.transferTimeoutNanos());
     List<TransferSlice> scratch = new ArrayList<>();
@@ -393,7 +403,7 @@ public final class TcpTransport implements Transport {
               socketBufferBytes,
               context.memory(),
               security,
-              memoryGeneration,
+              memoryViews,
               context.threadFactory("tcp-send"),
               context.threadFactory("tcp-recv"),
               lanes::remove,

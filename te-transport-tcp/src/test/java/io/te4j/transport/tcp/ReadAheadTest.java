@@ -60,7 +60,8 @@ class ReadAheadTest {
       ReadAhead in = new ReadAhead(4096, waits::incrementAndGet);
       in.reset(ch);
       TestRegion region = TestRegion.allocate(0x10000, 150_000, true);
-      ChunkViews views = new ChunkViews(new AtomicInteger());
+      ChunkViews views = new ChunkViews(new MemoryViews(new io.te4j.testkit.TestContext(
+          new io.te4j.testkit.TestMemory())));
       ByteBuffer header = ByteBuffer.allocate(24);
       assertTrue(in.readMessageOrEof(header));
       in.readIntoRegion(views, region, 0x10000, 100); // small: through the stage
