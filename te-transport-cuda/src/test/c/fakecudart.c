@@ -1005,14 +1005,3 @@ void tefake_pause_stream(cudaStream_t stream, int paused) {
   pthread_cond_broadcast(&s->c);
   pthread_mutex_unlock(&s->m);
 }
-
-/* A CPU read of device memory for tests (the alias itself faults): n bytes at p into out. */
-int tefake_peek(const void *p, void *out, size_t n) {
-  int error = 0;
-  char *view = translate((uintptr_t)p, n, &error);
-  if (view == NULL) {
-    return error;
-  }
-  memcpy(out, view, n);
-  return 0;
-}

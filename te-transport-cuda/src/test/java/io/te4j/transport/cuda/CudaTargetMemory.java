@@ -27,13 +27,11 @@ public final class CudaTargetMemory implements TargetMemory {
 
   /** A pair running {@code protocol} whose target's memory is this class's. */
   public static ChildTargetPair pair(String protocol) throws Exception {
-    FakeCuda.library();
     return ChildTargetPair.builder(protocol).protocol(protocol)
         .targetMemory(CudaTargetMemory.class.getName())
-        .targetJvmOption("-D" + JnaCudaRuntime.LIBRARY_PROPERTY + "="
-            + System.getProperty(JnaCudaRuntime.LIBRARY_PROPERTY))
+        .targetJvmOption("-D" + JnaCudaRuntime.LIBRARY_PROPERTY + "=" + FakeCuda.library())
         .targetJvmOption("-D" + JnaCudaRuntime.DRIVER_PROPERTY + "="
-            + System.getProperty(JnaCudaRuntime.DRIVER_PROPERTY))
+            + System.getProperty(JnaCudaRuntime.DRIVER_PROPERTY, "libcuda.so.1"))
         .open();
   }
 

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 /**
  * The test controls of the fake CUDA runtime ({@code src/test/c/fakecudart.c}) that the
  * integration tests bind through {@code te4j.cuda.cudart}: live objects, calls made from host
- * functions, injected faults, and a CPU read of fake device memory.
+ * functions, injected faults, held-back streams.
  */
 public final class FakeCuda {
   /** What {@link Controls#tefake_live} counts. */
@@ -31,21 +31,34 @@ public final class FakeCuda {
     void tefake_set_jitter_us(int us);
 
     void tefake_pause_stream(long stream, int paused);
-
-    int tefake_peek(long pointer, byte[] out, long bytes);
   }
 
   private FakeCuda() {}
 
-  /** The fake's path; fails naming what is missing when the build could not make it. */
-  public static Path library() {
-    String p = System.getProperty(JnaCudaRuntime.LIBRARY_PROPERTY);
-    if (p == null || !Files.isRegularFile(Path.of(p))) {
+  /**
+   * The runtime the tests bind ({@code te4j.cuda.cudart}: the fake in CI, the machine's runtime in
+   * the GPU check); fails naming what is missing when the build could not make the fake.
+   */
+  public static String library() {
+    String p = System.getProperty(JnaCudaRuntime.LIBRARY_PROPERTY, "libcudart.so.13");
+    if (p.contains("/") && !Files.isRegularFile(Path.of(p))) {
       throw new AssertionError("the fake CUDA runtime is not built (" + p + "): the build makes "
           + "it from src/test/c/fakecudart.c with gcc and the CUDA 13 headers (CUDA_HOME, default "
           + "/usr/local/cuda)");
     }
-    return Path.of(p);
+    return p;
+  }
+
+  /** True when the tests run over the fake (CI), not a real GPU (the GPU check). */
+  public static boolean active() {
+    String p = System.getProperty(JnaCudaRuntime.LIBRARY_PROPERTY, "");
+    return p.endsWith("libte_fakecudart.so");
+  }
+
+  /** Skips a test that injects faults or counts the fake's objects, on a real GPU. */
+  public static void assumeActive() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(active(),
+        "needs the fake runtime's fault injection and counters; a real GPU has neither");
   }
 
   /** The controls of the fake this JVM bound (the same library instance JnaCudaRuntime uses). */
@@ -54,6 +67,6 @@ public final class FakeCuda {
   }
 
   private static final class Holder {
-    static final Controls CONTROLS = Native.load(library().toString(), Controls.class);
+    static final Controls CONTROLS = Native.load(library(), Controls.class);
   }
 }

@@ -35,6 +35,8 @@ class NvlinkContractIT extends TransportContract {
   void copiesWentThroughIpcMappings() {
     NvlinkTransport nvlink = (NvlinkTransport) engine.transport("nvlink");
     assertTrue(nvlink.mappedBuffers() > 0, "the target's buffers are mapped here");
-    assertEquals(0, FakeCuda.controls().tefake_violations(), "no CUDA call from a host function");
+    if (FakeCuda.active()) {
+      assertEquals(0, FakeCuda.controls().tefake_violations(), "no CUDA call from a host function");
+    }
   }
 }

@@ -76,7 +76,7 @@ class NvlinkGpuMemoryIT {
 
   private byte[] download(long device, int n) {
     byte[] out = new byte[n];
-    assertEquals(0, FakeCuda.controls().tefake_peek(device, out, n));
+    new CudaTargetMemory().read(device, out);
     return out;
   }
 
@@ -153,8 +153,10 @@ class NvlinkGpuMemoryIT {
       assertRefused("does not lie inside one CUDA allocation",
           () -> engine.register(allocation + 4096, MIB, "cuda:0", true));
       assertEquals(before, engine.memory().regions().size(), "nothing stayed registered");
-      assertEquals(0, FakeCuda.controls().tefake_live(FakeCuda.HOST_REGISTRATIONS)
-          - pinnedHostRegions(), "no pin left behind by a refusal");
+      if (FakeCuda.active()) {
+        assertEquals(0, FakeCuda.controls().tefake_live(FakeCuda.HOST_REGISTRATIONS)
+            - pinnedHostRegions(), "no pin left behind by a refusal");
+      }
       engine.register(allocation, MIB, "cuda:0", true);
       engine.unregister(allocation);
     } finally {
@@ -243,6 +245,7 @@ class NvlinkGpuMemoryIT {
 
   @Test
   void aFailingCopyAndALostDeviceFailTheirTransfersAndTheEngineGoesOn() throws Exception {
+    FakeCuda.assumeActive();
     long mine = pair.local();
     FakeCuda.controls().tefake_fail_next_copies(1, 2 /* cudaErrorMemoryAllocation */);
     Batch failed = run(TransferRequest.write(mine, remote, 4096));
@@ -272,6 +275,7 @@ class NvlinkGpuMemoryIT {
 
   @Test
   void forgettingThePeerClosesItsMappingsAndClosingLeavesNothing() throws Exception {
+    FakeCuda.assumeActive();
     assertEquals(TransferState.COMPLETED,
         run(TransferRequest.write(pair.local(), remote, 4096)).state());
     FakeCuda.Controls fake = FakeCuda.controls();

@@ -30,13 +30,23 @@ import org.junit.jupiter.api.Test;
 class OnCudaIT {
   private static final int N = 16 << 20;
   private final CudaRuntime cuda = new JnaCudaRuntime();
-  private final FakeCuda.Controls fake = FakeCuda.controls();
+  private FakeCuda.Controls fake;
   private AutoCloseable target;
   private TransferEngine engine;
   private long stream;
 
+  /** Each test holds a stream back or loses the device: the fake's controls. */
+  @org.junit.jupiter.api.BeforeEach
+  void fake() {
+    FakeCuda.assumeActive();
+    fake = FakeCuda.controls();
+  }
+
   @AfterEach
   void close() throws Exception {
+    if (fake == null) {
+      return;
+    }
     fake.tefake_set_jitter_us(0);
     fake.tefake_set_sticky(0);
     if (engine != null) {
