@@ -58,6 +58,10 @@ static int forced(void) {
 }
 
 static int device_count(void) {
+  const char *visible = getenv("CUDA_VISIBLE_DEVICES");
+  if (visible != NULL && visible[0] == 0) {
+    return 0; /* as the real runtime: no device visible */
+  }
   const char *n = getenv("TEFAKE_DEVICES");
   return n == NULL ? 2 : atoi(n);
 }
@@ -379,8 +383,12 @@ cudaError_t cudaGetDeviceCount(int *count) {
   if (count == NULL) {
     return cudaErrorInvalidValue;
   }
-  *count = device_count();
-  return *count == 0 ? cudaErrorNoDevice : cudaSuccess;
+  int n = device_count();
+  if (n == 0) {
+    return cudaErrorNoDevice; /* the count is left as it was, as the real runtime leaves it */
+  }
+  *count = n;
+  return cudaSuccess;
 }
 
 cudaError_t cudaSetDevice(int device) {

@@ -147,6 +147,11 @@ public final class CudaProbe {
     return nics;
   }
 
+  /** Prints what {@link #probe()} finds, one line per GPU or one saying why there is none. */
+  public static void main(String[] args) {
+    describe(probe()).forEach(System.out::println);
+  }
+
   /** Lines for {@code te topology --devices}: one per GPU, or one saying why there is none. */
   public static List<String> describe(Result r) {
     if (!r.available()) {
