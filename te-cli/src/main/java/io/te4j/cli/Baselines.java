@@ -24,15 +24,17 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * What the engine is measured against in the same run, by protocol: for tcp a plain Java socket
  * copy of the same block size (one connection, direct buffers, blocking) and iperf3 with as many
- * streams as the bench has threads and the same write size, when installed; for shm and cxl a C memcpy of the same shape; for nvmeof fio on the same
- * file, when installed.
+ * streams as the bench has threads and the same write size, when installed; for shm and cxl a C
+ * memcpy of the same shape; for nvmeof fio on the same file, when installed; for GPU memory
+ * ({@code --gpu}, nvlink) {@code cudaMemcpyAsync} device to device of the same shape.
  */
 final class Baselines {
   /** Each protocol's baselines when {@code --baseline} is not given. */
   static final Map<String, List<String>> DEFAULTS = Map.of("tcp", List.of("socket", "iperf3"),
       "shm", List.of("memcpy"), "cxl", List.of("memcpy"), "nvmeof", List.of("fio"));
   /** Every baseline name {@code --baseline} takes. */
-  static final Set<String> NAMES = Set.of("socket", "iperf3", "memcpy", "fio", "none");
+  static final Set<String> NAMES = Set.of("socket", "iperf3", "memcpy", "fio", "cudamemcpy",
+      "none");
   /** What each baseline is, as the report names it, in the order reports list them. */
   static final Map<String, String> LABELS = labels();
 
@@ -44,7 +46,34 @@ final class Baselines {
     labels.put("iperf3", "iperf3, same write size and streams");
     labels.put("memcpy", "C memcpy, same shape");
     labels.put("fio", "fio io_uring, direct, same file");
+    labels.put("cudamemcpy", "cudaMemcpyAsync device to device, same shape");
     return labels;
+  }
+
+  /** One thread of a copy baseline: copies until {@code deadline}, counting into {@code bytes}. */
+  @FunctionalInterface
+  interface Copier {
+    void copy(int thread, long deadline, AtomicLong bytes);
+  }
+
+  /** GB/s of {@code threads} threads each running {@code copier} for {@code seconds}. */
+  static double inParallel(String name, int threads, int seconds, Copier copier)
+      throws InterruptedException {
+    AtomicLong bytes = new AtomicLong();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    List<Thread> workers = new ArrayList<>();
+    long start = System.nanoTime();
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      Thread w = new Thread(() -> copier.copy(thread, deadline, bytes), "baseline-" + name + "-"
+          + t);
+      w.start();
+      workers.add(w);
+    }
+    for (Thread w : workers) {
+      w.join();
+    }
+    return bytes.get() / (double) (System.nanoTime() - start);
   }
 
   /**
@@ -63,26 +92,14 @@ final class Baselines {
     try {
       NativeMemory.fill(src, footprint, (byte) 0x5a);
       NativeMemory.fill(dst, footprint, (byte) 0);
-      AtomicLong bytes = new AtomicLong();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      List<Thread> workers = new ArrayList<>();
-      long start = System.nanoTime();
-      for (int t = 0; t < threads; t++) {
+      return inParallel("memcpy", threads, seconds, (t, deadline, bytes) -> {
         long offset = t * perThread;
-        Thread w = new Thread(() -> {
-          long iterations = Math.max(1, (4L << 20) / block); // about a millisecond's worth
-          while (System.nanoTime() < deadline) {
-            CopyRoutines.benchMemcpy(dst + offset, src + offset, block, iterations, perThread);
-            bytes.addAndGet(iterations * block);
-          }
-        }, "baseline-memcpy-" + t);
-        w.start();
-        workers.add(w);
-      }
-      for (Thread w : workers) {
-        w.join();
-      }
-      return bytes.get() / ((System.nanoTime() - start) / 1e9) / 1e9;
+        long iterations = Math.max(1, (4L << 20) / block); // about a millisecond's worth
+        while (System.nanoTime() < deadline) {
+          CopyRoutines.benchMemcpy(dst + offset, src + offset, block, iterations, perThread);
+          bytes.addAndGet(iterations * block);
+        }
+      });
     } finally {
       NativeMemory.unmap(src, footprint);
       NativeMemory.unmap(dst, footprint);

@@ -143,6 +143,12 @@ final class BenchCommand implements Callable<Integer> {
           + "while it runs; 0 for any free port (said on stderr).")
   Integer metricsPort;
 
+  @Option(names = "--gpu", paramLabel = "N", converter = Converters.NonNegative.class,
+      description = "Both sides' buffers in the memory of GPU N (cudaMalloc), staged through "
+          + "pinned host buffers by tcp, mapped by CUDA IPC with --protocol nvlink (whose "
+          + "default is GPU 0); the baseline is then the same copies with cudaMemcpyAsync.")
+  Integer gpu;
+
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
@@ -211,6 +217,15 @@ final class BenchCommand implements Callable<Integer> {
     if (protocol().equals("cxl")) {
       cxlDevice = cxlDevicePath();
     }
+    if (gpu() != null) {
+      if (cxlDevice != null || segmentFile != null) {
+        throw new UsageException("--gpu goes with tcp or nvlink, not " + protocol());
+      }
+      if (verify) {
+        throw new UsageException("--verify reads the buffers with the CPU: not with --gpu");
+      }
+      GpuMemory.check(gpu());
+    }
     for (String b : baselines()) {
       if (!Baselines.NAMES.contains(b)) {
         throw new UsageException("--baseline takes " + String.join(", ",
@@ -233,9 +248,15 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
+  /** The GPU the buffers live on, or null for host memory. */
+  private Integer gpu() {
+    return gpu != null ? gpu : protocol().equals("nvlink") ? Integer.valueOf(0) : null;
+  }
+
   private List<String> baselines() {
     if (baselines == null) {
-      return Baselines.DEFAULTS.getOrDefault(protocol(), List.of());
+      return gpu() != null ? List.of("cudamemcpy")
+          : Baselines.DEFAULTS.getOrDefault(protocol(), List.of());
     }
     List<String> names = new ArrayList<>();
     for (String b : baselines) {
@@ -354,6 +375,7 @@ final class BenchCommand implements Callable<Integer> {
     long size = bufferSize;
     checkCxlDevice(false, size);
     long[] memoryFile = null;
+    long gpuBuffer = 0;
     try (Engine engine = startEngine();
         MetricsPort metrics = MetricsPort.startIfAsked(metricsPort, "127.0.0.1", err)) {
       if (metrics != null) {
@@ -363,9 +385,15 @@ final class BenchCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "te-bench-target-stop"));
       long address;
       String where;
+      String location = "cpu:0";
       if (cxlDevice != null) {
         address = cxlBase(engine);
         where = "offsets [0, " + size + ") of " + cxlDevice;
+      } else if (gpu() != null) {
+        gpuBuffer = GpuMemory.allocate(gpu(), size, (byte) 0);
+        address = gpuBuffer;
+        location = "cuda:" + gpu();
+        where = "0x" + Long.toHexString(address) + " on " + location;
       } else {
         // Exactly --buffer-size is registered and published (a managed buffer would publish its
         // whole arena); a memory file, so same-host peers map it as they map managed memory.
@@ -373,9 +401,11 @@ final class BenchCommand implements Callable<Integer> {
         address = memoryFile[0];
         where = "0x" + Long.toHexString(address);
       }
-      engine.register(address, size);
-      // Touched once, so a read copies real memory rather than the kernel's shared zero page.
-      NativeMemory.fill(address, size, (byte) 0);
+      engine.register(address, size, location, true);
+      if (gpuBuffer == 0) {
+        // Touched once, so a read copies real memory rather than the kernel's shared zero page.
+        NativeMemory.fill(address, size, (byte) 0);
+      }
       out.println(engine.segmentName());
       out.flush();
       err.println("target " + engine.segmentName() + " serving " + size + " bytes at " + where);
@@ -387,6 +417,9 @@ final class BenchCommand implements Callable<Integer> {
         new CountDownLatch(1).await();
       }
     } finally {
+      if (gpuBuffer != 0) {
+        GpuMemory.free(gpuBuffer); // after the engine closed, as the memory file below
+      }
       if (memoryFile != null) { // after the engine closed: nothing serves it any more
         NativeMemory.unmap(memoryFile[0], size);
         if (memoryFile[1] >= 0) {
@@ -427,6 +460,11 @@ final class BenchCommand implements Callable<Integer> {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--enable-native-access=ALL-UNNAMED");
+    for (String p : new String[] {"te4j.cuda.cudart", "te4j.cuda.driver"}) {
+      if (System.getProperty(p) != null) {
+        cmd.add("-D" + p + "=" + System.getProperty(p));
+      }
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(Main.class.getName());
@@ -443,6 +481,10 @@ final class BenchCommand implements Callable<Integer> {
     if (engineOptions.localServerName != null) {
       cmd.add("--local-server-name");
       cmd.add(engineOptions.localServerName);
+    }
+    if (gpu() != null) {
+      cmd.add("--gpu");
+      cmd.add(Integer.toString(gpu()));
     }
     if (cxlDevice != null) {
       // Named explicitly: it may have come from this process's properties, not the environment.
@@ -476,6 +518,7 @@ final class BenchCommand implements Callable<Integer> {
     List<BenchDriver.Outcome> outcomes = new ArrayList<>();
     long verified = -1;
     long anonymous = 0;
+    long gpuLocal = 0;
     Engine engine = startEngine();
     MetricsPort metrics = null;
     try {
@@ -490,11 +533,17 @@ final class BenchCommand implements Callable<Integer> {
         anonymous = NativeMemory.mapAnonymous(buffer);
         engine.register(anonymous, buffer, ManagedMemory.LOCATION, false);
         local = anonymous;
+      } else if (gpu() != null) {
+        gpuLocal = GpuMemory.allocate(gpu(), buffer, (byte) 0x5a);
+        engine.register(gpuLocal, buffer, "cuda:" + gpu(), false);
+        local = gpuLocal;
       } else {
         local = engine.allocate(buffer).address(); // freed when the engine closes
       }
-      // Touched once, so a write copies real memory rather than the kernel's shared zero page.
-      NativeMemory.fill(local, buffer, (byte) 0x5a);
+      if (gpuLocal == 0) {
+        // Touched once, so a write copies real memory rather than the kernel's shared zero page.
+        NativeMemory.fill(local, buffer, (byte) 0x5a);
+      }
       if (segmentFile != null) {
         NvmeofCommand.publishBenchSegment(engine, segmentFile, footprint);
       }
@@ -528,6 +577,9 @@ final class BenchCommand implements Callable<Integer> {
       engine.close();
       if (anonymous != 0) {
         NativeMemory.unmap(anonymous, buffer); // after close: no copy can touch it any more
+      }
+      if (gpuLocal != 0) {
+        GpuMemory.free(gpuLocal);
       }
     }
     // Measured with the engine closed, so nothing of it runs beside them.
@@ -587,6 +639,10 @@ final class BenchCommand implements Callable<Integer> {
         case "memcpy":
           gbps = Baselines.memcpy(block, batchSize, threads, duration);
           break;
+        case "cudamemcpy":
+          gbps = gpu() == null ? null
+              : GpuMemory.memcpyBaseline(gpu(), block, batchSize, threads, duration);
+          break;
         case "fio":
           gbps = segmentFile == null ? null
               : Baselines.fio(segmentFile, op, block, batchSize, threads, duration);
@@ -596,7 +652,8 @@ final class BenchCommand implements Callable<Integer> {
       }
       if (gbps == null || gbps <= 0) {
         json.put("baseline_" + name + "_skipped", name.equals("memcpy")
-            ? "the native copy library is not loaded" : name + " is not installed or failed");
+            ? "the native copy library is not loaded" : name.equals("cudamemcpy")
+            ? "it measures GPU memory: give --gpu" : name + " is not installed or failed");
         continue;
       }
       json.put("baseline_" + name + "_gbps", BenchReport.round(gbps));

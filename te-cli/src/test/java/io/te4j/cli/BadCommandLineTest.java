@@ -40,6 +40,8 @@ class BadCommandLineTest {
       "bench --protocol shm --cxl-device /dev/shm/x   | --cxl-device",
       "bench --protocol cxl                           | --cxl-device",
       "bench --report-interval 0                      | --report-interval",
+      "bench --gpu 0 --verify                         | --verify",
+      "bench --protocol cxl --cxl-device /dev/shm/x --gpu 0 | --gpu",
       "probe                                          | PEER",
       "probe a:1 b:2                                  | b:2",
       "nvmeof                                         | register, list or remove",
