@@ -41,6 +41,12 @@ abstract class HeldSlicesTestBase {
       held.add(slice);
     }
 
+    /** It keeps what it is handed, a request's stream too. */
+    @Override
+    public boolean ordersOnStreams() {
+      return true;
+    }
+
     @Override
     public void close() {}
   }
