@@ -4,7 +4,8 @@ import java.nio.ByteBuffer;
 
 /**
  * Reaches device memory of one family (CUDA GPU memory) through host memory, for transports that
- * move bytes with the CPU: TCP stages them through a pinned host buffer per thread. Found by
+ * move bytes with the CPU: TCP stages them through a pinned host buffer per thread, shm copies
+ * them straight between a peer's mapped memory file and the device. Found by
  * {@link java.util.ServiceLoader} ({@code META-INF/services/io.te4j.api.spi.DeviceMemoryAccess});
  * the CUDA module provides one. A transport gets it from {@link TransportContext#deviceMemory}.
  */
@@ -14,6 +15,15 @@ public interface DeviceMemoryAccess {
 
   /** Whether it works on this machine (its runtime binds and sees a device). */
   Availability availability();
+
+  /**
+   * Copies {@code length} bytes from {@code src} to {@code dst}, one of them device memory of this
+   * family and the other host memory this process maps (a peer's memory file, say); returns once
+   * the bytes are in place. Safe from any thread.
+   *
+   * @throws io.te4j.api.TransferException TRANSFER_FAILED naming the device's error
+   */
+  void copy(long dst, long src, long length);
 
   /**
    * A staging buffer of {@code bytes} pinned host memory, made once and reused by one thread

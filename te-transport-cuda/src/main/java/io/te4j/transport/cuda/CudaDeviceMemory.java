@@ -25,6 +25,38 @@ public final class CudaDeviceMemory extends CudaService implements DeviceMemoryA
     super(cuda);
   }
 
+  /** Streams for {@link #copy}, made on first use and kept: one per copying thread at most 4. */
+  private final long[] copyStreams = new long[4];
+  private final java.util.concurrent.atomic.AtomicInteger nextCopyStream =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  @Override
+  public void copy(long dst, long src, long length) {
+    int i = Math.floorMod(nextCopyStream.getAndIncrement(), copyStreams.length);
+    long stream;
+    synchronized (copyStreams) {
+      if (copyStreams[i] == 0) {
+        long[] s = {0};
+        int rc = cuda.streamCreateWithFlags(s, CudaLayout.STREAM_NON_BLOCKING);
+        if (rc != 0) {
+          throw new TransferException(ErrorCode.TRANSFER_FAILED,
+              "cudaStreamCreateWithFlags: " + CudaErrors.describe(cuda, rc));
+        }
+        copyStreams[i] = s[0];
+      }
+      stream = copyStreams[i];
+    }
+    int rc = cuda.memcpyAsync(dst, src, length, CudaLayout.MEMCPY_DEFAULT, stream);
+    if (rc == 0) {
+      rc = cuda.streamSynchronize(stream);
+    }
+    if (rc != 0) {
+      throw new TransferException(ErrorCode.TRANSFER_FAILED, "copying " + length + " bytes "
+          + "between GPU and host memory (0x" + Long.toHexString(src) + " to 0x"
+          + Long.toHexString(dst) + "): " + CudaErrors.describe(cuda, rc));
+    }
+  }
+
   @Override
   public Staging staging(int bytes) {
     long[] stream = {0};

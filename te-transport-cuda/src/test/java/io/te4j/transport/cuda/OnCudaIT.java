@@ -99,13 +99,13 @@ class OnCudaIT {
    * race the zeroing copy (a stalled target makes that race certain).
    */
   private CompletableFuture<Void> produceTransferOverwrite(long source, String segment,
-      long remote, byte[] pattern, TargetJvm stalled) throws Exception {
+      long remote, byte[] pattern, TargetJvm stalled, String hint) throws Exception {
     long produced = deviceWith(pattern);
     long zeros = deviceWith(new byte[N]);
     long s = newStream();
     fake.tefake_pause_stream(s, 1);
     assertEquals(0, cuda.memcpyAsync(source, produced, N, CudaLayout.MEMCPY_DEFAULT, s));
-    CompletableFuture<Void> f = engine.transferWriteOnCuda(segment, source, remote, N, s);
+    CompletableFuture<Void> f = engine.transferWriteOnCuda(segment, source, remote, N, s, hint);
     assertEquals(0, cuda.memcpyAsync(source, zeros, N, CudaLayout.MEMCPY_DEFAULT, s));
     Thread.sleep(200); // a transfer that did not wait for the stream would be over by now
     if (stalled != null) {
@@ -134,8 +134,8 @@ class OnCudaIT {
     byte[] pattern = new byte[N];
     new Random(5).nextBytes(pattern);
     int hostFunctionsBefore = HostFunctions.pending();
-    produceTransferOverwrite(mine[0], pair.segment(), pair.remote(), pattern, null)
-        .get(10, TimeUnit.SECONDS);
+    produceTransferOverwrite(mine[0], pair.segment(), pair.remote(), pattern, null,
+        "nvlink").get(10, TimeUnit.SECONDS);
     assertEquals(crc(pattern), pair.targetCrc(pair.remote(), N), "ordered on the stream");
     assertEquals(hostFunctionsBefore, HostFunctions.pending(), "no host function involved");
   }
@@ -149,7 +149,7 @@ class OnCudaIT {
     byte[] pattern = new byte[N];
     new Random(6).nextBytes(pattern);
     engine.getEngine().segment(tcp.segment()); // its descriptor is known: only the data stalls
-    produceTransferOverwrite(mine, tcp.segment(), tcp.remote(), pattern, tcp)
+    produceTransferOverwrite(mine, tcp.segment(), tcp.remote(), pattern, tcp, "tcp")
         .get(10, TimeUnit.SECONDS);
     assertEquals(crc(pattern), tcp.crc(tcp.remote(), N), "ordered through the host function");
     assertEquals(0, fake.tefake_violations(), "no CUDA call from the host function");
@@ -166,7 +166,7 @@ class OnCudaIT {
     tcp.pause(); // the transfer cannot finish
     try {
       CompletableFuture<Void> f = engine.transferWriteOnCuda(tcp.segment(), mine, tcp.remote(), N,
-          s);
+          s, "tcp");
       assertEquals(0, cuda.streamSynchronize(s), "the stream is released at the deadline");
       ExecutionException e = assertThrows(ExecutionException.class,
           () -> f.get(10, TimeUnit.SECONDS));
@@ -190,7 +190,7 @@ class OnCudaIT {
     fake.tefake_set_jitter_us(200_000);
     assertEquals(0, cuda.memcpyAsync(mine, mine, 4096, CudaLayout.MEMCPY_DEFAULT, s));
     CompletableFuture<Void> f = engine.transferWriteOnCuda(tcp.segment(), mine, tcp.remote(), N,
-        s);
+        s, "tcp");
     fake.tefake_set_sticky(700);
     ExecutionException e = assertThrows(ExecutionException.class,
         () -> f.get(10, TimeUnit.SECONDS));

@@ -1,17 +1,7 @@
 package io.te4j.transport.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
-import com.sun.jna.Memory;
-import io.te4j.api.TransferRequest;
-import io.te4j.api.TransferState;
-import io.te4j.core.transfer.Batch;
 import io.te4j.testkit.contract.TransportContract;
 import io.te4j.testkit.contract.TransportPair;
-import java.util.List;
-import java.util.Random;
-import java.util.zip.CRC32;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
@@ -39,44 +29,6 @@ class TcpGpuMemoryContractIT extends TransportContract {
   @Test
   @Order(98)
   void localGpuMemoryIsStagedBothWays() throws Exception {
-    CudaRuntime cuda = new JnaCudaRuntime();
-    int n = (4 << 20) + 3;
-    byte[] data = new byte[n];
-    new Random(11).nextBytes(data);
-    for (int device = 0; device < 2; device++) {
-      long[] p = {0};
-      assertEquals(0, cuda.setDevice(device));
-      assertEquals(0, cuda.malloc(p, n));
-      assertEquals(0, cuda.setDevice(0));
-      engine.register(p[0], n, "cuda:" + device, true);
-      try {
-        Memory host = new Memory(n);
-        host.write(0, data, 0, n);
-        assertEquals(0, cuda.memcpyAsync(p[0], Memory.nativeValue(host), n,
-            CudaLayout.MEMCPY_HOST_TO_DEVICE, 0));
-        assertEquals(0, cuda.streamSynchronize(0));
-        long at = remote + 8L * (1 << 20) * device + 5;
-        Batch w = engine.submitAndWait(pair.segment(), List.of(TransferRequest.write(p[0], at, n)),
-            "tcp");
-        assertEquals(TransferState.COMPLETED, w.state(), () -> w.errorMessage(0));
-        CRC32 crc = new CRC32();
-        crc.update(data);
-        assertEquals(crc.getValue(), pair.targetCrc(at, n), "the target's GPU memory");
-        Memory zeros = new Memory(n);
-        zeros.clear();
-        assertEquals(0, cuda.memcpyAsync(p[0], Memory.nativeValue(zeros), n,
-            CudaLayout.MEMCPY_HOST_TO_DEVICE, 0));
-        assertEquals(0, cuda.streamSynchronize(0));
-        Batch r = engine.submitAndWait(pair.segment(), List.of(TransferRequest.read(p[0], at, n)),
-            "tcp");
-        assertEquals(TransferState.COMPLETED, r.state(), () -> r.errorMessage(0));
-        byte[] back = new byte[n];
-        new CudaTargetMemory().read(p[0], back);
-        assertArrayEquals(data, back, "cuda:" + device + " round trip");
-      } finally {
-        engine.unregister(p[0]);
-        assertEquals(0, cuda.free(p[0]));
-      }
-    }
+    GpuRoundTrips.bothWaysOnEachGpu(pair, "tcp", 11);
   }
 }

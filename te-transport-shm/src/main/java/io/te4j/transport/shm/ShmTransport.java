@@ -5,6 +5,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import io.te4j.api.BufferDescriptor;
 import io.te4j.api.ErrorCode;
+import io.te4j.api.MemoryKind;
 import io.te4j.api.SegmentDescriptor;
 import io.te4j.api.TransferOpcode;
 import io.te4j.api.TransferState;
@@ -237,7 +238,8 @@ public final class ShmTransport extends MemoryCopyTransport {
    */
   @Override
   public boolean prefers(SegmentDescriptor target) {
-    return "tcp".equals(target.protocol()) && canReach(target);
+    // A peer publishing GPU memory is left to its protocol (TCP stages it; shm cannot reach it).
+    return "tcp".equals(target.protocol()) && !target.hasDeviceBuffers() && canReach(target);
   }
 
   /**
@@ -311,6 +313,12 @@ public final class ShmTransport extends MemoryCopyTransport {
             + target.name() + "' published");
         return;
       }
+      if (!MemoryKind.ofBuffer(b).isHost()) {
+        slice.fail(TransferState.FAILED, ErrorCode.MEMORY_KIND_UNSUPPORTED, "shm: buffer 0x"
+            + Long.toHexString(b.address()) + " of segment '" + target.name() + "' is "
+            + MemoryKind.ofBuffer(b) + ", which shared memory cannot reach (nvlink does)");
+        return;
+      }
       peer = peer(target);
       if (peer != null && batch.checkedPeer != peer) {
         // Once per hand-over: a process known dead gets no more bytes, even before the watcher
@@ -344,6 +352,12 @@ public final class ShmTransport extends MemoryCopyTransport {
       }
     }
     long local = slice.localAddress();
+    MemoryRegion region = slice.localRegion();
+    if (!region.kind().isHost()) {
+      copyWithDevice(slice, region, mapping, mapping == null ? 0
+          : mapping.address + (remote - b.address()));
+      return;
+    }
     if (mapping != null) {
       long there = mapping.address + (remote - b.address());
       if (slice.opcode() == TransferOpcode.WRITE) {
@@ -419,6 +433,65 @@ public final class ShmTransport extends MemoryCopyTransport {
       }
     }
     return true;
+  }
+
+  /**
+   * Host memory and GPU memory ({@link #canMove}): a slice whose local memory is on a device is
+   * copied by the device's runtime straight between it and the peer's mapped memory file.
+   */
+  @Override
+  public boolean canMove(MemoryKind kind) {
+    return kind.isHost() || context.deviceMemory(kind) != null;
+  }
+
+  /**
+   * One slice between local device memory and the peer's buffer mapped at {@code there}, by the
+   * device's runtime, now; finished after its hazard slot is cleared. A peer reached by
+   * cross-memory attach ({@code mapping} null) cannot be: the kernel copies only CPU memory.
+   */
+  private void copyWithDevice(TransferSlice slice, MemoryRegion region, PeerMapping mapping,
+      long there) {
+    if (mapping == null) {
+      slice.fail(TransferState.FAILED, ErrorCode.MEMORY_KIND_UNSUPPORTED, "shm: "
+          + region.kind() + " memory reaches only peers whose memory is a memory file; segment '"
+          + slice.target().name() + "' is reached by cross-memory attach");
+      return;
+    }
+    long local = slice.localAddress();
+    long length = slice.length();
+    String error = null;
+    ErrorCode code = ErrorCode.TRANSFER_FAILED;
+    int slot;
+    try {
+      slot = inFlight.enter(local, length);
+    } catch (IllegalStateException e) {
+      mapping.release();
+      slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, e.getMessage());
+      return;
+    }
+    try {
+      if (closed) {
+        error = "shm transport closed";
+      } else if (context.memory().find(local, length) == null) {
+        code = ErrorCode.ADDRESS_NOT_REGISTERED;
+        error = "shm: local 0x" + Long.toHexString(local) + "+" + length + " was unregistered";
+      } else if (slice.opcode() == TransferOpcode.WRITE) {
+        context.deviceMemory(region.kind()).copy(there, local, length);
+      } else {
+        context.deviceMemory(region.kind()).copy(local, there, length);
+      }
+    } catch (io.te4j.api.TransferException e) {
+      error = "shm: " + e.getMessage();
+    } finally {
+      inFlight.exit(slot);
+      mapping.release();
+    }
+    if (error == null) {
+      mappedBytes.add(length);
+      slice.complete();
+    } else {
+      slice.fail(TransferState.FAILED, code, error);
+    }
   }
 
   /** One slice by cross-memory attach; finished after its hazard slot is cleared. */
