@@ -45,6 +45,7 @@ static atomic_int fail_copies;     /* that many next cudaMemcpyAsync calls fail 
 static atomic_int fail_copies_code; /* ... with this code */
 static atomic_int jitter_us;       /* a random delay up to this before each stream operation */
 static atomic_long violations;     /* CUDA calls made from a host function */
+static atomic_long ipc_opens;      /* successful cudaIpcOpenMemHandle calls */
 static __thread int in_host_fn;
 static __thread int current_device;
 
@@ -913,6 +914,7 @@ cudaError_t cudaIpcOpenMemHandle(void **p, cudaIpcMemHandle_t handle, unsigned i
   for (alloc_t *a = allocs; a != NULL; a = a->next) {
     if (a->imported && a->pid == h.pid && a->id == h.id) {
       a->refs++;
+      atomic_fetch_add(&ipc_opens, 1);
       *p = (void *)a->alias;
       pthread_mutex_unlock(&lock);
       return cudaSuccess;
@@ -937,6 +939,7 @@ cudaError_t cudaIpcOpenMemHandle(void **p, cudaIpcMemHandle_t handle, unsigned i
   }
   a->fd = -1;
   a->imported = 1;
+  atomic_fetch_add(&ipc_opens, 1);
   a->pid = h.pid;
   a->id = h.id;
   return publish(a, p);
@@ -983,6 +986,10 @@ int tefake_live(int what) {
     n = atomic_load(&live_events);
   }
   return n;
+}
+
+long tefake_ipc_opens(void) {
+  return atomic_load(&ipc_opens);
 }
 
 long tefake_violations(void) {

@@ -24,6 +24,8 @@ public final class FakeCuda {
 
     long tefake_violations();
 
+    long tefake_ipc_opens();
+
     void tefake_set_sticky(int code);
 
     void tefake_fail_next_copies(int count, int code);

@@ -301,4 +301,37 @@ class NvlinkGpuMemoryIT {
     assertEquals(0, fake.tefake_violations(), "no CUDA call from a host function");
     assertFalse(nvlink.mappedBuffers() > 0);
   }
+
+  @Test
+  void sixtyFourThreadsAtOnceOpenTheHandleOnce() throws Exception {
+    FakeCuda.assumeActive(); // counts the process's IPC mappings
+    NvlinkTransport nvlink = (NvlinkTransport) engine.transport("nvlink");
+    nvlink.forget(pair.segment());
+    assertEquals(0, FakeCuda.controls().tefake_live(FakeCuda.IPC_MAPPINGS));
+    long opensBefore = FakeCuda.controls().tefake_ipc_opens();
+    int threads = 64;
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      List<java.util.concurrent.Future<TransferState>> results = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        long at = remote + t * 4096L;
+        long mine = pair.local() + t * 4096L;
+        results.add(pool.submit(() -> {
+          start.await();
+          return run(TransferRequest.write(mine, at, 4096)).state();
+        }));
+      }
+      for (java.util.concurrent.Future<TransferState> f : results) {
+        assertEquals(TransferState.COMPLETED, f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(1, FakeCuda.controls().tefake_ipc_opens() - opensBefore,
+        "the target's allocation opened once");
+    assertEquals(1, FakeCuda.controls().tefake_live(FakeCuda.IPC_MAPPINGS), "one mapping");
+    assertEquals(1, nvlink.mappedBuffers());
+  }
 }
