@@ -266,14 +266,19 @@ final class LaneReceiver {
       TcpLane.WARNINGS.log("{}; failing {} slices", reason, n + failedQueued.size());
     }
     long now = System.nanoTime();
+    // The lane-mates of a slice that timed out: one whose own deadline falls before the watchdog's
+    // next look would have timed out there too (the peer made no progress), so it ends TIMEOUT,
+    // as a stalled target's transfers must, even when the first deadline came microseconds
+    // earlier; one with time left ends FAILED at once, free to be retried elsewhere.
+    long endsAsTimeout = kind == TcpLane.TIMED_OUT ? now + TcpLane.TIMEOUT_SLACK_NANOS : now;
     ErrorCode code = kind == TcpLane.CLOSED ? ErrorCode.ENGINE_CLOSED : ErrorCode.TRANSFER_FAILED;
     String message = breakMessage(kind, reason);
     for (int i = 0; i < n; i++) {
-      lane.fail(failures[i], now, TransferState.FAILED, code, message);
+      lane.fail(failures[i], endsAsTimeout, TransferState.FAILED, code, message);
     }
     for (TransferSlice s : failedQueued) {
       if (s != TcpLane.WAKE) {
-        lane.fail(s, now, TransferState.FAILED, code, message);
+        lane.fail(s, endsAsTimeout, TransferState.FAILED, code, message);
       }
     }
     failedQueued.clear();

@@ -83,6 +83,11 @@ final class TcpLane {
   /** Why a connection was closed; decides how its slices end. */
   static final int PEER_LOST = 1;
   static final int TIMED_OUT = 2;
+  /**
+   * When a slice's timeout closes its connection, lane-mates whose deadlines are this close end
+   * TIMEOUT too: two watchdog periods ({@link TcpTransport}'s), within which they would have.
+   */
+  static final long TIMEOUT_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   static final int REJECTED = 3;
   static final int PROTOCOL = 4;
   static final int FORGOTTEN = 5;

@@ -277,20 +277,41 @@ class TcpFaultTest {
 
   @Test
   void inFlightTimeoutFailsItsLaneMates() throws Exception {
+    TestSlice.Outcome o = laneMateOfATimeout(300, 30_000); // not its deadline: its lane closed
+    assertEquals(TransferState.FAILED, o.state(), o.toString());
+    assertEquals(ErrorCode.TRANSFER_FAILED, o.code(), o.toString());
+  }
+
+  /**
+   * Two slices on one lane to a silent peer whose deadlines are 35 ms apart (a stalled target's
+   * batches): the first times out and its connection closes; the second, whose deadline falls
+   * before the watchdog's next look, ends TIMEOUT too, not FAILED.
+   */
+  @Test
+  void aLaneMateDueWithinTheWatchdogsNextLookTimesOutToo() throws Exception {
+    TestSlice.Outcome o = laneMateOfATimeout(300, 335);
+    assertEquals(TransferState.TIMEOUT, o.state(), o.toString());
+    assertEquals(ErrorCode.TRANSFER_TIMEOUT, o.code(), o.toString());
+  }
+
+  /**
+   * Reads from a silent peer on one lane, one timing out after {@code firstMillis}, then one
+   * after {@code secondMillis}: the second's outcome, once the first timed out.
+   */
+  private static TestSlice.Outcome laneMateOfATimeout(long firstMillis, long secondMillis)
+      throws Exception {
     TestMemory memory = new TestMemory();
     TestRegion local = memory.add(LOCAL, 1 << 20, true);
     try (RawTarget silent = new RawTarget(RawTarget.Mode.SILENT, REMOTE, 1 << 20);
         TcpTransport initiator =
             new TcpTransport(new TestContext(memory).set(TcpTransport.LANES_SETTING, "1"))) {
       SegmentDescriptor d = RawWire.descriptor(silent.port(), 2);
-      TestSlice shortOne = TestSlice.read(local, LOCAL, d, REMOTE, 64, 300);
-      TestSlice longOne = TestSlice.read(local, LOCAL, d, REMOTE, 64, 30_000);
-      initiator.submit(shortOne);
-      initiator.submit(longOne);
-      assertEquals(TransferState.TIMEOUT, shortOne.await(2_000).state());
-      TestSlice.Outcome o = longOne.await(2_000); // not its own deadline: its lane was closed
-      assertEquals(TransferState.FAILED, o.state(), o.toString());
-      assertEquals(ErrorCode.TRANSFER_FAILED, o.code(), o.toString());
+      TestSlice first = TestSlice.read(local, LOCAL, d, REMOTE, 64, firstMillis);
+      TestSlice second = TestSlice.read(local, LOCAL, d, REMOTE, 64, secondMillis);
+      initiator.submit(first);
+      initiator.submit(second);
+      assertEquals(TransferState.TIMEOUT, first.await(2_000).state());
+      return second.await(2_000);
     }
   }
 
