@@ -86,14 +86,16 @@ junit() { # id, classes...
     --disable-banner --reports-dir="$OUT/junit/$id" "${sel[@]}" > "$OUT/$id.log" 2>&1
   local rc=$?
   local line
-  line="$(grep -E '(tests|containers) (successful|failed|skipped)' "$OUT/$id.log" | tr -s ' ' | tr '\n' ';')"
+  line="$(grep -E '(tests|containers) (successful|failed|skipped|aborted)' "$OUT/$id.log" | tr -s ' ' | tr '\n' ';')"
   if [ $rc -eq 0 ]; then say "$id" PASS "$line"; else say "$id" FAIL "$line see $OUT/$id.log"; fi
 }
 
 # --- G2-G4: binding, layouts against the headers here, host functions on the runtime's threads
 want G2 && junit G2 CudaLayoutTest JnaCudaRuntimeTest CudaProbeTest CudaHardwareIT
-# --- G5: the suites over the real runtime: nvlink contract, GPU memory, TCP from GPU memory
-want G5 && junit G5 NvlinkContractIT NvlinkGpuMemoryIT TcpGpuMemoryContractIT OnCudaIT
+# --- G5: the suites over the real runtime: nvlink contract, GPU memory over nvlink, TCP and shm,
+# *_on_cuda (the tests that need the fake's controls skip on a real GPU)
+want G5 && junit G5 NvlinkContractIT NvlinkGpuMemoryIT TcpGpuMemoryContractIT ShmGpuMemoryIT OnCudaIT \
+  HostFunctionStormIT
 
 # --- G6: IPC handles across processes and languages
 if want G6; then
