@@ -9,7 +9,9 @@
  * Built on the GPU machine: gcc -O2 -I$CUDA_HOME/include cuda_ref.c -L<dir of libcudart.so.13>
  * -l:libcudart.so.13 -o cuda_ref
  */
+#include <cuda.h>
 #include <cuda_runtime_api.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +95,15 @@ int main(int argc, char **argv) {
   if (rc != cudaSuccess || count == 0) {
     return 1;
   }
+  /* G7: fabric handles (MNNVL) need this driver attribute on every GPU; te4j has no fabric path. */
+  void *libcuda = dlopen("libcuda.so.1", RTLD_NOW);
+  CUresult (*get)(int *, CUdevice_attribute, CUdevice) =
+      libcuda == NULL ? NULL : (CUresult(*)(int *, CUdevice_attribute, CUdevice))dlsym(libcuda, "cuDeviceGetAttribute");
+  int fabric = -1;
+  if (get != NULL) {
+    get(&fabric, CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_FABRIC_SUPPORTED, 0);
+  }
+  printf("{\"check\":\"c_fabric_supported\",\"value\":%d}\n", fabric);
   size_t big = 1u << 30, host = 256u << 20;
   void *a, *b, *pinned, *pageable;
   cudaStream_t s;

@@ -155,6 +155,22 @@ PY
   fi
 fi
 
+# --- G7: fabric handles: recorded (te4j has no fabric path; an H100 without NVSwitch/IMEX says 0)
+if want G7; then
+  F="$(grep -o '"check":"c_fabric_supported","value":-\?[0-9]*' "$RESULTS" | grep -o -- '-\?[0-9]*$')"
+  say G7 SKIP "CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_FABRIC_SUPPORTED = ${F:-not measured (G1)}; te4j publishes legacy IPC handles only"
+fi
+
+# --- G10: leaks: free GPU memory back where it was after engines moved GPU memory and closed
+if want G10; then
+  L="$(timeout 600 "$JAVA" --enable-native-access=ALL-UNNAMED "${PROPS[@]}" -cp "$CP" \
+    io.te4j.transport.cuda.GpuCheckMain leaks 2>> "$OUT/G10.log" | grep '"G10"')"
+  json "${L:-{\"check\":\"G10\",\"error\":\"see G10.log\"}}"
+  D="$(echo "$L" | grep -o '"delta":-\?[0-9]*' | grep -o -- '-\?[0-9]*$')"
+  if [ -n "$D" ] && [ "${D#-}" -le 2097152 ]; then say G10 PASS "free GPU memory back within ${D} bytes"
+  else say G10 FAIL "free GPU memory ${D:-unknown} bytes below where it started (allowed 2 MiB): $(tail -c 300 "$OUT/G10.log")"; fi
+fi
+
 # --- G9: unavailability on the real driver
 if want G9; then
   P1="$(CUDA_VISIBLE_DEVICES= "$JAVA" "${PROPS[@]}" -cp "$CP" io.te4j.transport.cuda.CudaProbe 2>&1 | tail -1)"

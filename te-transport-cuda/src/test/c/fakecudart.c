@@ -237,6 +237,26 @@ cudaError_t cudaFree(void *p) {
   return cudaSuccess;
 }
 
+/* Every fake device has 80 GiB; what this process allocated on it is in use. */
+cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
+  ENTER();
+  size_t total = (size_t)80 << 30, used = 0;
+  pthread_mutex_lock(&lock);
+  for (alloc_t *a = allocs; a != NULL; a = a->next) {
+    if (!a->imported && a->device == current_device) {
+      used += a->size;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  if (free_bytes != NULL) {
+    *free_bytes = total - used;
+  }
+  if (total_bytes != NULL) {
+    *total_bytes = total;
+  }
+  return cudaSuccess;
+}
+
 cudaError_t cudaHostRegister(void *p, size_t size, unsigned int flags) {
   (void)flags;
   ENTER();

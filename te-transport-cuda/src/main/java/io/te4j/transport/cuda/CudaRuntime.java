@@ -65,6 +65,9 @@ public interface CudaRuntime {
   /** {@code cudaIpcGetMemHandle}: the 64-byte handle of the allocation holding {@code pointer} into {@code out}. */
   int ipcGetMemHandle(long out, long pointer);
 
+  /** {@code cudaMemGetInfo}: free and total bytes of the current device into {@code free[0]}, {@code total[0]}. */
+  int memGetInfo(long[] free, long[] total);
+
   /** {@code cudaSetDevice}: the calling thread's current device. */
   int setDevice(int device);
 

@@ -95,6 +95,8 @@ public final class JnaCudaRuntime implements CudaRuntime {
 
   private static native int cudaSetDevice(int device);
 
+  private static native int cudaMemGetInfo(long[] free, long[] total);
+
   private static native int cudaGetDevice(int[] device);
 
   private static native int cudaHostRegister(long pointer, long bytes, int flags);
@@ -271,6 +273,12 @@ public final class JnaCudaRuntime implements CudaRuntime {
   public int setDevice(int device) {
     linked();
     return cudaSetDevice(device);
+  }
+
+  @Override
+  public int memGetInfo(long[] free, long[] total) {
+    linked();
+    return cudaMemGetInfo(free, total);
   }
 
   @Override

@@ -195,6 +195,11 @@ class CudaProbeTest {
     public int launchHostFunc(long stream, long token) {
       return CudaLayout.ERROR_INVALID_VALUE;
     }
+
+    @Override
+    public int memGetInfo(long[] free, long[] total) {
+      return CudaLayout.ERROR_INVALID_VALUE;
+    }
   }
 
   @Test

@@ -24,6 +24,7 @@ import java.util.zip.CRC32;
  * <pre>
  *   throughput              binding copies: D2D, H2D/D2H pinned, IPC-mapped D2D
  *   engine                  nvlink and staged-TCP transfers between two engines (two JVMs)
+ *   leaks                   free GPU memory before and after engines moved GPU memory and closed
  *   ipc-export SIZE [FILE]  exports a filled allocation: prints its handle and CRC, then waits
  *                           until FILE exists (at most 2 minutes) or, without FILE, stdin closes
  *   ipc-open HEX SIZE       opens a handle and prints the CRC of its first SIZE bytes
@@ -41,6 +42,9 @@ public final class GpuCheckMain {
         break;
       case "engine":
         engine();
+        break;
+      case "leaks":
+        leaks();
         break;
       case "ipc-export":
         ipcExport(Long.parseLong(args[1]), args.length > 2 ? args[2] : null);
@@ -187,6 +191,18 @@ public final class GpuCheckMain {
     crc.update(out);
     System.out.printf("{\"check\":\"java_ipc_open\",\"rc\":0,\"crc\":%d}%n", crc.getValue());
     check(CUDA.ipcCloseMemHandle(peer[0]), "cudaIpcCloseMemHandle");
+  }
+
+  /** G10: free GPU memory back where it was once nvlink and TCP engines moved GPU memory and closed. */
+  private static void leaks() throws Exception {
+    long[] free = {0};
+    long[] total = {0};
+    check(CUDA.memGetInfo(free, total), "cudaMemGetInfo");
+    long before = free[0];
+    engine();
+    check(CUDA.memGetInfo(free, total), "cudaMemGetInfo");
+    System.out.printf("{\"check\":\"G10\",\"free_before\":%d,\"free_after\":%d,\"delta\":%d}%n",
+        before, free[0], before - free[0]);
   }
 
   /** Engine transfers from this JVM's GPU memory to a target engine's, in batches of 8. */
