@@ -411,14 +411,6 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * The {@link io.te4j.api.spi.StreamGate} of device family {@code family} found on the class path
-   * and available here, or null.
-   */
-  io.te4j.api.spi.StreamGate streamGate(String family) {
-    return DeviceServices.streamGate(family);
-  }
-
-  /**
    * Submits a batch and waits for it. When it failed because the peer could not be connected to
    * and the peer now publishes another descriptor (it restarted, on another data port), the batch
    * is submitted once more against the new descriptor: a restarted peer costs no failure.

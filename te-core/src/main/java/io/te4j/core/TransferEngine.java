@@ -358,7 +358,7 @@ public class TransferEngine implements AutoCloseable {
   private CompletableFuture<Void> onCuda(String target, List<TransferRequest> requests,
       long stream, String hint) {
     Engine e = getEngine();
-    io.te4j.api.spi.StreamGate gate = e.streamGate("cuda");
+    io.te4j.api.spi.StreamGate gate = DeviceServices.streamGate("cuda");
     if (gate == null) {
       throw new TransferException(ErrorCode.TRANSPORT_UNAVAILABLE, "CUDA stream transfers need "
           + "te-transport-cuda and a CUDA device; running: " + e.transportNames());

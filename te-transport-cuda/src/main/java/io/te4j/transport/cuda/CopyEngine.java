@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -27,7 +26,6 @@ final class CopyEngine implements AutoCloseable {
   private final ConcurrentLinkedQueue<Group> submitted = new ConcurrentLinkedQueue<>();
   private final ArrayDeque<Group> spareGroups = new ArrayDeque<>();
   private final Thread poller;
-  private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean closed;
 
   /** What a slice holds while its copy may run: released once the copy has ended. */
@@ -64,8 +62,11 @@ final class CopyEngine implements AutoCloseable {
     return rc == 0 && d[0] >= 0 && d[0] < devices.length ? d[0] : -1;
   }
 
-  /** A group to fill with slices whose copies were enqueued on one stream. */
-  Group open(int device, long stream) {
+  /**
+   * A group to fill with slices whose copies were enqueued on one stream: one of the engine's
+   * ({@link #stream}) or, for {@code *_on_cuda}, the caller's.
+   */
+  Group open(int device, long stream, boolean callersStream) {
     Group g;
     synchronized (spareGroups) {
       g = spareGroups.poll();
@@ -75,6 +76,7 @@ final class CopyEngine implements AutoCloseable {
     }
     g.device = device;
     g.stream = stream;
+    g.callersStream = callersStream;
     return g;
   }
 
@@ -99,7 +101,6 @@ final class CopyEngine implements AutoCloseable {
       return;
     }
     g.event = event;
-    inFlight.incrementAndGet();
     submitted.add(g);
     LockSupport.unpark(poller);
   }
@@ -135,7 +136,6 @@ final class CopyEngine implements AutoCloseable {
         g.end(rc == 0 ? null : "cudaEventQuery: " + CudaErrors.describe(cuda, rc));
         devices[g.device].giveEvent(g.event);
         running.remove(i);
-        inFlight.decrementAndGet();
         recycle(g);
         ended = true;
       }
@@ -170,47 +170,23 @@ final class CopyEngine implements AutoCloseable {
     }
   }
 
-  /** Groups whose copies have not ended yet. */
-  int inFlight() {
-    return inFlight.get();
-  }
-
   /** One GPU's streams and spare events, made on first use with that device current. */
   private final class Device {
     final int index;
-    long[] streams;
-    final AtomicInteger next = new AtomicInteger();
+    final StreamPool streams;
     final ArrayDeque<Long> spareEvents = new ArrayDeque<>();
     final List<Long> allEvents = new ArrayList<>();
 
     Device(int index) {
       this.index = index;
+      this.streams = new StreamPool(cuda, index, streamsPerDevice);
     }
 
     long nextStream() {
-      long[] s = streams;
-      if (s == null) {
-        s = makeStreams();
-      }
-      return s[Math.floorMod(next.getAndIncrement(), s.length)];
+      return streams.next();
     }
 
-    private synchronized long[] makeStreams() {
-      if (streams == null) {
-        long[] s = new long[streamsPerDevice];
-        onDevice(() -> {
-          for (int i = 0; i < s.length; i++) {
-            long[] out = {0};
-            check(cuda.streamCreateWithFlags(out, CudaLayout.STREAM_NON_BLOCKING),
-                "cudaStreamCreateWithFlags");
-            s[i] = out[0];
-          }
-        });
-        streams = s;
-      }
-      return streams;
-    }
-
+    /** A spare event, or a new one; 0 when none can be made. */
     synchronized long takeEvent() {
       Long e = spareEvents.poll();
       if (e != null) {
@@ -218,7 +194,8 @@ final class CopyEngine implements AutoCloseable {
       }
       long[] out = {0};
       int[] rc = {0};
-      onDevice(() -> rc[0] = cuda.eventCreateWithFlags(out, CudaLayout.EVENT_DISABLE_TIMING));
+      StreamPool.onDevice(cuda, index,
+          () -> rc[0] = cuda.eventCreateWithFlags(out, CudaLayout.EVENT_DISABLE_TIMING));
       if (rc[0] != 0) {
         return 0;
       }
@@ -230,44 +207,12 @@ final class CopyEngine implements AutoCloseable {
       spareEvents.push(event);
     }
 
-    /** Runs {@code r} with this device current, then makes the caller's device current again. */
-    private void onDevice(Runnable r) {
-      int[] previous = {0};
-      boolean restore = cuda.getDevice(previous) == 0 && previous[0] != index;
-      if (restore) {
-        check(cuda.setDevice(index), "cudaSetDevice");
-      }
-      try {
-        r.run();
-      } finally {
-        if (restore) {
-          cuda.setDevice(previous[0]);
-        }
-      }
-    }
-
-    private void check(int rc, String call) {
-      if (rc != 0) {
-        throw new CudaException(call + " on cuda:" + index + ": " + CudaErrors.describe(cuda, rc),
-            rc);
-      }
-    }
-
-    synchronized void synchronize() {
-      if (streams != null) {
-        for (long s : streams) {
-          cuda.streamSynchronize(s);
-        }
-      }
+    void synchronize() {
+      streams.synchronize();
     }
 
     synchronized void destroy() {
-      if (streams != null) {
-        for (long s : streams) {
-          cuda.streamDestroy(s);
-        }
-        streams = null;
-      }
+      streams.destroy();
       for (long e : allEvents) {
         cuda.eventDestroy(e);
       }
@@ -280,6 +225,8 @@ final class CopyEngine implements AutoCloseable {
   static final class Group {
     int device;
     long stream;
+    /** The stream is a caller's, not one of the engine's. */
+    boolean callersStream;
     long event;
     long deadline = Long.MAX_VALUE;
     private boolean timedOut;

@@ -15,6 +15,8 @@ import java.nio.ByteBuffer;
  * caller's host function).
  */
 public final class CudaDeviceMemory extends CudaService implements DeviceMemoryAccess {
+  /** Streams for {@link #copy}, made on first use on the first caller's GPU. */
+  private final StreamPool copyStreams;
 
   /** For {@link java.util.ServiceLoader}: the machine's runtime. */
   public CudaDeviceMemory() {
@@ -23,37 +25,30 @@ public final class CudaDeviceMemory extends CudaService implements DeviceMemoryA
 
   CudaDeviceMemory(CudaRuntime cuda) {
     super(cuda);
+    this.copyStreams = new StreamPool(cuda, -1, 4);
   }
-
-  /** Streams for {@link #copy}, made on first use and kept: one per copying thread at most 4. */
-  private final long[] copyStreams = new long[4];
-  private final java.util.concurrent.atomic.AtomicInteger nextCopyStream =
-      new java.util.concurrent.atomic.AtomicInteger();
 
   @Override
   public void copy(long dst, long src, long length) {
-    int i = Math.floorMod(nextCopyStream.getAndIncrement(), copyStreams.length);
     long stream;
-    synchronized (copyStreams) {
-      if (copyStreams[i] == 0) {
-        long[] s = {0};
-        int rc = cuda.streamCreateWithFlags(s, CudaLayout.STREAM_NON_BLOCKING);
-        if (rc != 0) {
-          throw new TransferException(ErrorCode.TRANSFER_FAILED,
-              "cudaStreamCreateWithFlags: " + CudaErrors.describe(cuda, rc));
-        }
-        copyStreams[i] = s[0];
-      }
-      stream = copyStreams[i];
+    try {
+      stream = copyStreams.next();
+    } catch (CudaException e) {
+      throw new TransferException(ErrorCode.TRANSFER_FAILED, e.getMessage(), e);
     }
+    copyAndWait(dst, src, length, stream, "copying");
+  }
+
+  /** One copy on {@code stream}, waited for; a failure names what it was doing. */
+  private void copyAndWait(long dst, long src, long length, long stream, String what) {
     int rc = cuda.memcpyAsync(dst, src, length, CudaLayout.MEMCPY_DEFAULT, stream);
     if (rc == 0) {
       rc = cuda.streamSynchronize(stream);
     }
     if (rc != 0) {
-      throw new TransferException(ErrorCode.TRANSFER_FAILED, "copying " + length + " bytes "
-          + "between GPU and host memory (0x" + Long.toHexString(src) + " to 0x"
-          + Long.toHexString(dst) + "): " + CudaErrors.describe(cuda, rc));
+      throw new TransferException(ErrorCode.TRANSFER_FAILED, what + " " + length + " bytes from 0x"
+          + Long.toHexString(src) + " to 0x" + Long.toHexString(dst) + " (GPU and host memory): "
+          + CudaErrors.describe(cuda, rc));
     }
   }
 
@@ -103,15 +98,7 @@ public final class CudaDeviceMemory extends CudaService implements DeviceMemoryA
       if (length < 0 || length > buffer.capacity()) {
         throw new IllegalArgumentException(length + " bytes do not fit the staging buffer");
       }
-      int rc = cuda.memcpyAsync(dst, src, length, CudaLayout.MEMCPY_DEFAULT, stream);
-      if (rc == 0) {
-        rc = cuda.streamSynchronize(stream);
-      }
-      if (rc != 0) {
-        throw new TransferException(ErrorCode.TRANSFER_FAILED, "staging " + length + " bytes "
-            + direction + " GPU memory at 0x" + Long.toHexString(direction.equals("to") ? dst
-            : src) + ": " + CudaErrors.describe(cuda, rc));
-      }
+      copyAndWait(dst, src, length, stream, "staging " + direction + " GPU memory:");
     }
 
     @Override

@@ -11,4 +11,13 @@ final class CudaErrors {
       return Integer.toString(error);
     }
   }
+
+  /**
+   * Nothing when {@code rc} is 0, else a {@link CudaException} naming {@code call} and the error.
+   */
+  static void check(CudaRuntime cuda, int rc, String call) {
+    if (rc != 0) {
+      throw new CudaException(call + ": " + describe(cuda, rc), rc);
+    }
+  }
 }

@@ -287,14 +287,14 @@ final class NvlinkTransport implements Transport {
       } else {
         device = local.device >= 0 ? local.device
             : remote.device >= 0 && remote.device < copies.deviceCount() ? remote.device : 0;
-        stream = group != null && group.device == device && group.stream != callerStream
+        stream = group != null && !group.callersStream && group.device == device
             ? group.stream : copies.stream(device);
       }
       if (group == null || group.stream != stream) {
         if (group != null) {
           copies.close(group);
         }
-        group = copies.open(device, stream);
+        group = copies.open(device, stream, s.stream() != 0);
       }
       long far = remote.pointer(s.targetOffset());
       boolean write = s.opcode() == TransferOpcode.WRITE;

@@ -24,23 +24,25 @@ final class PeerMappings {
   final class Mapping extends Shared {
     /** The mapped allocation's base in this process. */
     final long base;
-    /** Where the buffer starts in the allocation (te4j's {@code ipc_offset}; 0 for the reference). */
-    final long offset;
-    final long bufferAddress;
-    /** The peer's device, as its buffer's location says, or -1. */
+    /** This process's address of the peer's buffer address 0: {@link #pointer} adds the address. */
+    private final long shift;
+    /** The peer's device, as its buffer's location (or name) says, or -1. */
     final int device;
 
+    /**
+     * @param offset where the buffer starts in the allocation ({@code ipc_offset}; 0 for the
+     *     reference)
+     */
     Mapping(long base, long offset, BufferDescriptor buffer) {
       this.base = base;
-      this.offset = offset;
-      this.bufferAddress = buffer.address();
-      this.device = MemoryKind.ofBuffer(buffer).index() >= 0 ? MemoryKind.ofBuffer(buffer).index()
-          : MemoryKind.of(buffer.name()).index();
+      this.shift = base + offset - buffer.address();
+      int published = MemoryKind.ofBuffer(buffer).index();
+      this.device = published >= 0 ? published : MemoryKind.of(buffer.name()).index();
     }
 
     /** This process's address of the peer's {@code address} (inside the buffer). */
     long pointer(long address) {
-      return base + offset + (address - bufferAddress);
+      return address + shift;
     }
 
     @Override

@@ -27,12 +27,17 @@ public final class CudaTargetMemory implements TargetMemory {
 
   /** A pair running {@code protocol} whose target's memory is this class's. */
   public static ChildTargetPair pair(String protocol) throws Exception {
-    return ChildTargetPair.builder(protocol).protocol(protocol)
+    return onThisRuntime(ChildTargetPair.builder(protocol).protocol(protocol))
         .targetMemory(CudaTargetMemory.class.getName())
+        .open();
+  }
+
+  /** {@code pair} with its target JVM bound to the CUDA runtime and driver this JVM binds. */
+  static ChildTargetPair.Builder onThisRuntime(ChildTargetPair.Builder pair) {
+    return pair
         .targetJvmOption("-D" + JnaCudaRuntime.LIBRARY_PROPERTY + "=" + FakeCuda.library())
         .targetJvmOption("-D" + JnaCudaRuntime.DRIVER_PROPERTY + "="
-            + System.getProperty(JnaCudaRuntime.DRIVER_PROPERTY, "libcuda.so.1"))
-        .open();
+            + System.getProperty(JnaCudaRuntime.DRIVER_PROPERTY, "libcuda.so.1"));
   }
 
   @Override
@@ -63,8 +68,6 @@ public final class CudaTargetMemory implements TargetMemory {
   }
 
   private void check(int rc, String call) {
-    if (rc != 0) {
-      throw new CudaException(call + ": " + CudaErrors.describe(cuda, rc), rc);
-    }
+    CudaErrors.check(cuda, rc, call);
   }
 }

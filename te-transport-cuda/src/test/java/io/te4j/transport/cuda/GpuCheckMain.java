@@ -58,12 +58,6 @@ public final class GpuCheckMain {
     System.exit(0);
   }
 
-  private static void check(int rc, String call) {
-    if (rc != 0) {
-      throw new CudaException(call + ": " + CudaErrors.describe(CUDA, rc), rc);
-    }
-  }
-
   private static long malloc(long n) {
     long[] p = {0};
     check(CUDA.malloc(p, n), "cudaMalloc");
@@ -193,7 +187,7 @@ public final class GpuCheckMain {
     check(CUDA.ipcCloseMemHandle(peer[0]), "cudaIpcCloseMemHandle");
   }
 
-  /** G10: free GPU memory back where it was once nvlink and TCP engines moved GPU memory and closed. */
+  /** G10: free GPU memory back where it was once engines moved GPU memory and closed. */
   private static void leaks() throws Exception {
     long[] free = {0};
     long[] total = {0};
@@ -235,5 +229,9 @@ public final class GpuCheckMain {
         check(CUDA.free(mine), "cudaFree");
       }
     }
+  }
+
+  private static void check(int rc, String call) {
+    CudaErrors.check(CUDA, rc, call);
   }
 }

@@ -27,9 +27,7 @@ class ShmGpuMemoryIT {
 
   @BeforeAll
   void open() throws Exception {
-    FakeCuda.library();
-    pair = ChildTargetPair.builder("shm").protocol("shm,tcp")
-        .targetJvmOption("-D" + JnaCudaRuntime.LIBRARY_PROPERTY + "=" + FakeCuda.library())
+    pair = CudaTargetMemory.onThisRuntime(ChildTargetPair.builder("shm").protocol("shm,tcp"))
         .open();
     engine = pair.initiator();
   }

@@ -475,10 +475,10 @@ public final class ShmTransport extends MemoryCopyTransport {
       } else if (context.memory().find(local, length) == null) {
         code = ErrorCode.ADDRESS_NOT_REGISTERED;
         error = "shm: local 0x" + Long.toHexString(local) + "+" + length + " was unregistered";
-      } else if (slice.opcode() == TransferOpcode.WRITE) {
-        context.deviceMemory(region.kind()).copy(there, local, length);
       } else {
-        context.deviceMemory(region.kind()).copy(local, there, length);
+        boolean write = slice.opcode() == TransferOpcode.WRITE;
+        context.deviceMemory(region.kind()).copy(write ? there : local, write ? local : there,
+            length);
       }
     } catch (io.te4j.api.TransferException e) {
       error = "shm: " + e.getMessage();

@@ -28,7 +28,7 @@ final class ChunkViews {
   private final MemoryViews shared;
   private int seenGeneration;
   private DeviceMemoryAccess.Staging staging;
-  private DeviceMemoryAccess stagingFamily;
+  private DeviceMemoryAccess stagingAccess;
 
   ChunkViews(MemoryViews shared) {
     this.shared = shared;
@@ -85,10 +85,10 @@ final class ChunkViews {
       throw new IOException("the tcp transport cannot reach " + region.kind() + " (no device "
           + "module for it on the class path, or its device is unavailable)");
     }
-    if (staging == null || stagingFamily != d) {
+    if (staging == null || stagingAccess != d) {
       releaseStaging();
       staging = d.staging(STAGING_BYTES);
-      stagingFamily = d;
+      stagingAccess = d;
     }
     return staging;
   }
@@ -97,7 +97,7 @@ final class ChunkViews {
     if (staging != null) {
       staging.close();
       staging = null;
-      stagingFamily = null;
+      stagingAccess = null;
     }
   }
 
