@@ -149,6 +149,13 @@ final class BenchCommand implements Callable<Integer> {
           + "default is GPU 0); the baseline is then the same copies with cudaMemcpyAsync.")
   Integer gpu;
 
+  @Option(names = "--hold-connections", paramLabel = "N", defaultValue = "0",
+      converter = Converters.NonNegative.class,
+      description = "With tcp: hold N idle connections open to the target's data port while the "
+          + "bench runs (on loopback from 1000 per source address, 127.0.0.2 on), and say the "
+          + "target's threads and resident memory before and after opening them.")
+  int holdConnections;
+
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
@@ -161,6 +168,9 @@ final class BenchCommand implements Callable<Integer> {
       description = "End the run at the first failed batch (else failures are counted and the "
           + "run goes on).")
   boolean stopOnError;
+
+  /** The target's process id when {@link #runBoth} started it, else -1. */
+  private long targetPid = -1;
 
   /** A child target of {@link #runBoth} stops when its parent closes stdin. */
   @Option(names = "--exit-on-stdin-eof", hidden = true)
@@ -241,6 +251,9 @@ final class BenchCommand implements Callable<Integer> {
     if (initiates && (footprint / threads / batchSize != largest || footprint > bufferSize)) {
       throw new UsageException("--threads x --batch-size x --block-size (" + threads + " x "
           + batchSize + " x " + largest + ") exceeds --buffer-size " + bufferSize);
+    }
+    if (holdConnections > 0 && (!protocol().equals("tcp") || "target".equals(mode))) {
+      throw new UsageException("--hold-connections goes with an initiator over tcp");
     }
     if (sweep != null && (sweep.isEmpty() || "target".equals(mode))) {
       throw new UsageException("--sweep takes the block sizes an initiator runs, e.g. "
@@ -492,6 +505,7 @@ final class BenchCommand implements Callable<Integer> {
       cmd.add(cxlDevice);
     }
     Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    targetPid = child.pid();
     try {
       BufferedReader r = new BufferedReader(
           new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
@@ -521,6 +535,7 @@ final class BenchCommand implements Callable<Integer> {
     long gpuLocal = 0;
     Engine engine = startEngine();
     MetricsPort metrics = null;
+    HeldConnections held = null;
     try {
       metrics = MetricsPort.startIfAsked(metricsPort, "127.0.0.1", err);
       if (metrics != null) {
@@ -554,6 +569,9 @@ final class BenchCommand implements Callable<Integer> {
       }
       // With cxl the address is a device offset, and 0 is a valid one.
       long remote = buffers.isEmpty() ? 0 : buffers.get(0).address();
+      if (holdConnections > 0) {
+        held = HeldConnections.open(engine.segment(segment), targetPid, holdConnections, err);
+      }
       for (long block : blocks) {
         if (sweep != null) {
           err.println("block size " + SweepReport.sizeName(block) + ":");
@@ -571,6 +589,9 @@ final class BenchCommand implements Callable<Integer> {
             footprint, err);
       }
     } finally {
+      if (held != null) {
+        held.close();
+      }
       if (metrics != null) {
         metrics.close();
       }
@@ -595,6 +616,13 @@ final class BenchCommand implements Callable<Integer> {
       if (verify) {
         json.put("verified", verified >= 0);
         json.put("verified_bytes", Math.max(0, verified));
+      }
+      if (held != null) {
+        json.put("held_connections", held.count());
+        json.put("target_threads_before", held.threadsBefore);
+        json.put("target_threads_after", held.threadsAfter);
+        json.put("target_rss_kib_before", held.residentKbBefore);
+        json.put("target_rss_kib_after", held.residentKbAfter);
       }
       measureBaselines(json, baselines, op, blocks.get(i), r.gbps());
       results.add(json);

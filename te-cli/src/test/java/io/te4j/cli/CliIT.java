@@ -137,6 +137,29 @@ class CliIT {
   }
 
   /**
+   * {@code te bench --hold-connections}: 1,500 idle connections from two loopback addresses are
+   * held while the bench moves bytes; the target's thread count barely moves (its I/O threads
+   * serve them all) and the run still verifies its bytes.
+   */
+  @Test
+  void benchHoldsIdleConnectionsWithoutAThreadEach() throws Exception {
+    Result r = te("bench", "--hold-connections", "1500", "--duration", "2", "--block-size",
+        "64K", "--buffer-size", "16M", "--baseline", "none", "--verify", "--json");
+    assertEquals(0, r.exit(), r.out());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertEquals(1500, j.get("held_connections").asInt());
+    long before = j.get("target_threads_before").asLong();
+    long after = j.get("target_threads_after").asLong();
+    assertTrue(before > 0 && after - before < 20, "target threads " + before + " -> " + after);
+    assertTrue(j.get("target_rss_kib_after").asLong() > 0);
+    assertTrue(j.get("verified").asBoolean(), r.out());
+    assertEquals(0, j.get("errors").asLong());
+
+    Result refused = te("bench", "--protocol", "shm", "--hold-connections", "10");
+    assertEquals(2, refused.exit(), refused.out());
+  }
+
+  /**
    * {@code java -jar} with no flag prints no JVM warning on any JDK from 17 to 25 (native access
    * is granted by the manifest, Guice generates no bytecode), and {@code MC_TE_METRIC=1} prints
    * the engine's throughput lines, which the CLI's warnings-only log used to swallow.

@@ -91,6 +91,20 @@ final class ConnectionSecurity {
     return c;
   }
 
+  /**
+   * True when a connection needs a thread of its own on the server side: JDK TLS is served over a
+   * blocking socket. The cluster-secret exchange alone runs on a selector ({@link
+   * #serverExchange}).
+   */
+  boolean needsThread() {
+    return tls != null;
+  }
+
+  /** The cluster-secret exchange of a plain connection, for a selector; null when auth is off. */
+  PeerAuth.ServerExchange serverExchange() {
+    return auth.serverExchange(PURPOSE);
+  }
+
   private static InputStream in(DataConnection c) {
     return Channels.newInputStream(c.in());
   }

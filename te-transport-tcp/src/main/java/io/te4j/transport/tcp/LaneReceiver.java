@@ -26,7 +26,7 @@ final class LaneReceiver {
   private final ByteBuffer status = TcpWire.newStatusBuffer();
   private final ChunkViews views;
   /** The connection's answers: many status frames per read. */
-  private final ReadAhead input = new ReadAhead(RECEIVE_AHEAD_BYTES, null);
+  private final ReadAhead input = new ReadAhead(RECEIVE_AHEAD_BYTES);
   /** The connection generation {@link #input} reads; -1 before the first. */
   private long inputGeneration = -1;
   /** Bytes one read of the answers may take. */

@@ -15,28 +15,16 @@ import java.nio.channels.ReadableByteChannel;
  * sends costs nothing), and nothing after that.
  */
 final class ReadAhead {
-  /** Called before each read that may block: the last chance to send what the peer waits for. */
-  interface BeforeWait {
-    void beforeWait() throws IOException;
-  }
-
-  private static final BeforeWait NOTHING = () -> { };
-
   private static final ByteBuffer UNALLOCATED = ByteBuffer.allocateDirect(0);
 
   /** The bytes read and not yet consumed: {@code [position, limit)}. */
   private ByteBuffer stage = UNALLOCATED;
   private final int capacity;
-  private final BeforeWait beforeWait;
   private ReadableByteChannel channel;
 
-  /**
-   * @param capacity bytes one read may take
-   * @param beforeWait run before any read from the socket (may be null)
-   */
-  ReadAhead(int capacity, BeforeWait beforeWait) {
+  /** @param capacity bytes one read may take */
+  ReadAhead(int capacity) {
     this.capacity = capacity;
-    this.beforeWait = beforeWait == null ? NOTHING : beforeWait;
   }
 
   /** Reads from {@code channel} from now on, dropping whatever was staged from another. */
@@ -86,7 +74,6 @@ final class ReadAhead {
         if (stage.hasRemaining()) {
           take(view);
         } else if (view.remaining() >= capacity) {
-          beforeWait.beforeWait();
           RegionIo.readFully(channel, view); // no copy for what would not fit the stage
         } else if (!fill()) {
           throw new EOFException("connection closed by peer");
@@ -109,7 +96,6 @@ final class ReadAhead {
 
   /** One read into the empty stage; false on EOF. */
   private boolean fill() throws IOException {
-    beforeWait.beforeWait();
     if (stage == UNALLOCATED) {
       stage = ByteBuffer.allocateDirect(capacity);
     }

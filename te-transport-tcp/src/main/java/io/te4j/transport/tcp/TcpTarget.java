@@ -6,18 +6,14 @@ import io.te4j.api.spi.MemoryRegion;
 import io.te4j.api.spi.MemoryRegistry;
 import io.te4j.api.spi.PeerAuth;
 import io.te4j.api.spi.RateLimitedLog;
+import io.te4j.api.spi.Setting;
 import io.te4j.api.spi.inflight.Watchdog;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.GatheringByteChannel;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Set;
@@ -25,62 +21,58 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The target side of the TCP data protocol: a listening socket, one acceptor thread, and one
- * blocking worker thread per accepted connection that serves requests one after another (WIRE.md
- * section 4).
+ * The target side of the TCP data protocol (WIRE.md section 4): a listening socket, one acceptor
+ * thread, and a small fixed set of I/O threads ({@link DataPortLoop}, {@value
+ * #IO_THREADS_SETTING}) that serve every plain connection, non-blocking, receiving straight into
+ * registered memory: ten thousand connections cost no thread each. A TLS connection is served by
+ * a thread of its own, blocking (JDK TLS over a blocking socket); the protocol itself is one state
+ * machine for both ({@link TargetConnection}).
  *
  * <p>Every request is checked before memory is touched: the range must lie wholly inside one
  * registered, remote-accessible region (unsigned, overflow-safe). A rejected request is answered
  * with status 1 (v2) and the connection is closed.
  *
- * <p>Threads: the acceptor runs {@code acceptLoop}; each worker serves its connection and is the
- * only thread touching memory for it, publishing the region it copies in {@code Worker.serving}
- * (set after the registry check and confirmed by a second lookup, cleared once the copy is over).
+ * <p>Threads: the acceptor runs {@code acceptLoop}; the thread serving a connection is the only
+ * one touching memory for it, publishing the region it copies in {@link TargetConnection#serving}.
  * The thread running {@link TcpTransport#unregistered} reads that field through {@link
- * #isServing} and may close a worker's connection through {@link #abortServing}; {@link
- * #shutdown} and {@link #awaitStopped} run on the thread closing the transport.
+ * #isServing} and may close a connection through {@link #abortServing}; {@link #shutdown} and
+ * {@link #awaitStopped} run on the thread closing the transport.
  */
 final class TcpTarget {
-  private static final Logger LOG = LoggerFactory.getLogger(TcpTarget.class);
+  static final Logger LOG = LoggerFactory.getLogger(TcpTarget.class);
   private static final RateLimitedLog REJECTIONS = new RateLimitedLog(LOG::warn, 5);
-  /** After a v2 rejection, how long we read and drop what the initiator already sent (no RST). */
-  private static final int REJECT_DRAIN_MILLIS = 500;
+  /** I/O threads serving the data port's plain connections. */
+  static final String IO_THREADS_SETTING = "te4j.tcp.ioThreads";
+  static final Setting<Integer> IO_THREADS = Setting.integer(IO_THREADS_SETTING, 2, 1, 256,
+      "I/O threads serving the data port's connections (non-blocking, any number of connections"
+          + " each); TLS connections get a thread each");
   /** Connections served at once. */
-  static final int MAX_CONNECTIONS = 4096;
+  static final int MAX_CONNECTIONS = 16384;
   /** Connections served at once from one remote address. */
   static final int MAX_CONNECTIONS_PER_ADDRESS = 1024;
   /** How long a new connection may wait before its first request: real lanes send at once. */
   static final long FIRST_REQUEST_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final long IDLE_CHECK_MILLIS = 200;
-  /**
-   * Bytes one read of a connection may take: several small requests (header and payload) per
-   * system call. Allocated at a connection's first read: 4096 busy connections hold 128 MiB.
-   */
-  static final int READ_AHEAD_BYTES = 32 * 1024;
-  /**
-   * Bytes of answers a connection holds back at most (WRITE statuses, and small READs' status and
-   * data), allocated at its first answer.
-   */
-  static final int REPLY_STAGE_BYTES = 32 * 1024;
-  /** READs up to this size are answered from the reply stage, several per write. */
+  /** READs up to this size are answered from the answer buffer, several per write. */
   static final int SMALL_READ_BYTES = 16 * 1024;
   /** How long a connection must idle (since its accept or last request) before it makes room. */
   static final long EVICTION_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-  private final MemoryRegistry memory;
+  final MemoryRegistry memory;
+  final MemoryViews memoryViews;
   private final ConnectionSecurity security;
-  private final ThreadFactory workerThreads;
+  private final ThreadFactory ioThreadFactory;
   private final ThreadFactory acceptorThreads;
   private final int socketBufferBytes;
-  private final MemoryViews memoryViews;
-  private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
+  private final int ioThreads;
+  private final Set<TargetConnection> connections = ConcurrentHashMap.newKeySet();
+  private DataPortLoop[] loops = new DataPortLoop[0];
+  private int nextLoop;
   private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
   private final AtomicLong refusedConnections = new AtomicLong();
   private Watchdog idleCheck;
@@ -96,16 +88,18 @@ final class TcpTarget {
       MemoryRegistry memory,
       ConnectionSecurity security,
       ThreadFactory acceptorThreads,
-      ThreadFactory workerThreads,
+      ThreadFactory ioThreadFactory,
       int socketBufferBytes,
       MemoryViews memoryViews,
-      long idleNanos) {
+      long idleNanos,
+      int ioThreads) {
     this.idleNanos = idleNanos;
+    this.ioThreads = ioThreads;
     this.firstRequestNanos = Math.min(FIRST_REQUEST_NANOS, idleNanos);
     this.memory = memory;
     this.security = security;
     this.acceptorThreads = acceptorThreads;
-    this.workerThreads = workerThreads;
+    this.ioThreadFactory = ioThreadFactory;
     this.socketBufferBytes = socketBufferBytes;
     this.memoryViews = memoryViews;
   }
@@ -151,6 +145,7 @@ final class TcpTarget {
       }
       server = channel;
       port = ((InetSocketAddress) channel.getLocalAddress()).getPort();
+      startLoops();
       acceptor = acceptorThreads.newThread(this::acceptLoop);
       acceptor.setDaemon(true);
       acceptor.start();
@@ -164,13 +159,27 @@ final class TcpTarget {
         last);
   }
 
+  private void startLoops() throws IOException {
+    DataPortLoop[] started = new DataPortLoop[ioThreads];
+    for (int i = 0; i < started.length; i++) {
+      DataPortLoop loop = new DataPortLoop(this, memoryViews);
+      loop.thread = ioThreadFactory.newThread(loop);
+      loop.thread.setDaemon(true);
+      started[i] = loop;
+    }
+    loops = started;
+    for (DataPortLoop loop : started) {
+      loop.thread.start();
+    }
+  }
+
   int port() {
     return port;
   }
 
   /** Connections being served now. */
   int connectionCount() {
-    return workers.size();
+    return connections.size();
   }
 
   /** Connections refused at accept or closed for idling (for tests and diagnostics). */
@@ -184,10 +193,14 @@ final class TcpTarget {
    * idle-check thread.
    */
   void closeIdle(long now) {
-    for (Worker w : workers) {
+    for (TargetConnection w : connections) {
+      if (w.rejectionDrained(now)) {
+        w.close(() -> { });
+        continue;
+      }
       long since = w.idleSinceNanos;
       long allowance = w.served ? idleNanos : firstRequestNanos;
-      if (since != 0 && now - since > allowance && w.closeIdle()) {
+      if (now - since > allowance && closeIdle(w)) {
         REJECTIONS.log("tcp target: closed the connection from {}: idle for {} s", w.address,
             TimeUnit.NANOSECONDS.toSeconds(now - since));
       }
@@ -196,24 +209,24 @@ final class TcpTarget {
 
   /**
    * Room for one more connection from {@code address}: true when under both bounds, or when the
-   * longest-idle connection idle at least {@link #EVICTION_GRACE_NANOS}, or whose worker already
+   * longest-idle connection idle at least {@link #EVICTION_GRACE_NANOS}, or whose thread already
    * waits for a first request that has not come (one that never sent a request first; from that
    * address when its bound is the one reached), was closed to make it. Idle connections cannot
    * lock real peers out, however fast they are opened.
    */
   private boolean makeRoom(InetAddress address) {
     boolean addressFull = perAddress.getOrDefault(address, 0) >= MAX_CONNECTIONS_PER_ADDRESS;
-    if (!addressFull && workers.size() < MAX_CONNECTIONS) {
+    if (!addressFull && connections.size() < MAX_CONNECTIONS) {
       return true;
     }
-    Worker victim = null;
+    TargetConnection victim = null;
     long now = System.nanoTime();
-    for (Worker w : workers) {
+    for (TargetConnection w : connections) {
       long since = w.idleSinceNanos;
-      // A new connection's first request may still wait in its socket for the worker thread,
-      // and a peer's lane pauses between requests: either is fair game only once idle a while.
-      // A worker already blocked on a first request that has not come is idle however young.
-      if (since == 0 || (addressFull && !address.equals(w.address))
+      // A new connection's first request may still wait in its socket for its thread, and a
+      // peer's lane pauses between requests: either is fair game only once idle a while. A
+      // connection already found without a first request when served is idle however young.
+      if ((addressFull && !address.equals(w.address))
           || (!w.awaitingFirstRequest && now - since < EVICTION_GRACE_NANOS)) {
         continue;
       }
@@ -222,7 +235,7 @@ final class TcpTarget {
         victim = w;
       }
     }
-    if (victim == null || !victim.closeIdle()) {
+    if (victim == null || !closeIdle(victim)) {
       return false;
     }
     REJECTIONS.log("tcp target: closed an idle connection from {} to make room", victim.address);
@@ -249,7 +262,7 @@ final class TcpTarget {
         if (!closed) {
           refusedConnections.incrementAndGet();
           REJECTIONS.log("tcp target: {} connections open ({} from {}), none idle: refusing"
-              + " another", workers.size(), perAddress.getOrDefault(address, 0), address);
+              + " another", connections.size(), perAddress.getOrDefault(address, 0), address);
         }
         closeQuietly(channel);
         continue;
@@ -260,23 +273,94 @@ final class TcpTarget {
           channel.setOption(StandardSocketOptions.SO_SNDBUF, socketBufferBytes);
         }
         channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-        Worker worker = new Worker(channel, address);
-        Thread thread = workerThreads.newThread(worker);
-        thread.setDaemon(true);
-        worker.thread = thread;
-        workers.add(worker);
+        TargetConnection c = new TargetConnection(channel, address, this);
+        DataPortLoop loop = security.needsThread() ? null
+            : loops[Math.floorMod(nextLoop++, loops.length)];
+        if (loop != null) {
+          loop.own(c); // before other threads can see it: they close it through its loop
+        }
+        connections.add(c);
         perAddress.merge(address, 1, Integer::sum);
         if (closed) { // close() may have walked the set before the add
-          workers.remove(worker);
+          forget(c);
           closeQuietly(channel);
           return;
         }
-        thread.start();
+        if (loop == null) {
+          Thread thread = ioThreadFactory.newThread(() -> serveBlocking(c));
+          thread.setDaemon(true);
+          c.thread = thread;
+          thread.start();
+        } else {
+          channel.configureBlocking(false);
+          c.streams(channel, channel, false);
+          c.authenticateFirst(security.serverExchange());
+          loop.add(c);
+        }
       } catch (IOException | RuntimeException | Error e) {
         REJECTIONS.log("tcp target: cannot serve a connection: {}", e.toString());
         closeQuietly(channel);
       }
     }
+  }
+
+  /** Serves a TLS connection on its own thread, blocking. */
+  private void serveBlocking(TargetConnection c) {
+    ThreadBuffers buffers = new ThreadBuffers(memoryViews);
+    try {
+      // Before the first request (TLS, the cluster secret); the idle check bounds a silent peer.
+      DataConnection d = security.server(c.channel);
+      c.streams(d.in(), d.out(), true);
+      while (c.serve(buffers) != TargetConnection.DONE) {
+        // a turn ended: the next one blocks in the socket
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      ended(c, e);
+    } finally {
+      c.release(buffers);
+      buffers.clear();
+      closeQuietly(c.channel);
+      forget(c);
+    }
+  }
+
+  /** Says why a connection ended, as loudly as the cause deserves. */
+  void ended(TargetConnection c, Throwable e) {
+    if (e instanceof PeerAuth.AuthenticationException || e instanceof javax.net.ssl.SSLException) {
+      REJECTIONS.log("tcp target: connection from {}: {}", c.remote(), e.getMessage());
+    } else if (e instanceof IOException) {
+      if (!closed) {
+        LOG.debug("tcp target: connection from {} ended: {}", c.remote(), e.toString());
+      }
+    } else {
+      REJECTIONS.log("tcp target: connection from {} failed", c.remote(), e);
+    }
+  }
+
+  /** Drops a connection that ended from the counts; idempotent. */
+  void forget(TargetConnection c) {
+    if (connections.remove(c)) {
+      perAddress.computeIfPresent(c.address, (a, n) -> n == 1 ? null : n - 1);
+    }
+  }
+
+  /** Logs a rejected request (rate-limited). */
+  void logRejection(TargetConnection c, int opcodeByte, long address, long size, String why) {
+    REJECTIONS.log(
+        "tcp target: rejected request from {}: opcode 0x{}, {} bytes at 0x{}: {}",
+        c.remote(),
+        Integer.toHexString(opcodeByte),
+        Long.toUnsignedString(size),
+        Long.toHexString(address),
+        why);
+  }
+
+  /**
+   * Closes a connection for idling, counted before the peer can see the close; false when it was
+   * closed that way already.
+   */
+  private boolean closeIdle(TargetConnection c) {
+    return c.close(refusedConnections::incrementAndGet);
   }
 
   /** Backs off after EMFILE and the like instead of spinning on the error. */
@@ -289,11 +373,12 @@ final class TcpTarget {
   }
 
   /**
-   * True while a worker thread copies between a socket and {@code region} (or a region
-   * overlapping it). Called by the thread running {@link TcpTransport#unregistered}; lock-free.
+   * True while a connection's thread copies between a socket and {@code region} (or a region
+   * overlapping it), or holds a request on it half done. Called by the thread running {@link
+   * TcpTransport#unregistered}; lock-free.
    */
   boolean isServing(MemoryRegion region) {
-    for (Worker w : workers) {
+    for (TargetConnection w : connections) {
       if (TcpTransport.sameMemory(w.serving, region)) {
         return true;
       }
@@ -302,19 +387,18 @@ final class TcpTarget {
   }
 
   /**
-   * Closes the connections whose workers still copy into or out of {@code region}: a blocked
-   * read or write then fails at once and the worker leaves the copy (see {@link #isServing}).
-   * Does not wait.
+   * Closes the connections that still copy into or out of {@code region}: their thread drops the
+   * request and clears {@link TargetConnection#serving} (see {@link #isServing}). Does not wait.
    */
   void abortServing(MemoryRegion region) {
-    for (Worker w : workers) {
+    for (TargetConnection w : connections) {
       if (TcpTransport.sameMemory(w.serving, region)) {
         REJECTIONS.log(
             "tcp target: closing the connection from {}: region 0x{} was unregistered while a"
                 + " request on it was still being served",
             w.remote(),
             Long.toHexString(region.address()));
-        closeQuietly(w.channel);
+        w.close(() -> { });
       }
     }
   }
@@ -331,12 +415,15 @@ final class TcpTarget {
     if (acceptor != null) {
       acceptor.interrupt();
     }
-    for (Worker w : workers) {
-      closeQuietly(w.channel);
+    for (DataPortLoop loop : loops) {
+      loop.stop(); // closes its connections on the way out
+    }
+    for (TargetConnection w : connections) {
+      w.close(() -> { }); // through its loop, or its own thread's socket
     }
   }
 
-  /** Waits for the acceptor and the workers until {@code deadlineNanos}. */
+  /** Waits for the acceptor, the I/O threads and the TLS threads until {@code deadlineNanos}. */
   void awaitStopped(long deadlineNanos) {
     if (acceptor != null) {
       join(acceptor, deadlineNanos);
@@ -344,11 +431,16 @@ final class TcpTarget {
     if (idleCheck != null) {
       idleCheck.close(deadlineNanos);
     }
-    for (Worker w : workers) {
+    for (DataPortLoop loop : loops) {
+      join(loop.thread, deadlineNanos);
+    }
+    for (TargetConnection w : connections) {
       closeQuietly(w.channel); // accepted after shutdown() walked the set
       Thread t = w.thread;
       if (t != null) {
         join(t, deadlineNanos);
+      } else {
+        forget(w); // its loop has ended
       }
     }
   }
@@ -415,244 +507,4 @@ final class TcpTarget {
     }
   }
 
-  /**
-   * Serves one connection on one thread: header, check, bytes, (v2) status, repeat. All buffers
-   * are allocated once per connection.
-   */
-  private final class Worker implements Runnable {
-    final SocketChannel channel;
-    final InetAddress address;
-    /** Where requests are read and answers written (the socket, or TLS over it): worker only. */
-    private ReadableByteChannel in;
-    private GatheringByteChannel out;
-    /** When the worker began waiting for a request header (at first, its accept); 0 while busy. */
-    volatile long idleSinceNanos = System.nanoTime();
-    /** True once a request was served: a real peer's lane, not a connection left idle. */
-    volatile boolean served;
-    /** True while the worker waits in the read of a first request that has not arrived. */
-    volatile boolean awaitingFirstRequest;
-    private final AtomicBoolean closing = new AtomicBoolean();
-    final ByteBuffer header = TcpWire.newHeaderBuffer();
-    final ByteBuffer status = TcpWire.newStatusBuffer();
-    /**
-     * Answers not sent yet (WRITE statuses, small READs' status and bytes): they go in one write
-     * when the worker is about to wait for input (the initiator may be waiting for them), or when
-     * the next would not fit. Allocated at the first answer.
-     */
-    ByteBuffer pending;
-    /** Requests in, several per read while they are small. */
-    final ReadAhead input = new ReadAhead(READ_AHEAD_BYTES, this::flushAnswers);
-    final ByteBuffer[] pair = new ByteBuffer[2];
-    final ChunkViews views = new ChunkViews(memoryViews);
-    volatile Thread thread;
-    /**
-     * The region this worker copies into or out of right now, else null. Written only by the
-     * worker thread; read by {@link #isServing} and {@link #abortServing}.
-     */
-    volatile MemoryRegion serving;
-
-    Worker(SocketChannel channel, InetAddress address) {
-      this.channel = channel;
-      this.address = address;
-    }
-
-    /**
-     * Closes the connection for idling (the worker then ends), counted before the peer can see
-     * the close; false when another caller closed it first.
-     */
-    boolean closeIdle() {
-      if (!closing.compareAndSet(false, true)) {
-        return false;
-      }
-      refusedConnections.incrementAndGet();
-      closeQuietly(channel);
-      return true;
-    }
-
-    @Override
-    public void run() {
-      try {
-        // Before the first request (TLS, the cluster secret); the idle check bounds a silent peer.
-        DataConnection c = security.server(channel);
-        in = c.in();
-        out = c.out();
-        input.reset(in);
-        serve();
-      } catch (PeerAuth.AuthenticationException | javax.net.ssl.SSLException e) {
-        REJECTIONS.log("tcp target: connection from {}: {}", remote(), e.getMessage());
-      } catch (IOException e) {
-        if (!closed) {
-          LOG.debug("tcp target: connection from {} ended: {}", remote(), e.toString());
-        }
-      } catch (RuntimeException | Error e) {
-        REJECTIONS.log("tcp target: connection from {} failed", remote(), e);
-      } finally {
-        closeQuietly(channel);
-        views.clear();
-        if (workers.remove(this)) {
-          perAddress.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
-        }
-      }
-    }
-
-    private void serve() throws IOException {
-      while (!closed) {
-        header.clear();
-        idleSinceNanos = System.nanoTime();
-        awaitingFirstRequest = !served;
-        boolean more = input.readMessageOrEof(header);
-        awaitingFirstRequest = false;
-        if (!more) {
-          return;
-        }
-        idleSinceNanos = 0;
-        if (!served) {
-          served = true;
-        }
-        long size = TcpWire.headerSize(header);
-        long address = TcpWire.headerAddress(header);
-        int opcodeByte = TcpWire.headerOpcode(header);
-        boolean v2 = (opcodeByte & TcpWire.V2_FLAG) != 0;
-        int op = opcodeByte & ~TcpWire.V2_FLAG;
-        boolean write;
-        if (v2) {
-          if (op != TcpWire.OP_READ && op != TcpWire.OP_WRITE) {
-            reject(true, opcodeByte, address, size, "unknown opcode");
-            return;
-          }
-          write = op == TcpWire.OP_WRITE;
-        } else {
-          write = op == TcpWire.OP_WRITE; // v1: anything but WRITE is a READ (WIRE.md 4)
-        }
-        if (size == 0) {
-          if (v2) {
-            sendStatus(TcpWire.STATUS_OK);
-          }
-          continue;
-        }
-        MemoryRegion region = memory.find(address, size);
-        String why = check(region, write ? TransferOpcode.WRITE : TransferOpcode.READ, address,
-            size, memoryViews);
-        if (why != null) {
-          reject(v2, opcodeByte, address, size, why);
-          return;
-        }
-        // Publish, then look again: the engine drops the region from find() before
-        // unregistered() scans the workers, so either that scan sees us serving it (and waits) or
-        // this second find() misses it. Both sides are volatile, so one of the two must happen.
-        serving = region;
-        if (memory.find(address, size) != region) {
-          serving = null;
-          reject(v2, opcodeByte, address, size, "memory was unregistered as the request arrived");
-          return;
-        }
-        try {
-          if (write) {
-            input.readIntoRegion(views, region, address, size);
-          } else if (size <= SMALL_READ_BYTES) {
-            reserve(TcpWire.STATUS_BYTES + (int) size);
-            if (v2) {
-              pending.putLong(TcpWire.statusFrame(TcpWire.STATUS_OK));
-            }
-            RegionIo.copyFromRegion(views, region, address, size, pending);
-          } else if (v2) {
-            flushAnswers(); // the answers go in the order of the requests
-            TcpWire.encodeStatus(status, TcpWire.STATUS_OK);
-            RegionIo.writeFromRegion(out, views, region, address, size, status, pair);
-          } else {
-            flushAnswers();
-            RegionIo.writeFromRegion(out, views, region, address, size, null, pair);
-          }
-        } finally {
-          serving = null; // this thread no longer touches the region
-        }
-        if (write && v2) {
-          reserve(TcpWire.STATUS_BYTES);
-          pending.putLong(TcpWire.statusFrame(TcpWire.STATUS_OK)); // the bytes are in memory
-        }
-      }
-    }
-
-    /** Makes room for {@code bytes} of answers, sending those held back when they would not fit. */
-    private void reserve(int bytes) throws IOException {
-      if (pending == null) {
-        pending = ByteBuffer.allocateDirect(REPLY_STAGE_BYTES)
-            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-      } else if (pending.remaining() < bytes) {
-        flushAnswers();
-      }
-    }
-
-    /** Sends the answers held back, in one write. */
-    private void flushAnswers() throws IOException {
-      if (pending != null && pending.position() > 0) {
-        pending.flip();
-        RegionIo.writeFully(out, pending);
-        pending.clear();
-      }
-    }
-
-    private void sendStatus(int code) throws IOException {
-      flushAnswers();
-      TcpWire.encodeStatus(status, code);
-      RegionIo.writeFully(out, status);
-    }
-
-    /** Answers status 1 (v2), lets the initiator read it, and closes; memory is never touched. */
-    private void reject(boolean v2, int opcodeByte, long address, long size, String why) {
-      REJECTIONS.log(
-          "tcp target: rejected request from {}: opcode 0x{}, {} bytes at 0x{}: {}",
-          remote(),
-          Integer.toHexString(opcodeByte),
-          Long.toUnsignedString(size),
-          Long.toHexString(address),
-          why);
-      if (!v2) {
-        closeQuietly(channel);
-        return;
-      }
-      try {
-        sendStatus(TcpWire.STATUS_REJECTED);
-        channel.shutdownOutput();
-        drainInput();
-      } catch (IOException e) {
-        LOG.debug("tcp target: could not deliver a rejection: {}", e.toString());
-      } finally {
-        closeQuietly(channel);
-      }
-    }
-
-    /**
-     * Reads and drops what the initiator had already sent (a payload, pipelined headers) until it
-     * closes, for a bounded time: closing with unread bytes would send an RST, which may overtake
-     * the status frame at the initiator.
-     */
-    private void drainInput() throws IOException {
-      long end = System.nanoTime() + REJECT_DRAIN_MILLIS * 1_000_000L;
-      byte[] scratch = new byte[64 * 1024]; // rejections only; never on the data path
-      InputStream in = channel.socket().getInputStream();
-      while (!closed) {
-        long left = (end - System.nanoTime()) / 1_000_000L;
-        if (left <= 0) {
-          return;
-        }
-        channel.socket().setSoTimeout((int) Math.max(1, left));
-        try {
-          if (in.read(scratch) < 0) {
-            return;
-          }
-        } catch (SocketTimeoutException e) {
-          return;
-        }
-      }
-    }
-
-    private String remote() {
-      try {
-        return String.valueOf(channel.getRemoteAddress());
-      } catch (IOException e) {
-        return "?";
-      }
-    }
-  }
 }

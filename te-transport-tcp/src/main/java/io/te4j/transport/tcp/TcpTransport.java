@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * v1 and v2).
  *
  * <p><b>Target side</b> ({@link #start}): a data port in {@code [minPort, maxPort]}, an acceptor
- * thread and one blocking worker thread per connection, at most 1024 connections from one address
- * and 4096 in all (over either, the longest-idle connection is closed to make room), each closed
- * once idle past {@value #IDLE_TIMEOUT_SETTING} (10 s before a first request). Each request is checked against the
+ * thread and a fixed set of I/O threads serving every connection without blocking (TLS
+ * connections: a thread each), at most 1024 connections from one address and 16384 in all (over
+ * either, the longest-idle connection is closed to make room), each closed once idle past {@value
+ * #IDLE_TIMEOUT_SETTING} (10 s before a first request). Each request is checked against the
  * engine's registered memory (one region, remote-accessible, overflow-safe) before a byte moves;
  * bytes go straight between the socket and the region's chunk buffers.
  *
@@ -48,10 +49,10 @@ import org.slf4j.LoggerFactory;
  * calling {@link #unregistered} for queued slices on the region it drops).
  *
  * <p><b>Unregistration</b> ({@link #unregistered}): the engine drops a region from its registry,
- * calls us, then unmaps it. Each target worker publishes the region it copies in a volatile field
- * and each lane sender the region of the slice it holds, and both look the range up again after
- * publishing, so a request or slice that races with the unregistration is either seen by {@link
- * #unregistered} (which waits for it) or refused by the worker (status 1) or the sender
+ * calls us, then unmaps it. Each target connection publishes the region it copies in a volatile
+ * field and each lane sender the region of the slice it holds, and both look the range up again
+ * after publishing, so a request or slice that races with the unregistration is either seen by {@link
+ * #unregistered} (which waits for it) or refused by the target (status 1) or the sender
  * (ADDRESS_NOT_REGISTERED). The data path pays two volatile writes and one registry lookup per
  * request; no lock, no allocation.
  *
@@ -99,7 +100,7 @@ public final class TcpTransport implements Transport {
   /** What {@link TcpTransportProvider#settings()} declares. */
   static final List<Setting<?>> SETTINGS = java.util.stream.Stream.concat(
       java.util.stream.Stream.of(LANES, SLICE_BYTES, QUEUE_DEPTH, SOCKET_BUFFER, IDLE_TIMEOUT,
-          PROTO_VERSION),
+          PROTO_VERSION, TcpTarget.IO_THREADS),
       ConnectionSecurity.SETTINGS.stream()).toList();
   /** Requests pipelined per lane. */
   public static final int IN_FLIGHT_DEPTH = 64;
@@ -182,7 +183,8 @@ public final class TcpTransport implements Transport {
               context.threadFactory("tcp-target"),
               socketBufferBytes,
               memoryViews,
-              Math.round(context.setting(IDLE_TIMEOUT) * 1e9));
+              Math.round(context.setting(IDLE_TIMEOUT) * 1e9),
+              context.setting(TcpTarget.IO_THREADS));
       int port = t.start(context.bindAddress(), context.minPort(), context.maxPort());
       target = t;
       primary = name().equals(localDescriptor.build().protocol());

@@ -1,6 +1,7 @@
 package io.te4j.transport.tcp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.te4j.testkit.TestContext;
@@ -16,7 +17,10 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Idle connections to the data port cost bounded threads and never lock a real peer out. */
+/**
+ * Connections to the data port cost no thread each (the I/O threads serve them all), and idle ones
+ * never lock a real peer out.
+ */
 @Timeout(120)
 class DataPortBoundsTest {
   private static final long BASE = 0x2000_0000L;
@@ -50,8 +54,8 @@ class DataPortBoundsTest {
         assertArrayEquals(data, c.read(data.length));
       }
       assertArrayEquals(data, region.get(BASE, data.length));
-      // One thread per connection still, but only up to the per-address bound: the oldest idle
-      // connections were closed to make room for the newer ones.
+      // Only up to the per-address bound: the oldest idle connections were closed to make room
+      // for the newer ones.
       assertTrue(target.targetConnectionCount() <= TcpTarget.MAX_CONNECTIONS_PER_ADDRESS,
           "served: " + target.targetConnectionCount());
       assertTrue(target.targetRefusedConnections()
@@ -63,7 +67,45 @@ class DataPortBoundsTest {
       }
       target.close();
     }
-    awaitTrue(() -> target.targetConnectionCount() == 0, 10_000, "every worker to end");
+    awaitTrue(() -> target.targetConnectionCount() == 0, 10_000, "every connection to end");
+  }
+
+  @Test
+  void threeThousandConnectionsFromThreeHostsCostNoThreadEach() throws Exception {
+    TestMemory memory = new TestMemory();
+    TestRegion region = memory.add(BASE, 1 << 20, true);
+    TestContext context = new TestContext(memory).set(TcpTarget.IO_THREADS_SETTING, "2");
+    TcpTransport target = TcpTestSupport.started(context);
+    List<Socket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3000; i++) {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress("127.0.0." + (2 + i % 3), 0)); // three peers
+        s.connect(new InetSocketAddress("127.0.0.1", target.dataPort()), 5_000);
+        held.add(s);
+      }
+      awaitTrue(() -> target.targetConnectionCount() == 3000, 60_000,
+          "the target to serve all 3,000 connections");
+      // Every one of them is a working connection: a request on each of a sample is answered.
+      byte[] data = TcpTestSupport.random(new Random(3), 4096);
+      for (int i = 0; i < held.size(); i += 97) {
+        Socket s = held.get(i);
+        s.getOutputStream().write(RawWire.header(data.length, BASE + i, 0x81));
+        s.getOutputStream().write(data);
+        assertArrayEquals(RawWire.STATUS_OK, RawWire.readFully(s.getInputStream(), 8));
+        assertArrayEquals(data, region.get(BASE + i, data.length));
+      }
+      // Threads the transport made: the acceptor, the idle check and the two I/O threads.
+      List<Thread> alive = context.threads().stream().filter(Thread::isAlive).toList();
+      assertTrue(alive.size() <= 4, "threads for 3,000 connections: " + alive);
+      assertEquals(0, target.targetRefusedConnections());
+    } finally {
+      for (Socket s : held) {
+        s.close();
+      }
+      target.close();
+    }
+    awaitTrue(() -> target.targetConnectionCount() == 0, 10_000, "every connection to end");
   }
 
   @Test

@@ -62,14 +62,18 @@ class TcpUnregisterTest {
   }
 
   /** Calls unregistered() on its own thread; the future holds how long it took, in nanos. */
+  /**
+   * Calls unregistered() on its own thread; the future holds how long it took, in nanos, and
+   * {@code copyingAtReturn} gets {@code copying} sampled the moment it returned (when not null).
+   */
   private static CompletableFuture<Long> unregisterAsync(TcpTransport t, TestRegion region,
-      Thread watched, List<Boolean> copyingAtReturn) {
+      BooleanSupplier copying, List<Boolean> copyingAtReturn) {
     return CompletableFuture.supplyAsync(() -> {
       long start = System.nanoTime();
       t.unregistered(region);
       long took = System.nanoTime() - start;
-      if (watched != null) {
-        copyingAtReturn.add(isCopying(watched)); // sampled the moment unregistered() returned
+      if (copying != null) {
+        copyingAtReturn.add(copying.getAsBoolean()); // sampled the moment unregistered() returned
       }
       return took;
     }, r -> {
@@ -144,16 +148,17 @@ class TcpUnregisterTest {
         RawClient client = new RawClient(target.dataPort())) {
       byte[] first = pattern(half, 1);
       client.send(RawWire.header(size, REMOTE, 0x81), first);
-      // The worker copied the first half and now blocks reading the second one into the region.
+      // The target copied the first half and now waits for the second one.
       awaitTrue(() -> region.get(REMOTE + half - 1, 1)[0] == first[half - 1], 10_000,
           "the first half to land");
-      Thread worker = onlyThread(context, "tcp-target");
-      assertTrue(isCopying(worker), "the worker should be mid-copy");
+      // The connection holds the request, half received, on its I/O thread.
+      assertTrue(target.inUse(region), "the target should be mid-request");
 
       memory.remove(region);
       List<Boolean> copyingAtReturn = new ArrayList<>();
       long took =
-          unregisterAsync(target, region, worker, copyingAtReturn).get(20, TimeUnit.SECONDS);
+          unregisterAsync(target, region, () -> target.inUse(region), copyingAtReturn)
+              .get(20, TimeUnit.SECONDS);
 
       assertEquals(List.of(false), copyingAtReturn, "unregistered() returned mid-copy");
       assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(timeoutMillis),
@@ -185,12 +190,12 @@ class TcpUnregisterTest {
       client.out.flush();
       awaitTrue(() -> region.get(REMOTE + half - 1, 1)[0] == data[half - 1], 10_000,
           "the first half to land");
-      Thread worker = onlyThread(context, "tcp-target");
+      assertTrue(target.inUse(region), "the target should be mid-request");
 
       memory.remove(region);
       List<Boolean> copyingAtReturn = new ArrayList<>();
       CompletableFuture<Long> unregister =
-          unregisterAsync(target, region, worker, copyingAtReturn);
+          unregisterAsync(target, region, () -> target.inUse(region), copyingAtReturn);
       // A negative check: nothing signals "still waiting", so give it a moment to (wrongly) end.
       assertThrows(TimeoutException.class, () -> unregister.get(300, TimeUnit.MILLISECONDS),
           "unregistered() returned while the worker was still copying into the region");
@@ -228,8 +233,8 @@ class TcpUnregisterTest {
 
       memory.remove(adjacent);
       // Returns while the copy into the neighbouring region is still blocked mid-way.
-      unregisterAsync(target, adjacent, null, null).get(5, TimeUnit.SECONDS);
-      assertTrue(isCopying(onlyThread(context, "tcp-target")));
+      unregisterAsync(target, adjacent, null, List.of()).get(5, TimeUnit.SECONDS);
+      assertTrue(target.inUse(region), "the request on the other region is still held");
 
       client.send(java.util.Arrays.copyOfRange(data, half, size));
       assertArrayEquals(RawWire.STATUS_OK, client.read(8));
@@ -328,7 +333,7 @@ class TcpUnregisterTest {
       awaitTrue(() -> initiator.queuedCount() == 6, 5_000, "the sender to hold one slice");
 
       memory.remove(gone);
-      CompletableFuture<Long> unregister = unregisterAsync(initiator, gone, null, null);
+      CompletableFuture<Long> unregister = unregisterAsync(initiator, gone, null, List.of());
       assertUnregisteredFailure(held);
       for (TestSlice s : queuedGone) {
         assertUnregisteredFailure(s);
@@ -394,7 +399,7 @@ class TcpUnregisterTest {
       awaitTrue(() -> initiator.inFlightCount() == 8, 5_000, "the slices in flight");
 
       memory.remove(gone);
-      long took = unregisterAsync(initiator, gone, null, null).get(20, TimeUnit.SECONDS);
+      long took = unregisterAsync(initiator, gone, null, List.of()).get(20, TimeUnit.SECONDS);
       assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(timeoutMillis),
           "gave up before the transfer timeout: " + took + " ns");
       for (TestSlice s : all) {
@@ -461,7 +466,7 @@ class TcpUnregisterTest {
 
       memory.remove(gone);
       List<Boolean> copyingAtReturn = new ArrayList<>();
-      long took = unregisterAsync(initiator, gone, receiver, copyingAtReturn)
+      long took = unregisterAsync(initiator, gone, () -> isCopying(receiver), copyingAtReturn)
           .get(20, TimeUnit.SECONDS);
       assertEquals(List.of(false), copyingAtReturn, "unregistered() returned mid-copy");
       assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
@@ -524,7 +529,7 @@ class TcpUnregisterTest {
           && initiator.queuedCount() == 7, 5_000, "a full ring and a queue");
 
       memory.remove(adjacent);
-      unregisterAsync(initiator, adjacent, null, null).get(5, TimeUnit.SECONDS);
+      unregisterAsync(initiator, adjacent, null, List.of()).get(5, TimeUnit.SECONDS);
       for (TestSlice s : all) {
         assertFalse(s.outcome().isDone(), "a slice on another region was ended");
       }
