@@ -27,6 +27,13 @@ final class LocalFile {
   /** O_DIRECT alignment of memory addresses, and of file offsets and lengths. */
   long memAlign = 4096;
   long offAlign = 4096;
+  /**
+   * What file offsets and lengths of an I/O sent with O_DIRECT are multiples of: {@link #offAlign}
+   * and the page size. A direct I/O of whole pages never shares a page with a buffered one of
+   * other bytes; one of 512-byte blocks could, and a buffered write dirtying that page while the
+   * direct one is in flight may be written back over it.
+   */
+  long directAlign = 4096;
   /** Set once O_DIRECT failed with EINVAL despite the alignment: buffered from then on. */
   volatile boolean directOff;
 

@@ -51,7 +51,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>O_DIRECT.</b> An I/O goes through the file's O_DIRECT descriptor only when its memory
  * address is a multiple of the file's memory alignment and its file offset and length multiples
  * of its offset alignment ({@code statx} DIOALIGN, the block device's logical block size, else
- * the file system block size); otherwise through the page cache. Should the kernel still refuse
+ * the file system block size) and of the page size; otherwise through the page cache. Whole
+ * pages, because slices in flight together may share a page: a buffered write of some of its
+ * bytes beside a direct write of 512-byte blocks of it would leave a dirty cached page holding the
+ * blocks' old bytes, written back over the new ones later. Should the kernel still refuse
  * with EINVAL, the I/O is retried buffered and O_DIRECT is switched off for that file, logged.
  */
 final class UringBackend implements IoBackend {
@@ -61,6 +64,8 @@ final class UringBackend implements IoBackend {
   private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
   private static final long IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
   private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /** The page size of linux-x86_64: direct I/O covers whole pages (see LocalFile.directAlign). */
+  static final long PAGE_BYTES = 4096;
   /** Largest single read or write handed to the kernel. */
   private static final int MAX_IO = 1 << 30;
   private static final int REAP_MAX = 256;
@@ -171,6 +176,8 @@ final class UringBackend implements IoBackend {
     long blockSize = info[4] > 0 ? info[4] : 4096;
     f.memAlign = info[2] > 0 ? info[2] : blockSize;
     f.offAlign = info[3] > 0 ? info[3] : blockSize;
+    f.directAlign = f.offAlign / java.math.BigInteger.valueOf(f.offAlign)
+        .gcd(java.math.BigInteger.valueOf(PAGE_BYTES)).longValueExact() * PAGE_BYTES;
     if (directIo) {
       int dfd = UringNative.te4j_nvmeof_open(f.path, 1, f.writable ? 0 : 1);
       if (dfd >= 0) {
@@ -329,7 +336,7 @@ final class UringBackend implements IoBackend {
       return;
     }
     boolean direct = f.directFd >= 0 && !f.directOff && aligned(addr, f.memAlign)
-        && aligned(fileOffset, f.offAlign) && aligned(len, f.offAlign);
+        && aligned(fileOffset, f.directAlign) && aligned(len, f.directAlign);
     r.file = f;
     r.fileOffset = fileOffset;
     r.ioLen = len;

@@ -112,8 +112,10 @@ class LoopDeviceTest {
       List<TestSlice> slices = new ArrayList<>();
       for (int tries = 0; tries < 40 && reqs.size() < 8; tries++) {
         boolean aligned = rnd.nextBoolean();
-        int len = aligned ? 512 * (1 + rnd.nextInt(256)) : 1 + rnd.nextInt(150_000);
-        int off = aligned ? 512 * rnd.nextInt((model.length - len) / 512)
+        // Aligned: whole pages (O_DIRECT), or 512-byte blocks sharing pages with other requests.
+        int unit = rnd.nextBoolean() ? 4096 : 512;
+        int len = aligned ? unit * (1 + rnd.nextInt(32)) : 1 + rnd.nextInt(150_000);
+        int off = aligned ? unit * rnd.nextInt((model.length - len) / unit)
             : rnd.nextInt(model.length - len);
         int local = aligned ? 4096 * rnd.nextInt((regionSize - len) / 4096)
             : rnd.nextInt(regionSize - len);
