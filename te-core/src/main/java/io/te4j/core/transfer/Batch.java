@@ -74,6 +74,16 @@ public final class Batch {
   private volatile boolean rejected;
   /** The transport that carries it, once chosen. */
   private volatile String transportName;
+  /**
+   * Where the batch adds its completed slices and bytes when its last slice is back (once per
+   * batch, not per slice: a shared counter per slice costs more than the copy of a small one).
+   */
+  private TransferMetrics metrics;
+  /** Slices cut for the entries that go (setup only). */
+  private int sliceCount;
+  /** Slices that failed and their bytes (guarded by the batch). */
+  private int failedSlices;
+  private long failedBytes;
 
   /** How one entry, or the batch as a whole, failed. */
   private record Failure(TransferState state, ErrorCode code, String message) {
@@ -303,8 +313,14 @@ public final class Batch {
 
   // ---------------------------------------------------------------- set up by BatchTable
 
+  /** Adds the batch's completed slices and bytes to {@code m} when its last slice is back. */
+  void countInto(TransferMetrics m) {
+    this.metrics = m;
+  }
+
   /** Entry {@code entry} will be cut into {@code slices} slices (called before any is handed out). */
   void expectEntry(int entry, int slices) {
+    sliceCount += slices;
     if (slices == 0) {
       setEndedBit(entry);
     } else if (slices > 1) {
@@ -361,7 +377,12 @@ public final class Batch {
     }
   }
 
-  void sliceFailed(int entry, TransferState sliceState, ErrorCode code, String message) {
+  void sliceFailed(int entry, long length, TransferState sliceState, ErrorCode code,
+      String message) {
+    synchronized (this) {
+      failedSlices++;
+      failedBytes += length;
+    }
     recordFailure(entry, sliceState, code, message); // before the bit: see state(int)
     int[] left = slicesLeft;
     if (left == null || (int) COUNTS.getAndAdd(left, entry, -1) == 1) {
@@ -423,6 +444,12 @@ public final class Batch {
 
   /** Quiescent first: whoever sees the state a last slice decided also sees the memory free. */
   private void allSlicesBack() {
+    TransferMetrics m = metrics;
+    if (m != null) {
+      synchronized (this) {
+        m.slicesCompleted(sliceCount - failedSlices, bytes - failedBytes);
+      }
+    }
     becomeQuiescent();
     finish(finalState());
   }

@@ -105,6 +105,7 @@ public final class BatchTable {
   private Batch newBatch(String targetName, int entries, long timeoutNanos) {
     Batch batch = new Batch(nextId.getAndIncrement(), targetName, entries,
         System.nanoTime() + timeoutNanos);
+    batch.countInto(metrics);
     batches.put(batch);
     return batch;
   }

@@ -122,7 +122,6 @@ final class Slice implements TransferSlice {
     }
     Batch b = batch;
     int e = entry;
-    metrics.sliceCompleted(length);
     release();
     b.sliceCompleted(e);
     return true;
@@ -135,11 +134,12 @@ final class Slice implements TransferSlice {
     }
     Batch b = batch;
     int e = entry;
+    long len = length;
     metrics.sliceFailed();
     release();
     // Before the batch can end: whoever waits on it then finds the stale descriptor dropped.
     failureListener.sliceFailed(b, state, code);
-    b.sliceFailed(e, state, code, message);
+    b.sliceFailed(e, len, state, code, message);
     return true;
   }
 

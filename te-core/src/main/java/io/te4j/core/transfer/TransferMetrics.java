@@ -2,7 +2,10 @@ package io.te4j.core.transfer;
 
 import java.util.concurrent.atomic.LongAdder;
 
-/** Counters of what the engine moved; cheap enough for the hot path (striped adders). */
+/**
+ * Counters of what the engine moved: batches add their completed slices and bytes when they end
+ * (nothing shared is written per slice but a failure's count).
+ */
 public final class TransferMetrics {
   private final LongAdder bytes = new LongAdder();
   private final LongAdder slices = new LongAdder();
@@ -11,9 +14,10 @@ public final class TransferMetrics {
   private final java.util.concurrent.ConcurrentHashMap<String, LongAdder> batchesByTransport =
       new java.util.concurrent.ConcurrentHashMap<>();
 
-  void sliceCompleted(long length) {
+  /** A batch's last slice is back: these of its slices and bytes completed. */
+  void slicesCompleted(long count, long length) {
     bytes.add(length);
-    slices.increment();
+    slices.add(count);
   }
 
   void sliceFailed() {

@@ -38,7 +38,7 @@ class BatchTest {
         for (int i = first; i < slices.size(); i += 4) {
           int entry = slices.get(i);
           if (entry == failingEntry) {
-            b.sliceFailed(entry, TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "entry broke");
+            b.sliceFailed(entry, 1, TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "entry broke");
           } else {
             b.sliceCompleted(entry);
           }
