@@ -38,7 +38,8 @@ public final class CopyBatch {
   /**
    * The last target buffer a slice of this hand-over went to, and what it resolved to (shm: the
    * peer and the mapping, null for cross-memory attach): the next slice into the same buffer of
-   * the same descriptor reuses them instead of looking them up again.
+   * the same descriptor reuses them instead of looking them up again, and shares the reference to
+   * the mapping the first one took (released once the copies ran). Forgotten when the copies run.
    */
   Object lastTarget;
   Object lastBuffer;
@@ -53,10 +54,6 @@ public final class CopyBatch {
     }
     b.busy = true;
     b.checkedPeer = null;
-    b.lastTarget = null;
-    b.lastBuffer = null;
-    b.lastPeer = null;
-    b.lastMapping = null;
     b.clear();
     return b;
   }
@@ -82,7 +79,7 @@ public final class CopyBatch {
     add(slice, dst, src, length, writeBack, local, null);
   }
 
-  /** {@link #add}, releasing {@code mapping} once the copy ran. */
+  /** {@link #add}, releasing {@code mapping} (when not null) once the copies ran. */
   void add(TransferSlice slice, long dst, long src, long length, boolean writeBack, long local,
       PeerMapping mapping) {
     int i = count++;
@@ -131,13 +128,20 @@ public final class CopyBatch {
     try {
       shut = closed.getAsBoolean();
       if (!shut) {
+        // Looked up again after the entry (see the class comment); once per region: slices of
+        // one region are all still registered or all not, since every lookup follows the entry.
+        Object checked = null;
         for (int i = 0; i < n; i++) {
           long length = table.getLong(32 * i + 16);
-          if (registry.find(locals[i], length) == null) {
+          Object region = slices[i].localRegion();
+          if (region != null && region == checked) {
+            copied += length;
+          } else if (registry.find(locals[i], length) == null) {
             table.putLong(32 * i + 16, 0); // skipped: fails below
             locals[i] = 0;
           } else {
             copied += length;
+            checked = region;
           }
         }
         CopyRoutines.copyMany(tableAddress, n, copied);
@@ -168,6 +172,10 @@ public final class CopyBatch {
   }
 
   private void clear() {
+    lastTarget = null; // its mapping's reference was released with the copies
+    lastBuffer = null;
+    lastPeer = null;
+    lastMapping = null;
     count = 0;
     low = Long.MAX_VALUE;
     high = 0;

@@ -298,12 +298,15 @@ public final class ShmTransport extends MemoryCopyTransport {
     BufferDescriptor b;
     Peer peer;
     PeerMapping mapping;
+    boolean held = false;
     if (target == batch.lastTarget && !((Peer) batch.lastPeer).gone
         && ((BufferDescriptor) batch.lastBuffer).contains(remote, length)) {
-      // The same buffer as the slice before: checked, its peer alive, its mapping found.
+      // The same buffer as the slice before: checked, its peer alive, its mapping found and
+      // held by the batch until its copies ran.
       b = (BufferDescriptor) batch.lastBuffer;
       peer = (Peer) batch.lastPeer;
       mapping = (PeerMapping) batch.lastMapping;
+      held = mapping != null;
     } else {
       b = target.bufferContaining(remote, length);
       if (b == null || b.attributes().containsKey("offset")
@@ -336,14 +339,10 @@ public final class ShmTransport extends MemoryCopyTransport {
         return;
       }
       mapping = b.attributes().containsKey(FILE) ? mapping(peer, b) : null;
-      batch.lastTarget = target;
-      batch.lastBuffer = b;
-      batch.lastPeer = peer;
-      batch.lastMapping = mapping;
-    }
-    if (mapping != null && !mapping.acquire()) {
-      // Retired meanwhile: the peer is gone, or the buffer was mapped anew by another thread.
       batch.lastTarget = null;
+    }
+    if (mapping != null && !held && !mapping.acquire()) {
+      // Retired meanwhile: the peer is gone, or the buffer was mapped anew by another thread.
       mapping = peer.gone ? null : mapping(peer, b);
       if (mapping == null || !mapping.acquire()) {
         slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "shm: the process of "
@@ -354,16 +353,28 @@ public final class ShmTransport extends MemoryCopyTransport {
     long local = slice.localAddress();
     MemoryRegion region = slice.localRegion();
     if (!region.kind().isHost()) {
+      if (held && !mapping.acquire()) { // a reference of its own, released by the copy
+        slice.fail(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, "shm: the process of "
+            + "segment '" + target.name() + "' is gone");
+        return;
+      }
       copyWithDevice(slice, region, mapping, mapping == null ? 0
           : mapping.address + (remote - b.address()));
       return;
     }
+    if (!held) {
+      batch.lastTarget = target;
+      batch.lastBuffer = b;
+      batch.lastPeer = peer;
+      batch.lastMapping = mapping;
+    }
     if (mapping != null) {
       long there = mapping.address + (remote - b.address());
+      PeerMapping releaseAfter = held ? null : mapping; // one reference per batch, not per slice
       if (slice.opcode() == TransferOpcode.WRITE) {
-        batch.add(slice, there, local, length, false, local, mapping);
+        batch.add(slice, there, local, length, false, local, releaseAfter);
       } else {
-        batch.add(slice, local, there, length, false, local, mapping);
+        batch.add(slice, local, there, length, false, local, releaseAfter);
       }
       return;
     }
