@@ -122,7 +122,11 @@ final class TargetConnection {
     return true;
   }
 
-  /** True once rejected and given its time to read the rejection. */
+  /**
+   * True once rejected and given its time to read the rejection. Called by the idle check while
+   * another thread serves: {@code phase} is read without a fence, which is safe because REJECTED is
+   * final (a stale read only delays the close by one check).
+   */
   boolean rejectionDrained(long now) {
     return phase == Phase.REJECTED && now - idleSinceNanos > REJECT_DRAIN_NANOS;
   }
