@@ -147,7 +147,7 @@ public final class Engine implements AutoCloseable {
     SegmentDescriptor.Builder template = transports.start(config, transportProviders,
         segmentName, slot -> new EngineTransportContext(config, segmentName,
             registrations.registry(), rpcClient, segments::rpcAddress, transports, this::threads,
-            slot, topology));
+            slot, topology, registrations));
     messages.open(segments, transports);
     transfers.open(transports, segments);
     segments.publishRpcAddress();

@@ -22,10 +22,12 @@ final class EngineTransportContext implements TransportContext {
   private final Function<String, ThreadFactory> threads;
   private final int slot;
   private final io.te4j.api.Topology topology;
+  private final Registrations registrations;
 
   EngineTransportContext(EngineConfig config, String segmentName, MemoryRegistry memory,
       PeerRpc rpc, Function<String, HostPort> rpcAddresses, Transports transports,
-      Function<String, ThreadFactory> threads, int slot, io.te4j.api.Topology topology) {
+      Function<String, ThreadFactory> threads, int slot, io.te4j.api.Topology topology,
+      Registrations registrations) {
     this.config = config;
     this.segmentName = segmentName;
     this.memory = memory;
@@ -35,6 +37,13 @@ final class EngineTransportContext implements TransportContext {
     this.threads = threads;
     this.slot = slot;
     this.topology = topology;
+    this.registrations = registrations;
+  }
+
+  @Override
+  public void republish(
+      java.util.function.Consumer<io.te4j.api.SegmentDescriptor.Builder> edit) {
+    registrations.editTemplate(edit);
   }
 
   @Override

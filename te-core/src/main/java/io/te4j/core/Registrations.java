@@ -35,6 +35,9 @@ final class Registrations implements MemoryRegistryImpl.Listener, AutoCloseable 
   private Transports transports;
   private Segments segments;
   private SegmentDescriptor.Builder template;
+  /** Transport changes to the template made before it existed (see {@link #editTemplate}). */
+  private final List<java.util.function.Consumer<SegmentDescriptor.Builder>> pendingEdits =
+      new ArrayList<>();
   private volatile ManagedMemory managed;
 
   /** The registry transports look regions up in (usable before {@link #open}: it is empty). */
@@ -53,6 +56,8 @@ final class Registrations implements MemoryRegistryImpl.Listener, AutoCloseable 
       this.transports = transports;
       this.segments = segments;
       this.template = template;
+      pendingEdits.forEach(edit -> edit.accept(template));
+      pendingEdits.clear();
       publishDescriptor();
     }
     managed = new ManagedMemory(registry, MANAGED_ARENA_BYTES, shareable);
@@ -117,6 +122,19 @@ final class Registrations implements MemoryRegistryImpl.Listener, AutoCloseable 
     attributes.put(PeerAccess.ATTRIBUTE, value);
     return new BufferDescriptor(b.name(), b.address(), b.length(), b.remoteKeys(), b.localKeys(),
         attributes);
+  }
+
+  /**
+   * Applies a transport's change to the descriptor's transport fields and republishes; a change
+   * that comes before {@link #open} is applied then.
+   */
+  synchronized void editTemplate(java.util.function.Consumer<SegmentDescriptor.Builder> edit) {
+    if (template == null) {
+      pendingEdits.add(edit);
+      return;
+    }
+    edit.accept(template);
+    publishDescriptor();
   }
 
   private synchronized void publishDescriptor() {

@@ -107,4 +107,13 @@ public interface TransportContext {
   default DeviceMemoryAccess deviceMemory(io.te4j.api.MemoryKind kind) {
     return null;
   }
+
+  /**
+   * Changes this transport's fields of the engine's published descriptor after {@link
+   * Transport#start} (a NIC's GID changed, say) and publishes the descriptor again: the engine
+   * applies {@code edit} to the fields the transports set at start and republishes. Any thread;
+   * the default does nothing (no published descriptor).
+   */
+  default void republish(java.util.function.Consumer<io.te4j.api.SegmentDescriptor.Builder> edit) {
+  }
 }

@@ -130,13 +130,24 @@ final class Nic {
 
   /**
    * Reads the port's GID table again (a GID_CHANGE event, an RTR failure): when the GID in use
-   * changed, the NIC takes the new one and retires its endpoints, whose QPs name the old one;
-   * peers learn the new GID from the next handshake. The published descriptor keeps the GID it was
-   * started with (a transport cannot republish it yet).
+   * changed, the NIC takes the new one and retires its endpoints, whose QPs name the old one, and
+   * then runs {@link #onGidChange} (the transport republishes its descriptor); peers also learn
+   * the new GID from the next handshake.
    *
    * @return true when the GID changed
    */
-  synchronized boolean reprobeGid() {
+  boolean reprobeGid() {
+    boolean changed = reprobeGidLocked();
+    if (changed) {
+      onGidChange.run(); // outside the NIC's lock: it publishes through the metadata store
+    }
+    return changed;
+  }
+
+  /** Run once the GID in use changed (set by the transport after it made the NIC). */
+  volatile Runnable onGidChange = () -> { };
+
+  private synchronized boolean reprobeGidLocked() {
     int index = gidIndex;
     byte[] now;
     try {

@@ -103,6 +103,7 @@ final class RdmaTransport implements Transport {
     try {
       for (String device : names) {
         Nic nic = new Nic(verbs, nics.size(), device, context.localSegmentName(), config);
+        nic.onGidChange = this::republishDevices;
         nics.add(nic);
         workers.add(new NicWorker(nic, this, table, threads).start());
       }
@@ -118,16 +119,29 @@ final class RdmaTransport implements Transport {
     events = new Watchdog(threads, EVENTS_MILLIS, new AsyncEvents(nics, verbs,
         (long) (context.setting(RdmaSettings.PORT_ACTIVE_DELAY) * 1e9),
         (long) (context.setting(RdmaSettings.READY_ACK_TIMEOUT) * 1e9))).start();
-    List<DeviceDescriptor> devices = new ArrayList<>();
-    for (Nic nic : nics) {
-      devices.add(nic.descriptor());
-    }
+    List<DeviceDescriptor> devices = deviceDescriptors();
     Topology matrix = priorityMatrix(context.topology());
     for (Map.Entry<String, Topology.Entry> e : matrix.entries().entrySet()) {
       localNics.put(e.getKey(), indexes(e.getValue().preferred()));
     }
     localDescriptor.devices(devices).priorityMatrix(matrix);
     LOG.info("RDMA on {} ({} QPs per endpoint)", nics, qpCount);
+  }
+
+  /** The {@code devices} field: each NIC's name, LID and the GID it uses now, in NIC order. */
+  private List<DeviceDescriptor> deviceDescriptors() {
+    List<DeviceDescriptor> devices = new ArrayList<>();
+    for (Nic nic : nics) {
+      devices.add(nic.descriptor());
+    }
+    return devices;
+  }
+
+  /** A NIC's GID changed: the descriptor is published again with the GIDs in use now. */
+  private void republishDevices() {
+    List<DeviceDescriptor> devices = deviceDescriptors();
+    context.republish(b -> b.devices(devices));
+    LOG.info("RDMA: descriptor republished with GIDs {}", devices);
   }
 
   /**

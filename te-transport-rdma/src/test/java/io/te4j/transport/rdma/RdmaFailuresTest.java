@@ -197,7 +197,7 @@ class RdmaFailuresTest {
   }
 
   @Test
-  void aGidChangeIsReadAgainAndPeersReconnectToTheNewOne() throws Exception {
+  void aGidChangeIsReadAgainRepublishedAndPeersReconnectToTheNewOne() throws Exception {
     try (Engine c = RdmaEngines.start(Map.of(), Duration.ofSeconds(20));
         Engine d = RdmaEngines.start(Map.of(), Duration.ofSeconds(20))) {
       long cMem = c.allocate(8L * MIB).address();
@@ -217,6 +217,14 @@ class RdmaFailuresTest {
       long servedBefore = SoftVerbs.served(moved.gid);
       SoftVerbs.changeGid(moved.gid, newGid);
       await(() -> java.util.Arrays.equals(moved.gid, newGid), "GID_CHANGE re-reads the GID");
+      // The descriptor is published again with the new GID: what a peer fetches now names it.
+      String newGidText = Gids.format(newGid);
+      await(() -> newGidText.equals(d.localDescriptor().devices().get(0).gid()),
+          "the descriptor republished with the new GID");
+      assertEquals(newGidText, c.refreshSegment(d.segmentName()).devices().get(0).gid(),
+          "a peer reading the segment sees the new GID");
+      assertEquals(RdmaEngines.transport(d).nics().get(1).descriptor(),
+          d.localDescriptor().devices().get(1), "the other NIC's entry unchanged");
       for (int round = 0; round < 4; round++) {
         Batch w = c.submitAndWait(d.segmentName(), writes, "rdma");
         assertEquals(TransferState.COMPLETED, w.state(), w::errorMessage);
