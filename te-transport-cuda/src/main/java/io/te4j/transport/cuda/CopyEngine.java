@@ -256,17 +256,21 @@ final class CopyEngine implements AutoCloseable {
       holds[holdCount++] = remote;
     }
 
-    /** The copies ended: complete every slice, or fail them all with {@code error}. */
+    /**
+     * The copies ended: let go of their memory and mappings, then complete every slice, or fail
+     * them all with {@code error}. In that order: whoever sees a slice end may forget the peer or
+     * unregister at once, and finds nothing still held (a mapping closes then, not later).
+     */
     void end(String error) {
+      for (int i = 0; i < holdCount; i++) {
+        holds[i].release();
+      }
       if (error == null) {
         for (int i = 0; i < count; i++) {
           slices[i].complete(generations[i]);
         }
       } else {
         failAll(TransferState.FAILED, ErrorCode.TRANSFER_FAILED, error);
-      }
-      for (int i = 0; i < holdCount; i++) {
-        holds[i].release();
       }
     }
 

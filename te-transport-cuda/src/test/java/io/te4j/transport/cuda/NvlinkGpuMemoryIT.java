@@ -302,6 +302,25 @@ class NvlinkGpuMemoryIT {
     assertFalse(nvlink.mappedBuffers() > 0);
   }
 
+  /**
+   * A slice is seen to end only once its copy let go of the mapping: forgetting the peer right
+   * after a transfer closes the mapping at once, every time (the copy engine used to end the
+   * slices first and release the mapping after, so a forget could find it still held).
+   */
+  @Test
+  void aMappingIsFreeOnceTheTransferUsingItIsSeenToEnd() throws Exception {
+    FakeCuda.assumeActive(); // counts the process's IPC mappings
+    NvlinkTransport nvlink = (NvlinkTransport) engine.transport("nvlink");
+    for (int round = 0; round < 300; round++) {
+      Batch b = run(TransferRequest.write(pair.local(), remote, 4096));
+      assertEquals(TransferState.COMPLETED, b.state(), () -> b.errorMessage(0));
+      nvlink.forget(pair.segment());
+      int r = round;
+      assertEquals(0, FakeCuda.controls().tefake_live(FakeCuda.IPC_MAPPINGS),
+          () -> "a mapping still open after round " + r);
+    }
+  }
+
   @Test
   void sixtyFourThreadsAtOnceOpenTheHandleOnce() throws Exception {
     FakeCuda.assumeActive(); // counts the process's IPC mappings
