@@ -56,6 +56,9 @@ final class RecordingTransport implements Transport {
     synchronized (RecordingTransport.class) {
       BY_ENGINE.put(context.localSegmentName() + "/" + name, this);
     }
+    // A field of its own, published again later (see RegistrationHandlesIT): this first edit
+    // comes before the engine publishes anything.
+    context.republish(b -> b.attribute(name + "_epoch", 1));
   }
 
   @Override

@@ -105,6 +105,22 @@ class RegistrationHandlesIT {
     assertEquals(published, CountingStore.puts(descriptorKey()));
   }
 
+  /**
+   * A transport changes its own fields of the descriptor after start ({@code
+   * TransportContext.republish}, as RDMA does when a GID changes): an edit made during start
+   * shows in the first publication, a later one is published at once, once.
+   */
+  @Test
+  void aTransportRepublishesItsFieldsDuringAndAfterStart() {
+    assertEquals(1, engine.localDescriptor().attributes().get("rec-a_epoch"));
+    assertEquals(1, engine.localDescriptor().attributes().get("rec-b_epoch"));
+    int before = CountingStore.puts(descriptorKey());
+    a.context.republish(d -> d.attribute("rec-a_epoch", 2));
+    assertEquals(before + 1, CountingStore.puts(descriptorKey()));
+    assertEquals(2, engine.localDescriptor().attributes().get("rec-a_epoch"));
+    assertEquals(1, engine.localDescriptor().attributes().get("rec-b_epoch"), "b's untouched");
+  }
+
   @Test
   void aBatchOfRegionsPublishesTheDescriptorOnce() {
     int before = CountingStore.puts(descriptorKey());
