@@ -176,8 +176,7 @@ final class UringBackend implements IoBackend {
     long blockSize = info[4] > 0 ? info[4] : 4096;
     f.memAlign = info[2] > 0 ? info[2] : blockSize;
     f.offAlign = info[3] > 0 ? info[3] : blockSize;
-    f.directAlign = f.offAlign / java.math.BigInteger.valueOf(f.offAlign)
-        .gcd(java.math.BigInteger.valueOf(PAGE_BYTES)).longValueExact() * PAGE_BYTES;
+    f.directAlign = f.offAlign / gcd(f.offAlign, PAGE_BYTES) * PAGE_BYTES; // their lcm
     if (directIo) {
       int dfd = UringNative.te4j_nvmeof_open(f.path, 1, f.writable ? 0 : 1);
       if (dfd >= 0) {
@@ -354,6 +353,10 @@ final class UringBackend implements IoBackend {
     }
     // The slot may already be finished and reused: only local values from here on.
     (direct ? directIos : bufferedIos).increment();
+  }
+
+  private static long gcd(long a, long b) {
+    return b == 0 ? a : gcd(b, a % b);
   }
 
   /** True when {@code value} is a multiple of {@code alignment} (a power of two, or not). */

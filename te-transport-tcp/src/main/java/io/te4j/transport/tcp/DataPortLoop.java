@@ -126,8 +126,6 @@ final class DataPortLoop implements Runnable {
     if (key != null) {
       key.cancel();
     }
-    c.release(buffers);
-    TcpTarget.closeQuietly(c.channel);
-    target.forget(c);
+    target.dispose(c, buffers);
   }
 }

@@ -51,7 +51,7 @@ final class ReadAhead {
         }
         throw new EOFException("connection closed in the middle of a frame");
       }
-      take(dst);
+      RegionIo.moveWhatFits(stage, dst);
     }
     return true;
   }
@@ -72,7 +72,7 @@ final class ReadAhead {
       int n = view.remaining();
       while (view.hasRemaining()) {
         if (stage.hasRemaining()) {
-          take(view);
+          RegionIo.moveWhatFits(stage, view);
         } else if (view.remaining() >= capacity) {
           RegionIo.readFully(channel, view); // no copy for what would not fit the stage
         } else if (!fill()) {
@@ -83,15 +83,6 @@ final class ReadAhead {
       offset += n;
       length -= n;
     }
-  }
-
-  /** Moves as much of the stage as fits into {@code dst}, without allocating. */
-  private void take(ByteBuffer dst) {
-    int n = Math.min(stage.remaining(), dst.remaining());
-    int limit = stage.limit();
-    stage.limit(stage.position() + n);
-    dst.put(stage);
-    stage.limit(limit);
   }
 
   /** One read into the empty stage; false on EOF. */

@@ -43,6 +43,16 @@ final class RegionIo {
     return true;
   }
 
+  /** Moves as much of {@code src} as fits into {@code dst}, without allocating; the bytes moved. */
+  static int moveWhatFits(ByteBuffer src, ByteBuffer dst) {
+    int n = Math.min(src.remaining(), dst.remaining());
+    int limit = src.limit();
+    src.limit(src.position() + n);
+    dst.put(src);
+    src.limit(limit);
+    return n;
+  }
+
   /** Writes all of {@code src}. */
   static void writeFully(WritableByteChannel channel, ByteBuffer src) throws IOException {
     while (src.hasRemaining()) {

@@ -181,13 +181,11 @@ final class TargetConnection {
           if (!blocking && n < stage.capacity()) {
             // The socket had less than the stage holds: most likely drained. Answer now rather
             // than spend a read to learn it; the selector says when more comes.
-            awaitingFirstRequest = !served;
             return endTurn(t, WANT_READ);
           }
         }
       }
       if (n == 0) {
-        awaitingFirstRequest = !served;
         return endTurn(t, WANT_READ);
       }
       if (n < 0) {
@@ -216,6 +214,7 @@ final class TargetConnection {
 
   /** Sends the thread's answers before the turn ends; the connection keeps what does not go. */
   private int endTurn(ThreadBuffers t, int want) throws IOException {
+    awaitingFirstRequest = !served;
     return flushAnswers(t) ? want : WANT_WRITE;
   }
 
@@ -234,7 +233,7 @@ final class TargetConnection {
         return true;
       }
       switch (phase) {
-        case HEADER -> take(input, header);
+        case HEADER -> RegionIo.moveWhatFits(input, header);
         case RECEIVE -> receiveFromStage(t, input);
         default -> input.position(input.limit()); // REJECTED: dropped
       }
@@ -352,13 +351,8 @@ final class TargetConnection {
 
   /** Copies payload bytes from the stage into memory. */
   private void receiveFromStage(ThreadBuffers t, ByteBuffer input) throws IOException {
-    ByteBuffer view = RegionIo.destination(t.views, region, offset, remaining);
-    int n = Math.min(view.remaining(), input.remaining());
-    int limit = input.limit();
-    input.limit(input.position() + n);
-    view.put(input);
-    input.limit(limit);
-    received(t, n);
+    received(t, RegionIo.moveWhatFits(input,
+        RegionIo.destination(t.views, region, offset, remaining)));
   }
 
   /** One read from the socket straight into memory. */
@@ -402,9 +396,6 @@ final class TargetConnection {
         return false;
       }
       idleSinceNanos = System.nanoTime();
-    }
-    if (status.hasRemaining()) { // only a v2 READ of zero bytes left: cannot happen, sizes > 0
-      RegionIo.writeFully(out, status);
     }
     serving = null;
     region = null;
@@ -501,15 +492,6 @@ final class TargetConnection {
         return WANT_READ;
       }
     }
-  }
-
-  /** Moves as much of {@code src} as fits into {@code dst}, without allocating. */
-  private static void take(ByteBuffer src, ByteBuffer dst) {
-    int n = Math.min(src.remaining(), dst.remaining());
-    int limit = src.limit();
-    src.limit(src.position() + n);
-    dst.put(src);
-    src.limit(limit);
   }
 
   String remote() {

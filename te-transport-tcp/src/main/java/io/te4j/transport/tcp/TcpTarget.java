@@ -317,10 +317,8 @@ final class TcpTarget {
     } catch (IOException | RuntimeException | Error e) {
       ended(c, e);
     } finally {
-      c.release(buffers);
+      dispose(c, buffers);
       buffers.clear();
-      closeQuietly(c.channel);
-      forget(c);
     }
   }
 
@@ -335,6 +333,16 @@ final class TcpTarget {
     } else {
       REJECTIONS.log("tcp target: connection from {} failed", c.remote(), e);
     }
+  }
+
+  /**
+   * Ends a connection on the thread that served it: gives back what it held of {@code buffers},
+   * closes its socket, drops it from the counts; idempotent.
+   */
+  void dispose(TargetConnection c, ThreadBuffers buffers) {
+    c.release(buffers);
+    closeQuietly(c.channel);
+    forget(c);
   }
 
   /** Drops a connection that ended from the counts; idempotent. */
